@@ -1,0 +1,111 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import scalar from '@scalar/fastify-api-reference';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Clock } from './clock.js';
+import type { Config } from './config.js';
+import type { Db } from './db/index.js';
+import { createUserAuthenticator } from './http/auth.js';
+import { installErrorHandling } from './http/error-handler.js';
+import { AppError } from './http/errors.js';
+import { installRoutePolicy } from './http/routing.js';
+import { ErrorEnvelope } from './http/schemas.js';
+import { healthRoutes } from './http/health.js';
+import { loggerOptions } from './logger.js';
+import { createWorker } from './jobs/worker.js';
+import { authRoutes } from './modules/auth/routes.js';
+import { createAuthService } from './modules/auth/service.js';
+import { createTokenService } from './modules/auth/tokens.js';
+import type { Mailer } from './modules/email/mailer.js';
+import { createOutbox } from './modules/email/outbox.js';
+import { UserSchema } from './modules/users/present.js';
+import { userRoutes } from './modules/users/routes.js';
+import { createUsersService } from './modules/users/service.js';
+import type { ServiceDeps } from './services.js';
+import './http/types.js';
+
+export interface AppDeps {
+  config: Config;
+  db: Db;
+  mailer: Mailer;
+  clock: Clock;
+  /** tests pass a silent or capturing logger; otherwise built from config */
+  logger?: FastifyBaseLogger;
+}
+
+export const BODY_LIMIT = 1024 * 1024;
+
+export async function buildApp(deps: AppDeps) {
+  const { config, db, mailer, clock } = deps;
+  const app = Fastify({
+    ...(deps.logger ? { loggerInstance: deps.logger } : { logger: loggerOptions(config) }),
+    bodyLimit: BODY_LIMIT,
+    trustProxy: config.trustProxy,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => crypto.randomUUID(),
+    ajv: { customOptions: { allErrors: true, removeAdditional: true, coerceTypes: 'array', useDefaults: true } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  const tokens = createTokenService(config.jwtSecret, config.tokenTtlSeconds, clock);
+  const outbox = createOutbox({ db, mailer, clock, log: app.log.child({ component: 'outbox' }) });
+  const worker = createWorker({
+    intervalMs: config.jobsIntervalMs,
+    log: app.log.child({ component: 'worker' }),
+    tasks: [{ name: 'deliver-emails', run: () => outbox.deliverDue() }],
+  });
+  const services: ServiceDeps = { config, db, clock, log: app.log, tokens, outbox, afterCommit: () => worker.kick() };
+  const auth = createAuthService(services);
+  const users = createUsersService(services);
+
+  app.decorateRequest('user', null);
+  app.addSchema(ErrorEnvelope);
+  app.addSchema(UserSchema);
+  installErrorHandling(app);
+  installRoutePolicy(app, { authenticateUser: createUserAuthenticator({ db, tokens }), rateLimitPerMinute: config.rateLimitPerMinute });
+
+  // a JSON API has nothing to load: the strictest CSP, except for the /docs page
+  await app.register(helmet, { contentSecurityPolicy: false });
+  app.addHook('onSend', async (request, reply) => {
+    if (!request.url.startsWith('/docs')) reply.header('content-security-policy', "default-src 'none'; frame-ancestors 'none'");
+  });
+  await app.register(rateLimit, {
+    global: false,
+    keyGenerator: (request) => request.ip,
+    errorResponseBuilder: (_request, context) =>
+      new AppError('RATE_LIMITED', `Too many requests, try again in ${Math.ceil(context.ttl / 1000)} seconds`),
+  });
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'SocioX Accounts API',
+        version: '0.1.0',
+        description:
+          'Accounts, organisations and subscriptions. Serves the SocioX API and the HNG Stage 2 API; documented spellings are aliases of the canonical /api/v1 routes.',
+      },
+      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+    },
+    refResolver: { buildLocalReference: (json, _base, _frag, i) => String(json.$id ?? `def-${i}`) },
+  });
+  await app.register(scalar, { routePrefix: '/docs', configuration: { url: '/openapi.json' } });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(healthRoutes, { db });
+  await app.register(authRoutes, { auth });
+  await app.register(userRoutes, { users });
+
+  app.addHook('onClose', async () => {
+    await worker.stop();
+  });
+
+  return Object.assign(app, { worker, outbox, tokens, services: { auth, users } }) as FastifyInstance & {
+    worker: typeof worker;
+    outbox: typeof outbox;
+    tokens: typeof tokens;
+    services: { auth: typeof auth; users: typeof users };
+  };
+}
+
+export type App = Awaited<ReturnType<typeof buildApp>>;

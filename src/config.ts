@@ -1,0 +1,144 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+export interface Config {
+  nodeEnv: 'development' | 'production' | 'test';
+  port: number;
+  host: string;
+  dataDir: string;
+  /** unset: embedded PGlite under dataDir */
+  databaseUrl: string | null;
+  /** unset: emails are written to the outbox and logged */
+  smtpUrl: string | null;
+  mailFrom: string;
+  /** base of links in emails, without a trailing slash */
+  appUrl: string;
+  jwtSecret: string;
+  tokenTtlSeconds: number;
+  superadminEmail: string | null;
+  superadminPassword: string | null;
+  jobsIntervalMs: number;
+  loginMaxFailures: number;
+  /** the window in which LOGIN_MAX_FAILURES failures lock an account (contract: 15 minutes) */
+  loginFailureWindowMs: number;
+  rateLimitPerMinute: number;
+  logLevel: string;
+  /** behind a load balancer: trust X-Forwarded-For so rate limits see the client's IP */
+  trustProxy: boolean;
+  /** minimum time forgot-password takes, so a known and an unknown email answer alike */
+  forgotPasswordMinMs: number;
+}
+
+export class ConfigError extends Error {}
+
+type Env = Record<string, string | undefined>;
+
+function int(env: Env, name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(`${name} must be a whole number, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function str(env: Env, name: string): string | null {
+  const raw = env[name]?.trim();
+  return raw ? raw : null;
+}
+
+/** Secrets that appear in tutorials and .env examples; refusing them in production is cheap insurance. */
+const WEAK_SECRETS = new Set(['secret', 'changeme', 'change-me', 'jwt_secret', 'your-secret', 'your_jwt_secret', 'development', 'password']);
+export const MIN_SECRET_LENGTH = 32;
+
+function weakSecretReason(secret: string): string | null {
+  if (WEAK_SECRETS.has(secret.toLowerCase())) return 'it is a well-known default';
+  if (secret.length < MIN_SECRET_LENGTH) return `it is shorter than ${MIN_SECRET_LENGTH} characters`;
+  if (new Set(secret).size < 8) return 'it has too few distinct characters';
+  return null;
+}
+
+/** Development only: a random secret kept under DATA_DIR so tokens survive a restart. */
+function developmentSecret(dataDir: string): string {
+  const file = join(dataDir, 'jwt-secret');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(48).toString('base64url');
+  writeFileSync(file, secret + '\n', { mode: 0o600, flag: 'wx' });
+  return secret;
+}
+
+function durationSeconds(env: Env, name: string, fallback: number): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  const m = /^(\d+)\s*(s|m|h|d)?$/.exec(raw);
+  if (!m) throw new ConfigError(`${name} must be a duration such as 3600, 15m, 12h or 7d, got "${raw}"`);
+  const unit = { s: 1, m: 60, h: 3600, d: 86400 }[(m[2] ?? 's') as 's' | 'm' | 'h' | 'd'];
+  const seconds = Number(m[1]) * unit;
+  if (seconds < 60 || seconds > 30 * 86400) throw new ConfigError(`${name} must be between 1 minute and 30 days`);
+  return seconds;
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const nodeEnvRaw = env.NODE_ENV?.trim() || 'development';
+  if (!['development', 'production', 'test'].includes(nodeEnvRaw)) {
+    throw new ConfigError(`NODE_ENV must be development, production or test, got "${nodeEnvRaw}"`);
+  }
+  const nodeEnv = nodeEnvRaw as Config['nodeEnv'];
+  const dataDir = resolve(env.DATA_DIR?.trim() || './data');
+  const port = int(env, 'PORT', 5000, 0, 65535);
+
+  const databaseUrl = str(env, 'DATABASE_URL');
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError('DATABASE_URL must start with postgres:// or postgresql://');
+  }
+  const smtpUrl = str(env, 'SMTP_URL');
+  if (smtpUrl && !/^smtps?:\/\//.test(smtpUrl)) throw new ConfigError('SMTP_URL must start with smtp:// or smtps://');
+
+  const appUrl = (str(env, 'APP_URL') ?? `http://localhost:${port}`).replace(/\/+$/, '');
+  try {
+    new URL(appUrl);
+  } catch {
+    throw new ConfigError(`APP_URL must be an absolute URL, got "${appUrl}"`);
+  }
+
+  let jwtSecret = str(env, 'JWT_SECRET');
+  if (nodeEnv === 'production') {
+    if (!jwtSecret) throw new ConfigError('JWT_SECRET is required when NODE_ENV=production (at least 32 random characters, e.g. `openssl rand -base64 48`)');
+    const reason = weakSecretReason(jwtSecret);
+    if (reason) throw new ConfigError(`JWT_SECRET is too weak for production: ${reason}`);
+  }
+  jwtSecret ??= developmentSecret(dataDir);
+
+  const superadminEmail = str(env, 'SUPERADMIN_EMAIL');
+  const superadminPassword = str(env, 'SUPERADMIN_PASSWORD');
+  if ((superadminEmail === null) !== (superadminPassword === null)) {
+    throw new ConfigError('SUPERADMIN_EMAIL and SUPERADMIN_PASSWORD must be set together');
+  }
+  if (superadminPassword && (superadminPassword.length < 8 || superadminPassword.length > 128)) {
+    throw new ConfigError('SUPERADMIN_PASSWORD must be 8 to 128 characters');
+  }
+
+  return {
+    nodeEnv,
+    port,
+    host: str(env, 'HOST') ?? '0.0.0.0',
+    dataDir,
+    databaseUrl,
+    smtpUrl,
+    mailFrom: str(env, 'MAIL_FROM') ?? 'SocioX Accounts <no-reply@localhost>',
+    appUrl,
+    jwtSecret,
+    tokenTtlSeconds: durationSeconds(env, 'TOKEN_TTL', 3600),
+    superadminEmail: superadminEmail?.toLowerCase() ?? null,
+    superadminPassword,
+    jobsIntervalMs: int(env, 'JOBS_INTERVAL_MS', 60_000, 100),
+    loginMaxFailures: int(env, 'LOGIN_MAX_FAILURES', 10, 1),
+    loginFailureWindowMs: 15 * 60_000,
+    rateLimitPerMinute: int(env, 'RATE_LIMIT_PER_MINUTE', 100, 1),
+    trustProxy: ['1', 'true', 'yes'].includes((env.TRUST_PROXY ?? '').trim().toLowerCase()),
+    logLevel: str(env, 'LOG_LEVEL') ?? (nodeEnv === 'test' ? 'silent' : 'info'),
+    forgotPasswordMinMs: int(env, 'FORGOT_PASSWORD_MIN_MS', 250, 0, 10_000),
+  };
+}

@@ -1,0 +1,12 @@
+import { join } from 'node:path';
+import type { Config } from '../config.js';
+import { openPglite } from './pglite.js';
+import { openPostgres } from './postgres.js';
+import type { Db } from './types.js';
+
+export type { Db, Queryable, QueryResult } from './types.js';
+
+/** DATABASE_URL set: a PostgreSQL server. Unset: PGlite persisted under DATA_DIR/pgdata. */
+export function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir'>): Promise<Db> {
+  return config.databaseUrl ? openPostgres(config.databaseUrl) : openPglite({ dataDir: join(config.dataDir, 'pgdata') });
+}

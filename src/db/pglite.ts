@@ -1,0 +1,40 @@
+import { PGlite } from '@electric-sql/pglite';
+import { mkdirSync } from 'node:fs';
+import type { Db, Queryable, QueryResult } from './types.js';
+
+function adapt(q: Pick<PGlite, 'query'>): Queryable {
+  return {
+    async query<T>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<T>> {
+      const res = await q.query<T>(sql, params as unknown[]);
+      return { rows: res.rows, rowCount: res.affectedRows ?? res.rows.length };
+    },
+  };
+}
+
+/**
+ * The embedded database. PGlite is one connection, so its own mutex serialises
+ * queries and transactions; that is also why `withConnection` is the instance itself.
+ * `dataDir` null means in memory; `loadDataDir` starts from a dump (tests use one migrated template).
+ */
+export type PgliteDb = Db & { dump(): Promise<Blob> };
+
+export async function openPglite(options: { dataDir: string | null; loadDataDir?: Blob }): Promise<PgliteDb> {
+  if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
+  const pg = new PGlite({
+    ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+    ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
+  });
+  await pg.waitReady;
+  const base = adapt(pg);
+  const conn = { ...base, exec: async (sql: string) => void (await pg.exec(sql)) };
+  return {
+    kind: 'pglite',
+    query: base.query,
+    exec: conn.exec,
+    transaction: (fn) => pg.transaction((tx) => fn(adapt(tx))),
+    withConnection: (fn) => fn(conn),
+    close: () => pg.close(),
+    dump: () => pg.dumpDataDir('none') as Promise<Blob>,
+  };
+}
+

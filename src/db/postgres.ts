@@ -1,0 +1,54 @@
+import pg from 'pg';
+import type { Db, Queryable, QueryResult } from './types.js';
+
+// int8 (counts, bigserial ids, money in minor units) as a JS number, as PGlite returns it:
+// every int8 this service stores stays far below 2^53.
+pg.types.setTypeParser(20, (v) => Number(v));
+
+function adapt(client: pg.Pool | pg.PoolClient): Queryable {
+  return {
+    async query<T>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<T>> {
+      const res = await client.query(sql, params as unknown[]);
+      return { rows: res.rows as T[], rowCount: res.rowCount ?? res.rows.length };
+    },
+  };
+}
+
+/** A PostgreSQL server through a pool; several service instances may share it. */
+export async function openPostgres(url: string, options: { max?: number } = {}): Promise<Db> {
+  const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10 });
+  // an idle client losing its server must not crash the process; the pool replaces it
+  pool.on('error', () => {});
+  const base = adapt(pool);
+  await base.query('select 1');
+
+  async function withClient<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await pool.connect();
+    try {
+      return await fn(client);
+    } finally {
+      client.release();
+    }
+  }
+
+  return {
+    kind: 'postgres',
+    query: base.query,
+    exec: async (sql) => void (await pool.query(sql)),
+    transaction: (fn) =>
+      withClient(async (client) => {
+        await client.query('begin');
+        try {
+          const result = await fn(adapt(client));
+          await client.query('commit');
+          return result;
+        } catch (err) {
+          await client.query('rollback').catch(() => {});
+          throw err;
+        }
+      }),
+    withConnection: (fn) =>
+      withClient((client) => fn({ ...adapt(client), exec: async (sql: string) => void (await client.query(sql)) })),
+    close: () => pool.end(),
+  };
+}

@@ -1,0 +1,77 @@
+/**
+ * One error type with a closed list of stable codes, each mapped to one HTTP status.
+ * Clients switch on `code`; `message` is for people and may be reworded.
+ */
+export const ERROR_CODES = {
+  BAD_REQUEST: 400,
+  INVALID_TOKEN: 400,
+  UNAUTHENTICATED: 401,
+  INVALID_CREDENTIALS: 401,
+  FORBIDDEN: 403,
+  ACCOUNT_DEACTIVATED: 403,
+  PLAN_LIMIT_REACHED: 403,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  VALIDATION_FAILED: 422,
+  RATE_LIMITED: 429,
+  INTERNAL: 500,
+  UNAVAILABLE: 503,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+export class AppError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly fields?: FieldError[],
+    /** extra response headers, e.g. Retry-After */
+    readonly headers?: Record<string, string>,
+  ) {
+    super(message);
+    this.name = 'AppError';
+  }
+
+  get status(): number {
+    return ERROR_CODES[this.code];
+  }
+}
+
+export const GENERIC_500 = 'Something went wrong, please try again later';
+
+/** PostgreSQL error codes we translate instead of answering 500 (Logto's habit: one place for it). */
+export function translateDbError(err: unknown): AppError | null {
+  const e = err as { code?: unknown; constraint?: unknown };
+  if (typeof e?.code !== 'string' || !/^[0-9A-Z]{5}$/.test(e.code)) return null;
+  switch (e.code) {
+    case '23505':
+      return new AppError('CONFLICT', conflictMessage(String(e.constraint ?? '')));
+    case '23503':
+      return new AppError('NOT_FOUND', 'A referenced record does not exist');
+    case '22P02': // invalid text representation, e.g. a malformed uuid
+      return new AppError('NOT_FOUND', 'Not found');
+    case '22001': // string too long for its column
+    case '23514': // check constraint
+      return new AppError('VALIDATION_FAILED', 'A field has an invalid value');
+    case '40001': // serialization failure
+    case '40P01': // deadlock
+      return new AppError('UNAVAILABLE', 'The request conflicted with another one, please retry');
+    default:
+      return null;
+  }
+}
+
+const CONFLICT_MESSAGES: Record<string, string> = {
+  users_email_key: 'Account with the email already exists',
+  users_phone_key: 'Account with the phone number already exists',
+};
+
+function conflictMessage(constraint: string): string {
+  return CONFLICT_MESSAGES[constraint] ?? 'The record already exists';
+}

@@ -1,0 +1,23 @@
+import type { FastifyServerOptions } from 'fastify';
+import type { Config } from './config.js';
+
+/** Anything that may carry a secret is censored before it reaches a log line. */
+export const REDACT_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.body',
+  '*.password',
+  '*.newPassword',
+  '*.new_password',
+  '*.old_password',
+  '*.otp',
+  '*.token',
+  '*.password_hash',
+];
+
+export function loggerOptions(config: Pick<Config, 'logLevel'>): FastifyServerOptions['logger'] {
+  return {
+    level: config.logLevel,
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+  };
+}

@@ -1,0 +1,63 @@
+import pino from 'pino';
+import { buildApp } from './app.js';
+import { systemClock } from './clock.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { openDatabase } from './db/index.js';
+import { migrate } from './db/migrate.js';
+import { loggerOptions } from './logger.js';
+import { LogMailer, SmtpMailer } from './modules/email/mailer.js';
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`Refusing to start: ${err.message}`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const logger = pino(loggerOptions(config) as pino.LoggerOptions);
+  const db = await openDatabase(config);
+  const applied = await migrate(db);
+  logger.info({ database: db.kind, applied }, 'database ready');
+
+  const mailer = config.smtpUrl
+    ? new SmtpMailer(config.smtpUrl, config.mailFrom)
+    : new LogMailer(logger.child({ component: 'mailer' }), config.nodeEnv !== 'production');
+  if (!config.smtpUrl) logger.warn('SMTP_URL is unset: emails are kept in the outbox and written to the log');
+
+  const app = await buildApp({ config, db, mailer, clock: systemClock, logger });
+  await app.listen({ port: config.port, host: config.host });
+  app.worker.start();
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: finishing in-flight requests and the current job');
+    const force = setTimeout(() => {
+      logger.error('shutdown took longer than 25 s, exiting');
+      process.exit(1);
+    }, 25_000);
+    force.unref();
+    try {
+      await app.close(); // stops accepting, waits for in-flight requests, stops the worker (onClose)
+      await mailer.close();
+      await db.close();
+      logger.info('stopped');
+      process.exit(0);
+    } catch (err) {
+      logger.error({ err }, 'error during shutdown');
+      process.exit(1);
+    }
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((err) => {
+  console.error('Failed to start:', err);
+  process.exit(1);
+});

@@ -1,0 +1,174 @@
+import { AppError } from '../../http/errors.js';
+import type { ServiceDeps } from '../../services.js';
+import { emails } from '../email/templates.js';
+import { normaliseEmail, presentUser, splitName, type PublicUser } from '../users/present.js';
+import { usersRepository as users, type UserRow } from '../users/repository.js';
+import { otpRepository } from './otp-repository.js';
+import { burnPasswordCheck, hashPassword, verifyPassword } from './passwords.js';
+import { generateOtp } from './tokens.js';
+
+/** contract §4: OTPs expire within 10 minutes, at most 5 wrong tries */
+export const OTP_TTL_MINUTES = 10;
+export const OTP_MAX_ATTEMPTS = 5;
+
+export const MESSAGES = {
+  missing: 'One or more required fields missing',
+  registered: 'Your account has been created',
+  emailTaken: 'Account with the email already exists',
+  loggedIn: 'Login successful',
+  invalidCredentials: 'Invalid credentials provided',
+  deactivated: 'Your account has been deactivated. Contact support to reactivate it.',
+  passwordChanged: 'Password changed successfully',
+  wrongPassword: 'Invalid password provided, please check and try again',
+  otpSent: 'If an account exists for this email, a password reset code has been sent to it',
+  otpInvalid: 'Invalid or expired reset code',
+  passwordReset: 'Password has been reset successfully',
+} as const;
+
+export interface RegisterInput {
+  email: string;
+  password: string;
+  name?: string;
+  first_name?: string;
+  last_name?: string;
+  phone?: string;
+}
+
+export interface Session {
+  token: string;
+  user: PublicUser;
+}
+
+export function createAuthService(deps: ServiceDeps) {
+  const { db, clock, tokens, outbox, config } = deps;
+
+  function issueToken(user: Pick<UserRow, 'id' | 'role' | 'permissions' | 'token_version'>): Promise<string> {
+    return tokens.sign({ sub: user.id, typ: 'user', ver: user.token_version, role: user.role, perms: user.permissions });
+  }
+
+  /** Sets the password, revokes older tokens, tells the user by email; in the caller's transaction. */
+  /** The hash is made before the transaction opens: argon2 is slow and a transaction should not wait on it. */
+  async function replacePassword(q: Parameters<typeof users.setPassword>[0], user: Pick<UserRow, 'id' | 'email'>, passwordHash: string) {
+    const version = await users.setPassword(q, user.id, passwordHash, clock.now());
+    if (version === null) throw new AppError('NOT_FOUND', 'User not found');
+    await outbox.enqueue(q, emails.passwordChanged(user.email));
+    return version;
+  }
+
+  return {
+    /** One handler for both seed shapes: SocioX `{email, password, name}`, HNG `{first_name, last_name, email, phone, password}`. */
+    async register(input: RegisterInput): Promise<Session> {
+      const name = input.name?.trim();
+      const first = input.first_name?.trim();
+      const last = input.last_name?.trim();
+      if (!name && !(first && last)) {
+        throw new AppError('VALIDATION_FAILED', MESSAGES.missing, [
+          { field: 'name', message: 'is required (or both first_name and last_name)' },
+        ]);
+      }
+      const [derivedFirst, derivedLast] = name ? splitName(name) : ['', ''];
+      const user = await users.insert(
+        db,
+        {
+          email: normaliseEmail(input.email),
+          passwordHash: await hashPassword(input.password),
+          name: name || `${first} ${last}`,
+          firstName: first || derivedFirst,
+          lastName: last || derivedLast,
+          phone: input.phone?.trim() || null,
+          role: 'parent',
+          parentId: null,
+          permissions: [],
+        },
+        clock.now(),
+      );
+      return { token: await issueToken(user), user: presentUser(user) };
+    },
+
+    async login(input: { email?: string; phone?: string; password: string }): Promise<Session> {
+      const by = input.email !== undefined ? { email: normaliseEmail(input.email) } : { phone: input.phone!.trim() };
+      const user = await users.findCredentials(db, by);
+      if (!user) {
+        await burnPasswordCheck(input.password);
+        throw new AppError('INVALID_CREDENTIALS', MESSAGES.invalidCredentials);
+      }
+      const now = clock.now();
+      const windowEnd = user.failed_login_window_start
+        ? user.failed_login_window_start.getTime() + config.loginFailureWindowMs
+        : 0;
+      if (user.failed_logins >= config.loginMaxFailures && windowEnd > now.getTime()) {
+        // locked even for the right password, or guessing would simply go on
+        const retryAfter = Math.ceil((windowEnd - now.getTime()) / 1000);
+        throw new AppError('RATE_LIMITED', 'Too many failed login attempts, try again later', undefined, {
+          'retry-after': String(retryAfter),
+        });
+      }
+      if (!(await verifyPassword(user.password_hash, input.password))) {
+        await users.recordLoginFailure(db, user.id, now, config.loginFailureWindowMs);
+        throw new AppError('INVALID_CREDENTIALS', MESSAGES.invalidCredentials);
+      }
+      // checked after the password, so the account's state is told only to its owner
+      if (user.status !== 'active') throw new AppError('ACCOUNT_DEACTIVATED', MESSAGES.deactivated);
+      await users.recordLogin(db, user.id, now);
+      return { token: await issueToken(user), user: presentUser({ ...user, last_login_at: now }) };
+    },
+
+    async changePassword(userId: string, oldPassword: string, newPassword: string): Promise<Session> {
+      const hash = await users.passwordHash(db, userId);
+      if (!hash || !(await verifyPassword(hash, oldPassword))) throw new AppError('INVALID_CREDENTIALS', MESSAGES.wrongPassword);
+      const newHash = await hashPassword(newPassword);
+      const user = await db.transaction(async (tx) => {
+        const current = await users.findById(tx, userId);
+        if (!current) throw new AppError('NOT_FOUND', 'User not found');
+        const version = await replacePassword(tx, current, newHash);
+        return { ...current, token_version: version };
+      });
+      deps.afterCommit();
+      return { token: await issueToken(user), user: presentUser(user) };
+    },
+
+    /** Same answer, same status, about the same time whether or not the email has an account. */
+    async forgotPassword(email: string): Promise<void> {
+      const started = Date.now();
+      const user = await users.findByEmail(db, normaliseEmail(email));
+      if (user && user.status === 'active') {
+        const otp = generateOtp();
+        const expiresAt = new Date(clock.now().getTime() + OTP_TTL_MINUTES * 60_000);
+        await db.transaction(async (tx) => {
+          await otpRepository.replace(tx, user.id, tokens.hashOtp(user.id, otp), expiresAt, clock.now());
+          await outbox.enqueue(tx, emails.passwordResetOtp(user.email, otp, OTP_TTL_MINUTES));
+        });
+        deps.afterCommit();
+      }
+      const wait = config.forgotPasswordMinMs - (Date.now() - started);
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    },
+
+    async resetPassword(input: { email: string; otp: string; newPassword: string }): Promise<void> {
+      const user = await users.findByEmail(db, normaliseEmail(input.email));
+      const invalid = new AppError('INVALID_TOKEN', MESSAGES.otpInvalid, [{ field: 'otp', message: 'is invalid or expired' }]);
+      if (!user) throw invalid;
+      const newHash = await hashPassword(input.newPassword);
+      await db.transaction(async (tx) => {
+        const row = await otpRepository.lock(tx, user.id);
+        if (!row || row.expires_at.getTime() <= clock.now().getTime() || row.attempts >= OTP_MAX_ATTEMPTS) throw invalid;
+        if (!tokens.otpMatches(row.otp_hash, user.id, input.otp)) {
+          await otpRepository.countWrongTry(tx, user.id, OTP_MAX_ATTEMPTS);
+          return 'wrong';
+        }
+        await otpRepository.delete(tx, user.id);
+        await replacePassword(tx, user, newHash);
+        return 'reset';
+      }).then((outcome) => {
+        // the wrong try is committed before answering, so the count survives the error
+        if (outcome === 'wrong') throw invalid;
+      });
+      deps.afterCommit();
+    },
+
+    issueToken,
+    replacePassword,
+  };
+}
+
+export type AuthService = ReturnType<typeof createAuthService>;

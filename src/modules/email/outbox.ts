@@ -1,0 +1,75 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { Clock } from '../../clock.js';
+import type { Db, Queryable } from '../../db/index.js';
+import type { Mailer } from './mailer.js';
+import type { Email } from './templates.js';
+
+interface OutboxRow {
+  id: number;
+  to_address: string;
+  subject: string;
+  body_text: string;
+  attempts: number;
+}
+
+/** a claimed email is someone's for this long; if its sender dies, another instance retries it */
+const LEASE_MS = 5 * 60_000;
+const BATCH = 50;
+/** a server that keeps rejecting an address (5xx) is believed after this many tries */
+const MAX_PERMANENT_FAILURES = 5;
+
+/** 30 s, 1 min, 2 min, … capped at one hour: the backlog drains soon after SMTP returns. */
+export function backoffMs(attempts: number): number {
+  return Math.min(30_000 * 2 ** Math.max(0, attempts - 1), 60 * 60_000);
+}
+
+/** The outbox: rows written inside the caller's transaction, delivered after commit by the worker. */
+export function createOutbox(deps: { db: Db; mailer: Mailer; clock: Clock; log: FastifyBaseLogger }) {
+  const { db, mailer, clock, log } = deps;
+
+  return {
+    async enqueue(q: Queryable, email: Email): Promise<void> {
+      await q.query(
+        'insert into email_outbox (to_address, subject, body_text, kind, created_at, next_attempt_at) values ($1, $2, $3, $4, $5, $5)',
+        [email.to, email.subject, email.text, email.kind, clock.now()],
+      );
+    },
+
+    /** Sends what is due; safe to run on several instances at once (SKIP LOCKED plus a lease). */
+    async deliverDue(): Promise<{ sent: number; failed: number }> {
+      let sent = 0;
+      let failed = 0;
+      for (;;) {
+        const now = clock.now();
+        const { rows } = await db.query<OutboxRow>(
+          `update email_outbox set attempts = attempts + 1, next_attempt_at = $2
+           where id in (select id from email_outbox where status = 'pending' and next_attempt_at <= $1
+                        order by next_attempt_at, id limit ${BATCH} for update skip locked)
+           returning id, to_address, subject, body_text, attempts`,
+          [now, new Date(now.getTime() + LEASE_MS)],
+        );
+        for (const row of rows) {
+          try {
+            await mailer.send({ to: row.to_address, subject: row.subject, text: row.body_text });
+            // the body may hold an OTP or a link: once delivered it has no reason to stay
+            await db.query("update email_outbox set status = 'sent', sent_at = $2, body_text = null, last_error = null where id = $1", [row.id, clock.now()]);
+            sent++;
+          } catch (err) {
+            failed++;
+            const e = err as { message?: string; responseCode?: number; code?: string };
+            const permanent = typeof e.responseCode === 'number' && e.responseCode >= 500 && row.attempts >= MAX_PERMANENT_FAILURES;
+            const reason = String(e.responseCode ?? e.code ?? 'error') + ': ' + String(e.message ?? err).slice(0, 300);
+            await db.query(
+              `update email_outbox set status = $2, next_attempt_at = $3, last_error = $4 where id = $1`,
+              [row.id, permanent ? 'failed' : 'pending', new Date(clock.now().getTime() + backoffMs(row.attempts)), reason],
+            );
+            log.warn({ emailId: row.id, attempts: row.attempts, reason, permanent }, 'email delivery failed');
+          }
+        }
+        if (rows.length < BATCH) return { sent, failed };
+      }
+    },
+  };
+}
+
+export type Outbox = ReturnType<typeof createOutbox>;

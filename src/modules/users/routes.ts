@@ -1,0 +1,165 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { currentUser } from '../../http/auth.js';
+import { AppError } from '../../http/errors.js';
+import { Email, Envelope, MessageEnvelope, Password, errors } from '../../http/schemas.js';
+import { CHILD_PERMISSIONS } from './permissions.js';
+import { UserSchema } from './present.js';
+import type { UsersService } from './service.js';
+
+const Name = Type.String({ minLength: 1, maxLength: 100 });
+const Phone = Type.String({ minLength: 3, maxLength: 32, pattern: '^[0-9+()\\-. ]+$' });
+const ProfileEnvelope = Envelope({ profile: Type.Ref(UserSchema) });
+const UserRef = Type.Ref(UserSchema);
+
+export const userRoutes: FastifyPluginAsyncTypebox<{ users: UsersService }> = async (app, { users }) => {
+  app.get(
+    '/api/v1/users/me',
+    {
+      config: { auth: 'user' },
+      schema: {
+        tags: ['users'],
+        summary: 'The signed-in user, with their child users when a parent',
+        response: { 200: Envelope({ data: Type.Object({ user: UserRef, children: Type.Array(UserRef) }) }), ...errors(401, 403) },
+      },
+    },
+    async (request) => ({
+      status: true as const,
+      message: 'User details fetched successfully',
+      data: await users.getWithChildren(currentUser(request).id),
+    }),
+  );
+
+  app.get(
+    '/api/v1/profile',
+    {
+      config: { auth: 'user' },
+      schema: { tags: ['profile'], summary: 'Get my profile', response: { 200: ProfileEnvelope, ...errors(401, 403, 404) } },
+    },
+    async (request) => ({ status: true as const, message: 'Profile fetched successfully', profile: await users.get(currentUser(request).id) }),
+  );
+
+  app.put(
+    '/api/v1/profile',
+    {
+      config: { auth: 'user', messages: { missing: 'One or more required fields missing' } },
+      schema: {
+        tags: ['profile'],
+        summary: 'Update my profile (name, first_name, last_name, email, phone, picture; nothing else)',
+        body: Type.Object(
+          {
+            name: Type.Optional(Name),
+            first_name: Type.Optional(Name),
+            last_name: Type.Optional(Type.String({ maxLength: 100 })),
+            email: Type.Optional(Email),
+            phone: Type.Optional(Type.Union([Phone, Type.Null()])),
+            picture: Type.Optional(Type.Union([Type.String({ maxLength: 2048 }), Type.Null()])),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: ProfileEnvelope, ...errors(400, 401, 403, 404, 409, 422) },
+      },
+    },
+    async (request) => ({
+      status: true as const,
+      message: 'Profile updated successfully',
+      profile: await users.updateProfile(currentUser(request).id, request.body),
+    }),
+  );
+
+  app.delete(
+    '/api/v1/profile',
+    {
+      config: { auth: 'user' },
+      schema: {
+        tags: ['profile'],
+        summary: 'Delete my account now, with its child users and memberships',
+        response: { 200: MessageEnvelope, ...errors(401, 403, 404) },
+      },
+    },
+    async (request) => {
+      await users.deleteNow(currentUser(request).id);
+      return { status: true as const, message: 'Profile deleted successfully' };
+    },
+  );
+
+  app.post(
+    '/api/v1/users/children',
+    {
+      config: { auth: 'user' },
+      schema: {
+        tags: ['users'],
+        summary: 'Create a child user (parents only)',
+        body: Type.Object(
+          {
+            email: Email,
+            password: Password,
+            name: Type.Optional(Name),
+            first_name: Type.Optional(Name),
+            last_name: Type.Optional(Name),
+            phone: Type.Optional(Phone),
+            permissions: Type.Array(Type.Union(CHILD_PERMISSIONS.map((p) => Type.Literal(p))), { maxItems: CHILD_PERMISSIONS.length * 2, default: [] }),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 201: Envelope({ data: UserRef }), ...errors(400, 401, 403, 409, 422) },
+      },
+    },
+    async (request, reply) => {
+      const me = currentUser(request);
+      if (me.role !== 'parent') throw new AppError('FORBIDDEN', 'Only a parent account can create child users');
+      const child = await users.createChild(me.id, request.body);
+      return reply.code(201).send({ status: true, message: 'Child user created successfully', data: child });
+    },
+  );
+
+  app.get(
+    '/api/v1/users/children',
+    {
+      config: { auth: 'user' },
+      schema: {
+        tags: ['users'],
+        summary: "List the parent's child users",
+        response: { 200: Envelope({ data: Type.Array(UserRef) }), ...errors(401, 403) },
+      },
+    },
+    async (request) => {
+      const me = currentUser(request);
+      if (me.role !== 'parent') throw new AppError('FORBIDDEN', 'Only a parent account has child users');
+      return { status: true as const, message: 'Child users fetched successfully', data: await users.listChildren(me.id) };
+    },
+  );
+
+  app.post(
+    '/api/v1/users/delete',
+    {
+      config: { auth: 'user' },
+      schema: {
+        tags: ['users'],
+        summary: 'Ask to delete my account: a confirmation link is emailed (any body is ignored)',
+        response: { 200: MessageEnvelope, ...errors(401, 403) },
+      },
+    },
+    async (request) => {
+      await users.requestDeletion(currentUser(request).id);
+      return { status: true as const, message: 'A confirmation link has been sent to your email address' };
+    },
+  );
+
+  app.post(
+    '/api/v1/users/confirm-delete',
+    {
+      config: { credential: true },
+      schema: {
+        tags: ['users'],
+        summary: 'Confirm account deletion with the emailed token',
+        body: Type.Object({ token: Type.String({ minLength: 1, maxLength: 512 }) }, { additionalProperties: false }),
+        response: { 200: MessageEnvelope, ...errors(400, 422, 429) },
+      },
+    },
+    async (request) => {
+      await users.confirmDeletion(request.body.token);
+      return { status: true as const, message: 'Your account has been deleted' };
+    },
+  );
+};

@@ -1,0 +1,160 @@
+import { AppError } from '../../http/errors.js';
+import type { ServiceDeps } from '../../services.js';
+import { hashPassword } from '../auth/passwords.js';
+import { generateLinkToken, hashLinkToken } from '../auth/tokens.js';
+import { emails } from '../email/templates.js';
+import type { ChildPermission } from './permissions.js';
+import { normaliseEmail, presentUser, splitName, type PublicUser } from './present.js';
+import { usersRepository as users, type ProfileChanges } from './repository.js';
+import { reserveSeat, unlimitedSeats, type SeatLimit } from './seats.js';
+import { linkTokensRepository as links } from './tokens-repository.js';
+
+export const DELETE_LINK_TTL_MINUTES = 60;
+
+export interface ProfileInput {
+  name?: string;
+  first_name?: string;
+  last_name?: string;
+  email?: string;
+  phone?: string | null;
+  picture?: string | null;
+}
+
+export interface ChildInput {
+  email: string;
+  password: string;
+  name?: string;
+  first_name?: string;
+  last_name?: string;
+  phone?: string;
+  permissions: ChildPermission[];
+}
+
+export function createUsersService(deps: ServiceDeps & { seatLimit?: SeatLimit }) {
+  const { db, clock, outbox, config } = deps;
+  const seatLimit = deps.seatLimit ?? unlimitedSeats;
+
+  async function mustFind(id: string) {
+    const user = await users.findById(db, id);
+    if (!user) throw new AppError('NOT_FOUND', 'Profile not found');
+    return user;
+  }
+
+  return {
+    async get(id: string): Promise<PublicUser> {
+      return presentUser(await mustFind(id));
+    },
+
+    async getWithChildren(id: string) {
+      const user = await mustFind(id);
+      const children = user.role === 'parent' ? await users.listChildren(db, id) : [];
+      return { user: presentUser(user), children: children.map(presentUser) };
+    },
+
+    /** Only the fields a person may change about themselves; role, status, permissions and parent are not among them. */
+    async updateProfile(id: string, input: ProfileInput): Promise<PublicUser> {
+      const changes: ProfileChanges = {};
+      if (input.email !== undefined) changes.email = normaliseEmail(input.email);
+      if (input.phone !== undefined) changes.phone = input.phone?.trim() || null;
+      if (input.picture !== undefined) changes.picture = input.picture?.trim() || null;
+      const first = input.first_name?.trim();
+      const last = input.last_name?.trim();
+      const name = input.name?.trim();
+      if (name) {
+        changes.name = name;
+        const [f, l] = splitName(name);
+        changes.firstName = first || f;
+        changes.lastName = last ?? l;
+      } else if (first || last !== undefined) {
+        const current = await mustFind(id);
+        changes.firstName = first || current.first_name;
+        changes.lastName = last ?? current.last_name;
+        changes.name = `${changes.firstName} ${changes.lastName}`.trim();
+      }
+      if (Object.keys(changes).length === 0) {
+        throw new AppError('VALIDATION_FAILED', 'One or more required fields missing', [
+          { field: 'body', message: 'give at least one of name, first_name, last_name, email, phone, picture' },
+        ]);
+      }
+      try {
+        const user = await users.updateProfile(db, id, changes, clock.now());
+        if (!user) throw new AppError('NOT_FOUND', 'Profile not found');
+        return presentUser(user);
+      } catch (err) {
+        if ((err as { constraint?: string }).constraint === 'users_email_key') throw new AppError('CONFLICT', 'Email already in use');
+        if ((err as { constraint?: string }).constraint === 'users_phone_key') throw new AppError('CONFLICT', 'Phone number already in use');
+        throw err;
+      }
+    },
+
+    async createChild(parentId: string, input: ChildInput): Promise<PublicUser> {
+      const name = input.name?.trim();
+      const first = input.first_name?.trim();
+      const last = input.last_name?.trim();
+      if (!name && !(first && last)) {
+        throw new AppError('VALIDATION_FAILED', 'name is required', [{ field: 'name', message: 'is required (or both first_name and last_name)' }]);
+      }
+      const [f, l] = name ? splitName(name) : ['', ''];
+      const passwordHash = await hashPassword(input.password);
+      const child = await db.transaction(async (tx) => {
+        await reserveSeat(tx, parentId, seatLimit);
+        return users.insert(
+          tx,
+          {
+            email: normaliseEmail(input.email),
+            passwordHash,
+            name: name || `${first} ${last}`,
+            firstName: first || f,
+            lastName: last || l,
+            phone: input.phone?.trim() || null,
+            role: 'child',
+            parentId,
+            permissions: [...new Set(input.permissions)],
+          },
+          clock.now(),
+        );
+      });
+      return presentUser(child);
+    },
+
+    async listChildren(parentId: string): Promise<PublicUser[]> {
+      return (await users.listChildren(db, parentId)).map(presentUser);
+    },
+
+    /** Step one of self-deletion: email a single-use link to APP_URL/confirm-delete?token=… */
+    async requestDeletion(id: string): Promise<void> {
+      const user = await mustFind(id);
+      const { token, hash } = generateLinkToken();
+      const now = clock.now();
+      await db.transaction(async (tx) => {
+        await links.replace(tx, id, 'delete_account', hash, new Date(now.getTime() + DELETE_LINK_TTL_MINUTES * 60_000), now);
+        const link = `${config.appUrl}/confirm-delete?token=${encodeURIComponent(token)}`;
+        await outbox.enqueue(tx, emails.deleteConfirmation(user.email, link, DELETE_LINK_TTL_MINUTES));
+      });
+      deps.afterCommit();
+    },
+
+    async confirmDeletion(token: string): Promise<void> {
+      await db.transaction(async (tx) => {
+        const userId = await links.consume(tx, hashLinkToken(token), 'delete_account', clock.now());
+        if (!userId) throw new AppError('INVALID_TOKEN', 'Invalid or expired token', [{ field: 'token', message: 'is invalid or expired' }]);
+        await deleteAccount(tx, userId);
+      });
+      deps.afterCommit();
+    },
+
+    async deleteNow(id: string): Promise<void> {
+      await db.transaction((tx) => deleteAccount(tx, id));
+      deps.afterCommit();
+    },
+  };
+
+  /** An account and what it owns, in one transaction; the goodbye email commits with it. */
+  async function deleteAccount(tx: Parameters<typeof users.delete>[0], id: string): Promise<void> {
+    const deleted = await users.delete(tx, id);
+    if (!deleted) throw new AppError('NOT_FOUND', 'Profile not found');
+    await outbox.enqueue(tx, emails.accountDeleted(deleted.email));
+  }
+}
+
+export type UsersService = ReturnType<typeof createUsersService>;

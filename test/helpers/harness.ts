@@ -1,0 +1,153 @@
+import { randomBytes } from 'node:crypto';
+import pino from 'pino';
+import { buildApp, type App } from '../../src/app.js';
+import { ManualClock } from '../../src/clock.js';
+import { loadConfig, type Config } from '../../src/config.js';
+import type { Db } from '../../src/db/types.js';
+import { MemoryMailer, type Mailer } from '../../src/modules/email/mailer.js';
+import { createTestDatabase, truncateAll, type TestDatabase } from './database.js';
+
+export const TEST_ENV = {
+  NODE_ENV: 'test',
+  JWT_SECRET: 'test-secret-0123456789-abcdefghijklmnopqrstuvwxyz',
+  APP_URL: 'https://app.example.test',
+  RATE_LIMIT_PER_MINUTE: '100000',
+  FORGOT_PASSWORD_MIN_MS: '0',
+  DATA_DIR: '/tmp/sociox-test-data',
+};
+
+export interface Response {
+  statusCode: number;
+  headers: Record<string, string | string[] | number | undefined>;
+  body: string;
+  json<T = any>(): T;
+}
+
+export interface RequestOptions {
+  body?: unknown;
+  token?: string;
+  headers?: Record<string, string>;
+}
+
+export interface TestUser {
+  id: string;
+  email: string;
+  password: string;
+  token: string;
+}
+
+/** The app on a real database, a settable clock and a mailer that keeps what it sends. */
+export class Harness {
+  private constructor(
+    readonly app: App,
+    readonly db: Db,
+    readonly testDb: TestDatabase,
+    readonly clock: ManualClock,
+    readonly mailer: MemoryMailer,
+    readonly config: Config,
+  ) {}
+
+  static async database(): Promise<TestDatabase> {
+    return createTestDatabase();
+  }
+
+  /** One per test file (a database costs seconds); `reset()` between tests. */
+  static async create(
+    options: { env?: Record<string, string>; mailer?: Mailer; testDb?: TestDatabase; logger?: pino.Logger; beforeReady?: (app: App) => void } = {},
+  ): Promise<Harness> {
+    const testDb = options.testDb ?? (await createTestDatabase());
+    const config = loadConfig({ ...TEST_ENV, ...options.env });
+    const clock = new ManualClock(new Date());
+    const mailer = new MemoryMailer();
+    const app = await buildApp({ config, db: testDb.db, clock, mailer: options.mailer ?? mailer, logger: options.logger ?? pino({ level: 'silent' }) });
+    options.beforeReady?.(app);
+    await app.ready();
+    return new Harness(app, testDb.db, testDb, clock, mailer, config);
+  }
+
+  /** Another app instance on the same database (a second server, or other settings). */
+  async sibling(env: Record<string, string> = {}, mailer?: Mailer): Promise<Harness> {
+    const config = loadConfig({ ...TEST_ENV, ...env });
+    const m = new MemoryMailer();
+    const app = await buildApp({ config, db: this.db, clock: this.clock, mailer: mailer ?? m, logger: pino({ level: 'silent' }) });
+    await app.ready();
+    return new Harness(app, this.db, this.testDb, this.clock, m, config);
+  }
+
+  async reset(): Promise<void> {
+    await truncateAll(this.db);
+    this.mailer.clear();
+    this.clock.set(new Date());
+  }
+
+  async close(): Promise<void> {
+    await this.app.close();
+    await this.testDb.drop();
+  }
+
+  async request(method: string, url: string, options: RequestOptions = {}): Promise<Response> {
+    const headers: Record<string, string> = { ...options.headers };
+    if (options.token) headers.authorization = `Bearer ${options.token}`;
+    const res = await this.app.inject({
+      method: method as 'GET',
+      url,
+      headers,
+      ...(options.body !== undefined ? { payload: options.body as object } : {}),
+    });
+    return { statusCode: res.statusCode, headers: res.headers, body: res.body, json: () => res.json() };
+  }
+
+  get(url: string, token?: string) {
+    return this.request('GET', url, { token });
+  }
+  post(url: string, body?: unknown, token?: string) {
+    return this.request('POST', url, { body, token });
+  }
+  put(url: string, body?: unknown, token?: string) {
+    return this.request('PUT', url, { body, token });
+  }
+  patch(url: string, body?: unknown, token?: string) {
+    return this.request('PATCH', url, { body, token });
+  }
+  delete(url: string, token?: string, body?: unknown) {
+    return this.request('DELETE', url, { token, body });
+  }
+
+  /** Registers a parent through the API and returns its credentials. */
+  async registerUser(overrides: Record<string, unknown> = {}): Promise<TestUser> {
+    const email = (overrides.email as string) ?? uniqueEmail();
+    const password = (overrides.password as string) ?? 'correct horse battery';
+    const res = await this.post('/api/v1/auth/register', { name: 'Test User', email, password, ...overrides });
+    if (res.statusCode !== 201) throw new Error(`register failed: ${res.statusCode} ${res.body}`);
+    const body = res.json();
+    return { id: body.data.user.id, email: email.toLowerCase(), password, token: body.token };
+  }
+
+  async createChild(parent: TestUser, overrides: Record<string, unknown> = {}): Promise<TestUser> {
+    const email = (overrides.email as string) ?? uniqueEmail('child');
+    const password = 'child password 1';
+    const res = await this.post('/api/users/child-users', { name: 'Child User', email, password, permissions: ['create_posts'], ...overrides }, parent.token);
+    if (res.statusCode !== 201) throw new Error(`child failed: ${res.statusCode} ${res.body}`);
+    const login = await this.post('/api/v1/auth/login', { email, password });
+    return { id: res.json().data.id, email, password, token: login.json().token };
+  }
+
+  /** Runs one worker pass: emails in the outbox are handed to the mailer. */
+  async deliver(): Promise<void> {
+    await this.app.worker.runOnce();
+  }
+
+  /** The six digits of the latest reset email to `email`, after delivery. */
+  async otpFor(email: string): Promise<string> {
+    await this.deliver();
+    const mail = this.mailer.last(email);
+    const otp = mail?.text.match(/\b(\d{6})\b/)?.[1];
+    if (!otp) throw new Error(`no OTP email for ${email}`);
+    return otp;
+  }
+}
+
+let counter = 0;
+export function uniqueEmail(prefix = 'user'): string {
+  return `${prefix}.${Date.now().toString(36)}.${(counter++).toString(36)}.${randomBytes(3).toString('hex')}@example.com`;
+}

@@ -1,0 +1,140 @@
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DOCUMENTED_ROUTES } from '../src/http/aliases.js';
+import { Harness } from './helpers/harness.js';
+
+let h: Harness;
+const logLines: string[] = [];
+
+beforeAll(async () => {
+  const sink = new Writable({
+    write(chunk, _enc, cb) {
+      logLines.push(String(chunk));
+      cb();
+    },
+  });
+  h = await Harness.create({
+    logger: pino({ level: 'info' }, sink),
+    beforeReady: (app) => {
+      app.get('/test/boom', async () => {
+        throw new Error('secret internal detail: select * from users');
+      });
+    },
+  });
+});
+afterAll(() => h.close());
+beforeEach(() => h.reset());
+
+describe('the envelope and errors (contract §3)', () => {
+  it('answers an unknown route with a 404 envelope', async () => {
+    const res = await h.get('/api/v1/nothing-here');
+    expect(res.statusCode).toBe(404);
+    expect(res.json()).toMatchObject({ status: false, code: 'NOT_FOUND' });
+    expect(res.json().message).toContain('/api/v1/nothing-here');
+  });
+
+  it('answers malformed JSON with 400', async () => {
+    const res = await h.request('POST', '/api/v1/auth/login', {
+      body: '{"email": "a@b.c", ',
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ status: false, code: 'BAD_REQUEST' });
+  });
+
+  it('answers a wrong content type with 400', async () => {
+    const res = await h.request('POST', '/api/v1/auth/login', { body: 'email=a', headers: { 'content-type': 'text/xml' } });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ status: false, code: 'BAD_REQUEST' });
+  });
+
+  it('answers a body over 1 MiB with 413', async () => {
+    const res = await h.post('/api/v1/auth/register', { email: 'big@example.com', password: 'x'.repeat(1024 * 1024 + 10), name: 'Big' });
+    expect(res.statusCode).toBe(413);
+    expect(res.json()).toMatchObject({ status: false, code: 'PAYLOAD_TOO_LARGE' });
+  });
+
+  it('answers validation failures with 422 naming every field', async () => {
+    const res = await h.post('/api/v1/auth/register', { email: 'not-an-email', password: 'short' });
+    expect(res.statusCode).toBe(422);
+    const body = res.json();
+    expect(body).toMatchObject({ status: false, code: 'VALIDATION_FAILED' });
+    const fields = body.errors.map((e: { field: string }) => e.field).sort();
+    expect(fields).toEqual(['email', 'password']);
+    expect(body.errors.find((e: { field: string }) => e.field === 'password').message).toMatch(/at least 8/);
+  });
+
+  it('answers an unexpected error with a generic 500 and keeps the detail in the log', async () => {
+    const res = await h.get('/test/boom');
+    expect(res.statusCode).toBe(500);
+    expect(res.json()).toEqual({ status: false, message: 'Something went wrong, please try again later', code: 'INTERNAL' });
+    expect(res.body).not.toContain('secret internal detail');
+    expect(logLines.join('')).toContain('secret internal detail');
+  });
+
+  it('never writes passwords, tokens or the Authorization header to the log', async () => {
+    const user = await h.registerUser({ password: 'a-very-secret-password' });
+    await h.get('/api/users/details', user.token);
+    await h.post('/api/v1/auth/login', { email: user.email, password: 'a-very-secret-password' });
+    const log = logLines.join('');
+    expect(log).toContain('/api/users/details');
+    expect(log).not.toContain('a-very-secret-password');
+    expect(log).not.toContain(user.token);
+  });
+
+  it('carries a request id in the log, taken from X-Request-Id when given', async () => {
+    await h.request('GET', '/healthz', { headers: { 'x-request-id': 'trace-abc-123' } });
+    expect(logLines.some((l) => l.includes('"reqId":"trace-abc-123"'))).toBe(true);
+  });
+
+  it('sets security headers', async () => {
+    const res = await h.get('/healthz');
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+    expect(res.headers['content-security-policy']).toContain("default-src 'none'");
+  });
+});
+
+describe('health', () => {
+  it('/healthz says the process is up', async () => {
+    const res = await h.get('/healthz');
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ status: true, message: 'ok' });
+  });
+
+  it('/readyz checks the database', async () => {
+    const res = await h.get('/readyz');
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ status: true, message: 'ready' });
+  });
+});
+
+describe('OpenAPI', () => {
+  it('serves the document generated from the route schemas, aliases marked', async () => {
+    const res = await h.get('/openapi.json');
+    expect(res.statusCode).toBe(200);
+    const doc = res.json();
+    expect(doc.openapi).toMatch(/^3\./);
+    expect(doc.paths['/api/v1/auth/register'].post.responses).toHaveProperty('201');
+    expect(doc.paths['/api/v1/auth/register'].post.responses).toHaveProperty('422');
+    expect(doc.paths['/api/users/details'].get.description).toContain('alias');
+    expect(doc.paths['/api/v1/users/me'].get.security).toEqual([{ bearerAuth: [] }]);
+    for (const r of DOCUMENTED_ROUTES) {
+      const path = r.documented.replace(/:(\w+)/g, '{$1}');
+      expect(doc.paths[path]?.[r.method.toLowerCase()], `${r.method} ${r.documented}`).toBeDefined();
+    }
+  });
+
+  it('serves a reference UI at /docs', async () => {
+    const res = await h.get('/docs/');
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toContain('text/html');
+  });
+});
+
+describe('the documented spellings', () => {
+  it.each(DOCUMENTED_ROUTES.map((r) => [r.method, r.documented]))('%s %s is routed', async (method, path) => {
+    const res = await h.request(method, path.replace(/:(\w+)/g, '00000000-0000-4000-8000-000000000000'), { body: {} });
+    expect(res.json().message ?? '').not.toMatch(/^Route .* not found$/);
+  });
+});
