@@ -7,7 +7,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { Db } from './db/index.js';
-import { createUserAuthenticator } from './http/auth.js';
+import { createAuthenticator } from './http/auth.js';
 import { installErrorHandling } from './http/error-handler.js';
 import { AppError } from './http/errors.js';
 import { installRoutePolicy } from './http/routing.js';
@@ -24,6 +24,12 @@ import { UserSchema } from './modules/users/present.js';
 import { userRoutes } from './modules/users/routes.js';
 import { createUsersService } from './modules/users/service.js';
 import type { ServiceDeps } from './services.js';
+import { adminUserRoutes } from './modules/admin-users/routes.js';
+import { createAdminUsersService } from './modules/admin-users/service.js';
+import { AdminSchema } from './modules/admins/present.js';
+import { adminRoutes } from './modules/admins/routes.js';
+import { createAdminsService } from './modules/admins/service.js';
+import { auditRoutes } from './modules/audit/routes.js';
 import './http/types.js';
 
 export interface AppDeps {
@@ -58,12 +64,15 @@ export async function buildApp(deps: AppDeps) {
   const services: ServiceDeps = { config, db, clock, log: app.log, tokens, outbox, afterCommit: () => worker.kick() };
   const auth = createAuthService(services);
   const users = createUsersService(services);
+  const admins = createAdminsService(services);
+  const adminUsers = createAdminUsersService({ ...services, auth, users });
 
   app.decorateRequest('user', null);
+  app.decorateRequest('admin', null);
   app.addSchema(ErrorEnvelope);
   app.addSchema(UserSchema);
+  app.addSchema(AdminSchema);
   installErrorHandling(app);
-  installRoutePolicy(app, { authenticateUser: createUserAuthenticator({ db, tokens }), rateLimitPerMinute: config.rateLimitPerMinute });
 
   // a JSON API has nothing to load: the strictest CSP, except for the /docs page
   await app.register(helmet, { contentSecurityPolicy: false });
@@ -76,6 +85,9 @@ export async function buildApp(deps: AppDeps) {
     errorResponseBuilder: (_request, context) =>
       new AppError('RATE_LIMITED', `Too many requests, try again in ${Math.ceil(context.ttl / 1000)} seconds`),
   });
+  // The store is in memory, per instance. For a shared one across instances, pass `store` here.
+  const credentialLimiter = app.rateLimit({ max: config.rateLimitPerMinute, timeWindow: 60_000 });
+  const adminRouteRegistry = installRoutePolicy(app, { authenticator: createAuthenticator({ db, tokens }), credentialLimiter });
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -95,17 +107,16 @@ export async function buildApp(deps: AppDeps) {
   await app.register(healthRoutes, { db });
   await app.register(authRoutes, { auth });
   await app.register(userRoutes, { users });
+  await app.register(adminRoutes, { admins });
+  await app.register(adminUserRoutes, { adminUsers });
+  await app.register(auditRoutes, { db });
 
   app.addHook('onClose', async () => {
     await worker.stop();
   });
 
-  return Object.assign(app, { worker, outbox, tokens, services: { auth, users } }) as FastifyInstance & {
-    worker: typeof worker;
-    outbox: typeof outbox;
-    tokens: typeof tokens;
-    services: { auth: typeof auth; users: typeof users };
-  };
+  const extras = { worker, outbox, tokens, adminRoutes: adminRouteRegistry, services: { auth, users, admins, adminUsers } };
+  return Object.assign(app, extras) as FastifyInstance & typeof extras;
 }
 
 export type App = Awaited<ReturnType<typeof buildApp>>;

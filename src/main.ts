@@ -29,6 +29,10 @@ async function main(): Promise<void> {
   if (!config.smtpUrl) logger.warn('SMTP_URL is unset: emails are kept in the outbox and written to the log');
 
   const app = await buildApp({ config, db, mailer, clock: systemClock, logger });
+  if (config.superadminEmail && config.superadminPassword) {
+    const created = await app.services.admins.bootstrapSuperadmin(config.superadminEmail, config.superadminPassword);
+    if (created) logger.info({ admin: created.email }, 'created the first superadmin from SUPERADMIN_EMAIL');
+  }
   await app.listen({ port: config.port, host: config.host });
   app.worker.start();
 

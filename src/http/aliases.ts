@@ -6,10 +6,15 @@
  * `sociox` = seeds/sociox-api.md, `hng` = seeds/hng-stage2-api.md (whose base URL is /api/v1,
  * so its `/auth/...` paths are `/api/v1/auth/...`; its `/api/...` paths are taken as written).
  */
+type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
 export interface DocumentedRoute {
-  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** the method a seed client sends */
+  method: Method;
   documented: string;
   canonical: string;
+  /** when the canonical route uses another method (the seed's GET deactivate is a POST) */
+  canonicalMethod?: Method;
   source: 'sociox' | 'hng' | 'both' | 'contract';
 }
 
@@ -28,15 +33,34 @@ export const DOCUMENTED_ROUTES: readonly DocumentedRoute[] = [
   { method: 'POST', documented: '/api/users/child-users', canonical: '/api/v1/users/children', source: 'sociox' },
   { method: 'POST', documented: '/api/v1/users/delete', canonical: '/api/v1/users/delete', source: 'sociox' },
   { method: 'POST', documented: '/api/users/confirm-delete', canonical: '/api/v1/users/confirm-delete', source: 'sociox' },
+  // staff admins (the seed's "update admin permission" entry is a copy error; the contract decides the PUT)
+  { method: 'POST', documented: '/api/v1/admin/login', canonical: '/api/v1/admin/login', source: 'sociox' },
+  { method: 'POST', documented: '/api/v1/admin/create-admin', canonical: '/api/v1/admin/admins', source: 'sociox' },
+  { method: 'GET', documented: '/api/v1/admin/get-all-admins', canonical: '/api/v1/admin/admins', source: 'sociox' },
+  { method: 'GET', documented: '/api/v1/admin/get-admin-details/:adminId', canonical: '/api/v1/admin/admins/:adminId', source: 'sociox' },
+  { method: 'DELETE', documented: '/api/v1/admin/delete-admin/:adminId', canonical: '/api/v1/admin/admins/:adminId', source: 'sociox' },
+  { method: 'PUT', documented: '/api/v1/admin/update-admin-permissions/:adminId', canonical: '/api/v1/admin/admins/:adminId/permissions', source: 'contract' },
+  // admin user management (the seed's GET deactivate/reactivate also answer POST, per the contract)
+  { method: 'GET', documented: '/api/v1/admin/users', canonical: '/api/v1/admin/users', source: 'sociox' },
+  { method: 'GET', documented: '/api/admin/users/:userId/details', canonical: '/api/v1/admin/users/:userId', source: 'sociox' },
+  { method: 'GET', documented: '/api/admin/users/:userId/deactivate', canonical: '/api/v1/admin/users/:userId/deactivate', canonicalMethod: 'POST', source: 'sociox' },
+  { method: 'POST', documented: '/api/admin/users/:userId/deactivate', canonical: '/api/v1/admin/users/:userId/deactivate', source: 'contract' },
+  { method: 'GET', documented: '/api/admin/users/:userId/reactivate', canonical: '/api/v1/admin/users/:userId/reactivate', canonicalMethod: 'POST', source: 'sociox' },
+  { method: 'POST', documented: '/api/admin/users/:userId/reactivate', canonical: '/api/v1/admin/users/:userId/reactivate', source: 'contract' },
+  { method: 'DELETE', documented: '/api/admin/users/:userId', canonical: '/api/v1/admin/users/:userId', source: 'sociox' },
+  { method: 'POST', documented: '/api/admin/users/sendPasswordResetLink', canonical: '/api/v1/admin/users/password-reset-link', source: 'sociox' },
+  { method: 'POST', documented: '/api/admin/users/reset-password', canonical: '/api/v1/auth/reset-password-link', source: 'sociox' },
+  { method: 'GET', documented: '/api/v1/admin/audit-log', canonical: '/api/v1/admin/audit-log', source: 'contract' },
 ];
 
-/** canonical "METHOD path" → documented spellings that differ from it */
-export function aliasesByCanonical(routes: readonly DocumentedRoute[] = DOCUMENTED_ROUTES): Map<string, string[]> {
-  const map = new Map<string, string[]>();
+/** canonical "METHOD path" → the documented method + path pairs that differ from it */
+export function aliasesByCanonical(routes: readonly DocumentedRoute[] = DOCUMENTED_ROUTES): Map<string, { method: Method; url: string }[]> {
+  const map = new Map<string, { method: Method; url: string }[]>();
   for (const r of routes) {
-    if (r.documented === r.canonical) continue;
-    const key = `${r.method} ${r.canonical}`;
-    map.set(key, [...(map.get(key) ?? []), r.documented]);
+    const canonicalMethod = r.canonicalMethod ?? r.method;
+    if (r.documented === r.canonical && canonicalMethod === r.method) continue;
+    const key = `${canonicalMethod} ${r.canonical}`;
+    map.set(key, [...(map.get(key) ?? []), { method: r.method, url: r.documented }]);
   }
   return map;
 }

@@ -1,9 +1,11 @@
 import type { FastifyRequest } from 'fastify';
 import type { Db } from '../db/index.js';
-import type { TokenService } from '../modules/auth/tokens.js';
+import { adminsRepository } from '../modules/admins/repository.js';
+import { allows, type RoutePermission } from '../modules/admins/permissions.js';
+import type { TokenKind, TokenService } from '../modules/auth/tokens.js';
 import { usersRepository } from '../modules/users/repository.js';
 import { AppError } from './errors.js';
-import type { AuthUser } from './types.js';
+import type { AuthAdmin, AuthUser } from './types.js';
 
 export function bearerToken(request: FastifyRequest): string | null {
   const header = request.headers.authorization;
@@ -12,39 +14,68 @@ export function bearerToken(request: FastifyRequest): string | null {
   return m ? m[1]! : null;
 }
 
+const KIND_NAMES: Record<TokenKind, string> = { user: 'a user token', admin: 'an admin token' };
+
 /**
- * Verifies the signature, then asks the database: a token whose account is gone, deactivated,
- * or whose token_version was bumped (password change/reset, deactivation) is refused at once.
+ * Verifies the signature and the token's kind, then asks the database: a token whose account is
+ * gone, deactivated, or whose token_version was bumped (password change/reset, deactivation,
+ * permission change) is refused at once.
  */
-export function createUserAuthenticator(deps: { db: Db; tokens: TokenService }) {
-  return async function authenticateUser(request: FastifyRequest): Promise<AuthUser> {
+export function createAuthenticator(deps: { db: Db; tokens: TokenService }) {
+  async function claimsOf(request: FastifyRequest, kind: TokenKind) {
     const token = bearerToken(request);
     if (!token) throw new AppError('UNAUTHENTICATED', 'Authentication required: send Authorization: Bearer <token>');
     const result = await deps.tokens.verify(token);
-    if (!result.ok) {
-      throw new AppError('UNAUTHENTICATED', result.reason === 'expired' ? 'Token has expired' : 'Invalid token');
+    if (!result.ok) throw new AppError('UNAUTHENTICATED', result.reason === 'expired' ? 'Token has expired' : 'Invalid token');
+    if (result.claims.typ !== kind) {
+      throw new AppError('FORBIDDEN', `This endpoint needs ${KIND_NAMES[kind]}, not ${KIND_NAMES[result.claims.typ]}`);
     }
-    const { claims } = result;
-    if (claims.typ !== 'user') throw new AppError('FORBIDDEN', 'This endpoint needs a user token, not an admin token');
-    const user = await usersRepository.findById(deps.db, claims.sub).catch(() => null);
-    if (!user) throw new AppError('UNAUTHENTICATED', 'The account of this token no longer exists');
-    if (user.token_version !== claims.ver) throw new AppError('UNAUTHENTICATED', 'Token has been revoked, please log in again');
-    if (user.status !== 'active') throw new AppError('UNAUTHENTICATED', 'Your account has been deactivated');
-    return {
-      id: user.id,
-      email: user.email,
-      role: user.role,
-      parentId: user.parent_id,
-      permissions: user.permissions,
-      tokenVersion: user.token_version,
-    };
+    return result.claims;
+  }
+
+  return {
+    async user(request: FastifyRequest): Promise<AuthUser> {
+      const claims = await claimsOf(request, 'user');
+      const user = await usersRepository.findById(deps.db, claims.sub);
+      if (!user) throw new AppError('UNAUTHENTICATED', 'The account of this token no longer exists');
+      if (user.token_version !== claims.ver) throw new AppError('UNAUTHENTICATED', 'Token has been revoked, please log in again');
+      if (user.status !== 'active') throw new AppError('UNAUTHENTICATED', 'Your account has been deactivated');
+      return {
+        id: user.id,
+        email: user.email,
+        role: user.role,
+        parentId: user.parent_id,
+        permissions: user.permissions,
+        tokenVersion: user.token_version,
+      };
+    },
+
+    async admin(request: FastifyRequest, needed: RoutePermission): Promise<AuthAdmin> {
+      const claims = await claimsOf(request, 'admin');
+      const admin = await adminsRepository.findById(deps.db, claims.sub);
+      if (!admin) throw new AppError('UNAUTHENTICATED', 'The admin of this token no longer exists');
+      if (admin.token_version !== claims.ver) throw new AppError('UNAUTHENTICATED', 'Token has been revoked, please log in again');
+      if (!allows(admin, needed)) {
+        throw new AppError(
+          'FORBIDDEN',
+          needed === 'superadmin' ? 'Only a superadmin can do this' : `This needs the ${String(needed)} permission`,
+        );
+      }
+      return { id: admin.id, email: admin.email, role: admin.role, permissions: admin.permissions };
+    },
   };
 }
 
-export type UserAuthenticator = ReturnType<typeof createUserAuthenticator>;
+export type Authenticator = ReturnType<typeof createAuthenticator>;
 
 /** For handlers behind `auth: 'user'`: the hook has already set it. */
 export function currentUser(request: FastifyRequest): AuthUser {
   if (!request.user) throw new AppError('UNAUTHENTICATED', 'Authentication required');
   return request.user;
+}
+
+/** For handlers behind `auth: 'admin'`: who acts, and from where (for the audit log). */
+export function currentAdmin(request: FastifyRequest): AuthAdmin & { ip: string } {
+  if (!request.admin) throw new AppError('UNAUTHENTICATED', 'Authentication required');
+  return { ...request.admin, ip: request.ip };
 }

@@ -1,55 +1,72 @@
-import type { FastifyInstance, RouteOptions } from 'fastify';
+import type { FastifyInstance, FastifyRequest, onRequestHookHandler, RouteOptions } from 'fastify';
+import type { RoutePermission } from '../modules/admins/permissions.js';
 import { aliasesByCanonical } from './aliases.js';
-import type { UserAuthenticator } from './auth.js';
+import type { Authenticator } from './auth.js';
+
+/** Every admin route as registered (aliases included): the shared guard suite walks this list. */
+export type AdminRouteRegistry = { method: string; url: string; permission: RoutePermission }[];
 
 /**
  * Route-level policy applied in one place as routes are added:
  * - documented spellings (./aliases.ts) become routes sharing the canonical handler and schema;
  * - `config.auth` attaches the authentication hook (before the body is parsed or validated);
- * - `config.credential` puts the route under the per-IP credential rate limit;
+ * - `config.credential` puts the route under the one per-IP credential rate limit;
  * - the OpenAPI entry gets its security requirement and alias marker.
  */
 export function installRoutePolicy(
   app: FastifyInstance,
-  deps: { authenticateUser: UserAuthenticator; rateLimitPerMinute: number },
-): void {
+  deps: { authenticator: Authenticator; credentialLimiter: onRequestHookHandler },
+): AdminRouteRegistry {
   const aliases = aliasesByCanonical();
+  const adminRoutes: AdminRouteRegistry = [];
 
   app.addHook('onRoute', (route: RouteOptions) => {
     const config = (route.config ?? {}) as NonNullable<RouteOptions['config']> & Record<string, unknown>;
     route.config = config;
     const methods = Array.isArray(route.method) ? route.method : [route.method];
 
-    if (config.auth === 'user') {
-      const authenticate = deps.authenticateUser;
-      const hook = async (request: Parameters<typeof authenticate>[0]) => {
-        request.user = await authenticate(request);
-      };
+    if (config.auth) {
+      const { authenticator } = deps;
+      let hook: (request: FastifyRequest) => Promise<void>;
+      if (config.auth === 'admin') {
+        // an admin route must say what it needs; forgetting is a start-up error, not an open door
+        if (!config.permission) throw new Error(`admin route ${methods.join(',')} ${route.url} declares no permission`);
+        const needed = config.permission;
+        hook = async (request) => {
+          request.admin = await authenticator.admin(request, needed);
+        };
+        for (const method of methods) if (method !== 'HEAD') adminRoutes.push({ method, url: route.url, permission: needed });
+      } else {
+        hook = async (request) => {
+          request.user = await authenticator.user(request);
+        };
+      }
       route.onRequest = [hook, ...(route.onRequest ? ([] as unknown[]).concat(route.onRequest) : [])] as RouteOptions['onRequest'];
       route.schema = { ...route.schema, security: [{ bearerAuth: [] }] } as RouteOptions['schema'];
     }
 
     if (config.credential) {
-      // one bucket per client IP shared by every credential endpoint
-      config.rateLimit = { max: deps.rateLimitPerMinute, timeWindow: 60_000, groupId: 'credentials' };
+      // one limiter instance, so one counter per client IP across every credential route and alias
+      route.onRequest = [deps.credentialLimiter, ...(route.onRequest ? ([] as unknown[]).concat(route.onRequest) : [])] as RouteOptions['onRequest'];
     }
 
     if (config.aliasOf) return;
-    for (const method of methods) {
-      for (const url of aliases.get(`${method} ${route.url}`) ?? []) {
+    for (const canonicalMethod of methods) {
+      for (const { method, url } of aliases.get(`${canonicalMethod} ${route.url}`) ?? []) {
         app.route({
           method,
           url,
           handler: route.handler,
-          config: { ...config, rateLimit: undefined, aliasOf: route.url },
+          config: { ...config, aliasOf: route.url },
           schema: {
             ...(route.schema as object),
             security: undefined,
-            description: `Documented spelling of \`${method} ${route.url}\` (alias; same handler, same schema).`,
+            description: `Documented spelling of \`${canonicalMethod} ${route.url}\` (alias; same handler, same schema).`,
             'x-alias-of': route.url,
           } as RouteOptions['schema'],
         } as RouteOptions);
       }
     }
   });
+  return adminRoutes;
 }

@@ -9,10 +9,19 @@ export interface AuthUser {
   tokenVersion: number;
 }
 
+export interface AuthAdmin {
+  id: string;
+  email: string;
+  role: 'admin' | 'superadmin';
+  permissions: string[];
+}
+
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** who may call the route: a customer user, or (later) an admin */
-    auth?: 'user';
+    /** who may call the route: a customer user or a staff admin */
+    auth?: 'user' | 'admin';
+    /** admin routes: the permission needed ('superadmin' = superadmins only, 'any' = any admin) */
+    permission?: import('../modules/admins/permissions.js').RoutePermission;
     /** counts toward the per-IP credential rate limit (contract §4) */
     credential?: boolean;
     /** messages the seeds fix for this route's validation failures */
@@ -22,5 +31,6 @@ declare module 'fastify' {
   }
   interface FastifyRequest {
     user: AuthUser | null;
+    admin: AuthAdmin | null;
   }
 }

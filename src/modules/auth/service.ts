@@ -3,6 +3,7 @@ import type { ServiceDeps } from '../../services.js';
 import { emails } from '../email/templates.js';
 import { normaliseEmail, presentUser, splitName, type PublicUser } from '../users/present.js';
 import { usersRepository as users, type UserRow } from '../users/repository.js';
+import { assertNotLocked, lockoutRepository as lockout } from './lockout.js';
 import { otpRepository } from './otp-repository.js';
 import { burnPasswordCheck, hashPassword, verifyPassword } from './passwords.js';
 import { generateOtp } from './tokens.js';
@@ -93,23 +94,14 @@ export function createAuthService(deps: ServiceDeps) {
         throw new AppError('INVALID_CREDENTIALS', MESSAGES.invalidCredentials);
       }
       const now = clock.now();
-      const windowEnd = user.failed_login_window_start
-        ? user.failed_login_window_start.getTime() + config.loginFailureWindowMs
-        : 0;
-      if (user.failed_logins >= config.loginMaxFailures && windowEnd > now.getTime()) {
-        // locked even for the right password, or guessing would simply go on
-        const retryAfter = Math.ceil((windowEnd - now.getTime()) / 1000);
-        throw new AppError('RATE_LIMITED', 'Too many failed login attempts, try again later', undefined, {
-          'retry-after': String(retryAfter),
-        });
-      }
+      assertNotLocked(user, config.loginMaxFailures, config.loginFailureWindowMs, now);
       if (!(await verifyPassword(user.password_hash, input.password))) {
-        await users.recordLoginFailure(db, user.id, now, config.loginFailureWindowMs);
+        await lockout.recordFailure(db, 'users', user.id, now, config.loginFailureWindowMs);
         throw new AppError('INVALID_CREDENTIALS', MESSAGES.invalidCredentials);
       }
       // checked after the password, so the account's state is told only to its owner
       if (user.status !== 'active') throw new AppError('ACCOUNT_DEACTIVATED', MESSAGES.deactivated);
-      await users.recordLogin(db, user.id, now);
+      await lockout.recordSuccess(db, 'users', user.id, now);
       return { token: await issueToken(user), user: presentUser({ ...user, last_login_at: now }) };
     },
 
@@ -145,10 +137,11 @@ export function createAuthService(deps: ServiceDeps) {
     },
 
     async resetPassword(input: { email: string; otp: string; newPassword: string }): Promise<void> {
+      // hashed first, whether or not the email has an account: an unknown email must not answer faster
+      const newHash = await hashPassword(input.newPassword);
       const user = await users.findByEmail(db, normaliseEmail(input.email));
       const invalid = new AppError('INVALID_TOKEN', MESSAGES.otpInvalid, [{ field: 'otp', message: 'is invalid or expired' }]);
       if (!user) throw invalid;
-      const newHash = await hashPassword(input.newPassword);
       await db.transaction(async (tx) => {
         const row = await otpRepository.lock(tx, user.id);
         if (!row || row.expires_at.getTime() <= clock.now().getTime() || row.attempts >= OTP_MAX_ATTEMPTS) throw invalid;

@@ -84,23 +84,6 @@ export const usersRepository = {
     return rows[0]?.password_hash ?? null;
   },
 
-  /** Counts a failed login inside the current window, or starts a new window. */
-  async recordLoginFailure(q: Queryable, id: string, now: Date, windowMs: number): Promise<void> {
-    await q.query(
-      `update users set
-         failed_logins = case when failed_login_window_start > $2::timestamptz - make_interval(secs => $3) then failed_logins + 1 else 1 end,
-         failed_login_window_start = case when failed_login_window_start > $2::timestamptz - make_interval(secs => $3) then failed_login_window_start else $2 end
-       where id = $1`,
-      [id, now, windowMs / 1000],
-    );
-  },
-
-  async recordLogin(q: Queryable, id: string, now: Date): Promise<void> {
-    await q.query(
-      'update users set failed_logins = 0, failed_login_window_start = null, last_login_at = $2 where id = $1',
-      [id, now],
-    );
-  },
 
   /** Sets a new password and revokes every token issued before it. Returns the new token version. */
   async setPassword(q: Queryable, id: string, passwordHash: string, now: Date): Promise<number | null> {

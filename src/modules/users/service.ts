@@ -147,13 +147,17 @@ export function createUsersService(deps: ServiceDeps & { seatLimit?: SeatLimit }
       await db.transaction((tx) => deleteAccount(tx, id));
       deps.afterCommit();
     },
+
+    /** For other services (admin deletion) that delete inside their own transaction. */
+    deleteAccount,
   };
 
   /** An account and what it owns, in one transaction; the goodbye email commits with it. */
-  async function deleteAccount(tx: Parameters<typeof users.delete>[0], id: string): Promise<void> {
+  async function deleteAccount(tx: Parameters<typeof users.delete>[0], id: string, notFoundMessage = 'Profile not found') {
     const deleted = await users.delete(tx, id);
-    if (!deleted) throw new AppError('NOT_FOUND', 'Profile not found');
+    if (!deleted) throw new AppError('NOT_FOUND', notFoundMessage);
     await outbox.enqueue(tx, emails.accountDeleted(deleted.email));
+    return deleted;
   }
 }
 

@@ -1,0 +1,140 @@
+import type { AuthAdmin } from '../../http/types.js';
+import { AppError } from '../../http/errors.js';
+import type { ServiceDeps } from '../../services.js';
+import { auditRepository as audit } from '../audit/repository.js';
+import { assertNotLocked, lockoutRepository as lockout } from '../auth/lockout.js';
+import { burnPasswordCheck, hashPassword, verifyPassword } from '../auth/passwords.js';
+import { normaliseEmail } from '../users/present.js';
+import type { AdminPermission } from './permissions.js';
+import { presentAdmin, type PublicAdmin } from './present.js';
+import { adminsRepository as admins, type AdminRow } from './repository.js';
+
+/** Who performs an admin action, for the audit log. */
+export type Actor = Pick<AuthAdmin, 'id' | 'email' | 'role'> & { ip: string | null };
+
+export function createAdminsService(deps: ServiceDeps) {
+  const { db, clock, tokens, config } = deps;
+
+  function issueToken(a: AdminRow): Promise<string> {
+    return tokens.sign({ sub: a.id, typ: 'admin', ver: a.token_version, role: a.role, perms: a.permissions });
+  }
+
+  async function mustFind(id: string): Promise<AdminRow> {
+    const admin = await admins.findById(db, id);
+    if (!admin) throw new AppError('NOT_FOUND', 'Admin not found');
+    return admin;
+  }
+
+  return {
+    async login(email: string, password: string): Promise<{ token: string; admin: PublicAdmin }> {
+      const admin = await admins.findCredentials(db, normaliseEmail(email));
+      if (!admin) {
+        await burnPasswordCheck(password);
+        throw new AppError('INVALID_CREDENTIALS', 'Invalid credentials provided');
+      }
+      const now = clock.now();
+      assertNotLocked(admin, config.loginMaxFailures, config.loginFailureWindowMs, now);
+      if (!(await verifyPassword(admin.password_hash, password))) {
+        await lockout.recordFailure(db, 'admins', admin.id, now, config.loginFailureWindowMs);
+        throw new AppError('INVALID_CREDENTIALS', 'Invalid credentials provided');
+      }
+      await lockout.recordSuccess(db, 'admins', admin.id, now);
+      return { token: await issueToken(admin), admin: presentAdmin({ ...admin, last_login_at: now }) };
+    },
+
+    async create(
+      actor: Actor,
+      input: { email: string; password: string; name: string; permissions: AdminPermission[]; role?: 'admin' | 'superadmin' },
+    ): Promise<PublicAdmin> {
+      const passwordHash = await hashPassword(input.password);
+      const created = await db.transaction(async (tx) => {
+        const admin = await admins.insert(
+          tx,
+          {
+            email: normaliseEmail(input.email),
+            passwordHash,
+            name: input.name.trim(),
+            role: input.role ?? 'admin',
+            permissions: [...new Set(input.permissions)],
+            createdBy: actor.id,
+          },
+          clock.now(),
+        ).catch((err) => {
+          if ((err as { constraint?: string }).constraint === 'admins_email_key') throw new AppError('CONFLICT', 'An admin with this email already exists');
+          throw err;
+        });
+        await audit.record(tx, {
+          admin: actor, action: 'admin.create', targetType: 'admin', targetId: admin.id, ip: actor.ip,
+          detail: { email: admin.email, role: admin.role, permissions: admin.permissions },
+        }, clock.now());
+        return admin;
+      });
+      return presentAdmin(created);
+    },
+
+    async list(): Promise<PublicAdmin[]> {
+      return (await admins.list(db)).map(presentAdmin);
+    },
+
+    /** A superadmin reads anyone; an admin reads only themself. */
+    async get(actor: Actor, id: string): Promise<PublicAdmin> {
+      if (actor.role !== 'superadmin' && actor.id !== id) throw new AppError('FORBIDDEN', 'Only a superadmin can read other admins');
+      return presentAdmin(await mustFind(id));
+    },
+
+    async delete(actor: Actor, id: string): Promise<void> {
+      await db.transaction(async (tx) => {
+        const superadmins = await admins.lockSuperadmins(tx);
+        const target = await admins.findById(tx, id);
+        if (!target) throw new AppError('NOT_FOUND', 'Admin not found');
+        if (target.role === 'superadmin' && superadmins.length <= 1) {
+          throw new AppError('CONFLICT', 'The last superadmin cannot be deleted');
+        }
+        await admins.delete(tx, id);
+        await audit.record(tx, {
+          admin: actor, action: 'admin.delete', targetType: 'admin', targetId: id, ip: actor.ip,
+          detail: { email: target.email, role: target.role },
+        }, clock.now());
+      });
+    },
+
+    /** Replaces the permissions; the admin's tokens are revoked so the change applies at once. */
+    async setPermissions(actor: Actor, id: string, permissions: AdminPermission[]): Promise<PublicAdmin> {
+      const updated = await db.transaction(async (tx) => {
+        const before = await admins.findById(tx, id);
+        if (!before) throw new AppError('NOT_FOUND', 'Admin not found');
+        const after = await admins.setPermissions(tx, id, [...new Set(permissions)], clock.now());
+        await audit.record(tx, {
+          admin: actor, action: 'admin.permissions', targetType: 'admin', targetId: id, ip: actor.ip,
+          detail: { before: before.permissions, after: after!.permissions },
+        }, clock.now());
+        return after!;
+      });
+      return presentAdmin(updated);
+    },
+
+    /** The operator command: a superadmin with this email, whether or not others exist. */
+    async createSuperadmin(email: string, password: string, name = 'Superadmin'): Promise<PublicAdmin> {
+      const passwordHash = await hashPassword(password);
+      const created = await admins
+        .insert(db, { email: normaliseEmail(email), passwordHash, name, role: 'superadmin', permissions: [], createdBy: null }, clock.now())
+        .catch((err) => {
+          if ((err as { constraint?: string }).constraint === 'admins_email_key') throw new AppError('CONFLICT', 'An admin with this email already exists');
+          throw err;
+        });
+      return presentAdmin(created);
+    },
+
+    /** SUPERADMIN_EMAIL/SUPERADMIN_PASSWORD at start-up: creates one only if no superadmin exists. */
+    async bootstrapSuperadmin(email: string, password: string, name = 'Superadmin'): Promise<PublicAdmin | null> {
+      if (await admins.countSuperadmins(db)) return null;
+      const passwordHash = await hashPassword(password);
+      const created = await db.transaction((tx) =>
+        admins.insertFirstSuperadmin(tx, { email: normaliseEmail(email), passwordHash, name }, clock.now()),
+      );
+      return created ? presentAdmin(created) : null;
+    },
+  };
+}
+
+export type AdminsService = ReturnType<typeof createAdminsService>;

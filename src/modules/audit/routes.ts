@@ -1,0 +1,61 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { Db } from '../../db/index.js';
+import { Envelope, Uuid, errors } from '../../http/schemas.js';
+import { auditRepository } from './repository.js';
+
+const AuditEntrySchema = Type.Object({
+  id: Type.Integer(),
+  admin_id: Type.Union([Type.String(), Type.Null()]),
+  admin_email: Type.String(),
+  action: Type.String(),
+  target_type: Type.String(),
+  target_id: Type.Union([Type.String(), Type.Null()]),
+  ip: Type.Union([Type.String(), Type.Null()]),
+  detail: Type.Record(Type.String(), Type.Unknown()),
+  created_at: Type.String({ format: 'date-time' }),
+});
+
+export const auditRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (app, { db }) => {
+  app.get(
+    '/api/v1/admin/audit-log',
+    {
+      config: { auth: 'admin', permission: 'view_audit_log' },
+      schema: {
+        tags: ['admins'],
+        summary: 'The audit log, newest first; page with meta.next_cursor',
+        querystring: Type.Object({
+          admin_id: Type.Optional(Uuid),
+          target_id: Type.Optional(Type.String({ maxLength: 100 })),
+          action: Type.Optional(Type.String({ maxLength: 100 })),
+          cursor: Type.Optional(Type.Integer({ minimum: 1 })),
+          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+        }),
+        response: {
+          200: Envelope({
+            data: Type.Array(AuditEntrySchema),
+            meta: Type.Object({ limit: Type.Integer(), next_cursor: Type.Union([Type.Integer(), Type.Null()]) }),
+          }),
+          ...errors(401, 403, 422),
+        },
+      },
+    },
+    async (request) => {
+      const limit = request.query.limit ?? 50;
+      const rows = await auditRepository.list(db, {
+        adminId: request.query.admin_id,
+        targetId: request.query.target_id,
+        action: request.query.action,
+        beforeId: request.query.cursor,
+        limit: limit + 1,
+      });
+      const page = rows.slice(0, limit);
+      return {
+        status: true as const,
+        message: 'Audit log fetched successfully',
+        data: page.map((r) => ({ ...r, id: Number(r.id), created_at: r.created_at.toISOString() })),
+        meta: { limit, next_cursor: rows.length > limit ? Number(page.at(-1)!.id) : null },
+      };
+    },
+  );
+};
