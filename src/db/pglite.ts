@@ -27,12 +27,20 @@ export async function openPglite(options: { dataDir: string | null; loadDataDir?
   await pg.waitReady;
   const base = adapt(pg);
   const conn = { ...base, exec: async (sql: string) => void (await pg.exec(sql)) };
+  // PGlite is one connection, so a "dedicated connection" is a turn: callers wait for the one before
+  // (otherwise two migrate() calls would both hold the session advisory lock and interleave)
+  let turn: Promise<unknown> = Promise.resolve();
+  const withConnection = <T>(fn: (c: typeof conn) => Promise<T>): Promise<T> => {
+    const run = turn.then(() => fn(conn));
+    turn = run.catch(() => {});
+    return run;
+  };
   return {
     kind: 'pglite',
     query: base.query,
     exec: conn.exec,
     transaction: (fn) => pg.transaction((tx) => fn(adapt(tx))),
-    withConnection: (fn) => fn(conn),
+    withConnection,
     close: () => pg.close(),
     dump: () => pg.dumpDataDir('none') as Promise<Blob>,
   };
