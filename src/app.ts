@@ -30,6 +30,15 @@ import { AdminSchema } from './modules/admins/present.js';
 import { adminRoutes } from './modules/admins/routes.js';
 import { createAdminsService } from './modules/admins/service.js';
 import { auditRoutes } from './modules/audit/routes.js';
+import { notificationRoutes } from './modules/notifications/routes.js';
+import { planRoutes } from './modules/plans/routes.js';
+import { FeaturesSchema, PlanSchema } from './modules/plans/schemas.js';
+import { createPlansService } from './modules/plans/service.js';
+import { purgeIdempotencyKeys } from './modules/subscriptions/idempotency.js';
+import { subscriptionRoutes, SubscriptionSchema } from './modules/subscriptions/routes.js';
+import { createSubscriptionsService } from './modules/subscriptions/service.js';
+import { organisationRoutes } from './modules/organisations/routes.js';
+import { createOrganisationsService } from './modules/organisations/service.js';
 import './http/types.js';
 
 export interface AppDeps {
@@ -59,19 +68,29 @@ export async function buildApp(deps: AppDeps) {
   const worker = createWorker({
     intervalMs: config.jobsIntervalMs,
     log: app.log.child({ component: 'worker' }),
-    tasks: [{ name: 'deliver-emails', run: () => outbox.deliverDue() }],
+    tasks: [
+      { name: 'deliver-emails', run: () => outbox.deliverDue() },
+      { name: 'renew-subscriptions', run: () => subscriptions.runDue() },
+      { name: 'purge-idempotency-keys', run: () => purgeIdempotencyKeys(db, clock.now()) },
+    ],
   });
   const services: ServiceDeps = { config, db, clock, log: app.log, tokens, outbox, afterCommit: () => worker.kick() };
   const auth = createAuthService(services);
-  const users = createUsersService(services);
+  const plans = createPlansService(services);
+  const subscriptions = createSubscriptionsService(services);
+  const users = createUsersService({ ...services, seatLimit: subscriptions.seatLimit });
   const admins = createAdminsService(services);
   const adminUsers = createAdminUsersService({ ...services, auth, users });
+  const organisations = createOrganisationsService(services);
 
   app.decorateRequest('user', null);
   app.decorateRequest('admin', null);
   app.addSchema(ErrorEnvelope);
   app.addSchema(UserSchema);
   app.addSchema(AdminSchema);
+  app.addSchema(FeaturesSchema);
+  app.addSchema(PlanSchema);
+  app.addSchema(SubscriptionSchema);
   installErrorHandling(app);
 
   // a JSON API has nothing to load: the strictest CSP, except for the /docs page
@@ -110,12 +129,16 @@ export async function buildApp(deps: AppDeps) {
   await app.register(adminRoutes, { admins });
   await app.register(adminUserRoutes, { adminUsers });
   await app.register(auditRoutes, { db });
+  await app.register(planRoutes, { plans });
+  await app.register(subscriptionRoutes, { subscriptions });
+  await app.register(notificationRoutes, { db, clock });
+  await app.register(organisationRoutes, { organisations });
 
   app.addHook('onClose', async () => {
     await worker.stop();
   });
 
-  const extras = { worker, outbox, tokens, adminRoutes: adminRouteRegistry, services: { auth, users, admins, adminUsers } };
+  const extras = { worker, outbox, tokens, adminRoutes: adminRouteRegistry, services: { auth, users, admins, adminUsers, plans, subscriptions } };
   return Object.assign(app, extras) as FastifyInstance & typeof extras;
 }
 

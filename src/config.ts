@@ -26,6 +26,8 @@ export interface Config {
   logLevel: string;
   /** behind a load balancer: trust X-Forwarded-For so rate limits see the client's IP */
   trustProxy: boolean;
+  /** team members (child users) a parent without a live subscription may have */
+  defaultTeamMembers: number;
   /** minimum time forgot-password takes, so a known and an unknown email answer alike */
   forgotPasswordMinMs: number;
 }
@@ -139,6 +141,7 @@ export function loadConfig(env: Env = process.env): Config {
     rateLimitPerMinute: int(env, 'RATE_LIMIT_PER_MINUTE', 100, 1),
     trustProxy: ['1', 'true', 'yes'].includes((env.TRUST_PROXY ?? '').trim().toLowerCase()),
     logLevel: str(env, 'LOG_LEVEL') ?? (nodeEnv === 'test' ? 'silent' : 'info'),
+    defaultTeamMembers: int(env, 'DEFAULT_TEAM_MEMBERS', 3, 0, 1_000_000),
     forgotPasswordMinMs: int(env, 'FORGOT_PASSWORD_MIN_MS', 250, 0, 10_000),
   };
 }

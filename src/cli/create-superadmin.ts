@@ -1,3 +1,4 @@
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { systemClock } from '../clock.js';
@@ -53,7 +54,8 @@ export async function createSuperadminCommand(argv: string[], env = process.env)
     const tokens = createTokenService(config.jwtSecret, config.tokenTtlSeconds, systemClock);
     const outbox = createOutbox({ db, mailer: new LogMailer(log, false), clock: systemClock, log });
     const admins = createAdminsService({ config, db, clock: systemClock, log, tokens, outbox, afterCommit: () => {} });
-    const admin = await admins.createSuperadmin(values.email, values.password, values.name ?? 'Superadmin');
+    const name = values.name?.trim() || 'Superadmin';
+    const admin = await admins.createSuperadmin(values.email, values.password, name);
     console.log(`Created superadmin ${admin.email} (${admin.id})`);
     return 0;
   } catch (err) {
@@ -67,7 +69,7 @@ export async function createSuperadminCommand(argv: string[], env = process.env)
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   createSuperadminCommand(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (err) => {

@@ -33,6 +33,16 @@ export const DOCUMENTED_ROUTES: readonly DocumentedRoute[] = [
   { method: 'POST', documented: '/api/users/child-users', canonical: '/api/v1/users/children', source: 'sociox' },
   { method: 'POST', documented: '/api/v1/users/delete', canonical: '/api/v1/users/delete', source: 'sociox' },
   { method: 'POST', documented: '/api/users/confirm-delete', canonical: '/api/v1/users/confirm-delete', source: 'sociox' },
+  // organisations (PATCH/DELETE without an id: org_id in the query or body, else the caller's only organisation)
+  { method: 'POST', documented: '/api/organisation', canonical: '/api/v1/organisations', source: 'hng' },
+  { method: 'GET', documented: '/api/organisation', canonical: '/api/v1/organisations', source: 'hng' },
+  { method: 'PATCH', documented: '/api/organisation', canonical: '/api/v1/organisations', source: 'hng' },
+  { method: 'DELETE', documented: '/api/organisation', canonical: '/api/v1/organisations', source: 'hng' },
+  { method: 'PATCH', documented: '/api/organisation/:org_id', canonical: '/api/v1/organisations/:org_id', source: 'contract' },
+  { method: 'DELETE', documented: '/api/organisation/:org_id', canonical: '/api/v1/organisations/:org_id', source: 'contract' },
+  { method: 'POST', documented: '/api/organisation/:org_id/users', canonical: '/api/v1/organisations/:org_id/members', source: 'hng' },
+  { method: 'PATCH', documented: '/api/organisation/:org_id/users', canonical: '/api/v1/organisations/:org_id/members', canonicalMethod: 'DELETE', source: 'hng' },
+  { method: 'GET', documented: '/api/users/:id', canonical: '/api/v1/users/:id', source: 'hng' },
   // staff admins (the seed's "update admin permission" entry is a copy error; the contract decides the PUT)
   { method: 'POST', documented: '/api/v1/admin/login', canonical: '/api/v1/admin/login', source: 'sociox' },
   { method: 'POST', documented: '/api/v1/admin/create-admin', canonical: '/api/v1/admin/admins', source: 'sociox' },
@@ -51,6 +61,36 @@ export const DOCUMENTED_ROUTES: readonly DocumentedRoute[] = [
   { method: 'POST', documented: '/api/admin/users/sendPasswordResetLink', canonical: '/api/v1/admin/users/password-reset-link', source: 'sociox' },
   { method: 'POST', documented: '/api/admin/users/reset-password', canonical: '/api/v1/auth/reset-password-link', source: 'sociox' },
   { method: 'GET', documented: '/api/v1/admin/audit-log', canonical: '/api/v1/admin/audit-log', source: 'contract' },
+  // plan catalogue (SocioX admin)
+  { method: 'GET', documented: '/api/v1/admin/subscription/plans', canonical: '/api/v1/admin/plans', source: 'sociox' },
+  { method: 'GET', documented: '/api/admin/subscription/plans/:planId', canonical: '/api/v1/admin/plans/:planId', source: 'sociox' },
+  { method: 'POST', documented: '/api/admin/subscription/plans', canonical: '/api/v1/admin/plans', source: 'sociox' },
+  { method: 'PUT', documented: '/api/admin/subscription/plans/:planId', canonical: '/api/v1/admin/plans/:planId', source: 'sociox' },
+  { method: 'PATCH', documented: '/api/admin/subscription/plans/:planId/features', canonical: '/api/v1/admin/plans/:planId/custom-features', source: 'sociox' },
+  { method: 'POST', documented: '/api/subscription/admin/plans/:planId/status', canonical: '/api/v1/admin/plans/:planId/status', source: 'sociox' },
+  { method: 'DELETE', documented: '/api/subscription/admin/plans/:planId', canonical: '/api/v1/admin/plans/:planId', source: 'sociox' },
+  { method: 'PUT', documented: '/api/subscriptions/plan-features/:planId', canonical: '/api/v1/admin/plans/:planId/features', canonicalMethod: 'PATCH', source: 'sociox' },
+  // public plans (the seed's "dynamic link", decided by the contract)
+  { method: 'GET', documented: '/api/v1/subscription/plans', canonical: '/api/v1/subscription/plans', source: 'contract' },
+  { method: 'GET', documented: '/api/v1/subscription/plans/category/:category', canonical: '/api/v1/subscription/plans/category/:category', source: 'contract' },
+  // HNG's simple view of plans, and its subscribe
+  { method: 'GET', documented: '/api/subscription', canonical: '/api/v1/subscription', source: 'hng' },
+  { method: 'POST', documented: '/api/subscription', canonical: '/api/v1/subscription', source: 'hng' },
+  { method: 'PATCH', documented: '/api/subscription/:id', canonical: '/api/v1/subscription/:id', source: 'hng' },
+  { method: 'DELETE', documented: '/api/subscription/:id', canonical: '/api/v1/subscription/:id', source: 'hng' },
+  { method: 'POST', documented: '/api/subscribe/:plan_id', canonical: '/api/v1/subscribe/:plan_id', source: 'hng' },
+  // the user's own subscription (SocioX)
+  { method: 'GET', documented: '/api/v1/users/subscription', canonical: '/api/v1/users/subscription', source: 'sociox' },
+  { method: 'POST', documented: '/api/v1/users/subscribe', canonical: '/api/v1/users/subscribe', source: 'sociox' },
+  { method: 'PUT', documented: '/api/v1/users/subscription/update', canonical: '/api/v1/users/subscription', source: 'sociox' },
+  { method: 'POST', documented: '/api/v1/users/cancel-subscription', canonical: '/api/v1/users/subscription/cancel', source: 'sociox' },
+  // an admin on behalf of a user (SocioX)
+  { method: 'POST', documented: '/api/v1/admin/users/:userId/subscription', canonical: '/api/v1/admin/users/:userId/subscription', source: 'sociox' },
+  { method: 'POST', documented: '/api/v1/admin/users/:userId/subscription/cancel', canonical: '/api/v1/admin/users/:userId/subscription/cancel', source: 'sociox' },
+  { method: 'GET', documented: '/api/admin/users/:userId/subscription', canonical: '/api/v1/admin/users/:userId/subscription', source: 'sociox' },
+  { method: 'POST', documented: '/api/admin/users/:userId/subscription/update', canonical: '/api/v1/admin/users/:userId/subscription', canonicalMethod: 'PUT', source: 'sociox' },
+  // notifications (HNG)
+  { method: 'GET', documented: '/api/notifications', canonical: '/api/v1/notifications', source: 'hng' },
 ];
 
 /** canonical "METHOD path" → the documented method + path pairs that differ from it */

@@ -56,6 +56,8 @@ export function translateDbError(err: unknown): AppError | null {
       return new AppError('NOT_FOUND', 'A referenced record does not exist');
     case '22P02': // invalid text representation, e.g. a malformed uuid
       return new AppError('NOT_FOUND', 'Not found');
+    case '22007': // invalid datetime format
+    case '22008': // datetime out of range
     case '22001': // string too long for its column
     case '23514': // check constraint
       return new AppError('VALIDATION_FAILED', 'A field has an invalid value');

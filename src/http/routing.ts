@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest, onRequestHookHandler, RouteOption
 import type { RoutePermission } from '../modules/admins/permissions.js';
 import { aliasesByCanonical } from './aliases.js';
 import type { Authenticator } from './auth.js';
+import { AppError } from './errors.js';
 
 /** Every admin route as registered (aliases included): the shared guard suite walks this list. */
 export type AdminRouteRegistry = { method: string; url: string; permission: RoutePermission }[];
@@ -32,8 +33,15 @@ export function installRoutePolicy(
         // an admin route must say what it needs; forgetting is a start-up error, not an open door
         if (!config.permission) throw new Error(`admin route ${methods.join(',')} ${route.url} declares no permission`);
         const needed = config.permission;
+        const forbidden = config.messages?.forbidden;
         hook = async (request) => {
-          request.admin = await authenticator.admin(request, needed);
+          try {
+            request.admin = await authenticator.admin(request, needed);
+          } catch (err) {
+            // a seed may fix the wording of its 403 (HNG: "Only an admin can create a subscription plan.")
+            if (forbidden && err instanceof AppError && err.code === 'FORBIDDEN') throw new AppError('FORBIDDEN', forbidden);
+            throw err;
+          }
         };
         for (const method of methods) if (method !== 'HEAD') adminRoutes.push({ method, url: route.url, permission: needed });
       } else {
@@ -43,6 +51,14 @@ export function installRoutePolicy(
       }
       route.onRequest = [hook, ...(route.onRequest ? ([] as unknown[]).concat(route.onRequest) : [])] as RouteOptions['onRequest'];
       route.schema = { ...route.schema, security: [{ bearerAuth: [] }] } as RouteOptions['schema'];
+    }
+
+    if (config.optionalBody) {
+      // Fastify validates a missing body against the body schema; a seed client may send none at all
+      const defaultBody = async (request: FastifyRequest) => {
+        request.body ??= {};
+      };
+      route.preValidation = [defaultBody, ...(route.preValidation ? ([] as unknown[]).concat(route.preValidation) : [])] as RouteOptions['preValidation'];
     }
 
     if (config.credential) {

@@ -25,7 +25,9 @@ declare module 'fastify' {
     /** counts toward the per-IP credential rate limit (contract §4) */
     credential?: boolean;
     /** messages the seeds fix for this route's validation failures */
-    messages?: { missing?: string; invalid?: string; notFound?: string };
+    messages?: { missing?: string; invalid?: string; notFound?: string; forbidden?: string };
+    /** the body may be absent (seed clients send none): validated as `{}` */
+    optionalBody?: boolean;
     /** set on the routes of documented spellings: the canonical path they alias */
     aliasOf?: string;
   }

@@ -13,6 +13,8 @@ export const TEST_ENV = {
   APP_URL: 'https://app.example.test',
   RATE_LIMIT_PER_MINUTE: '100000',
   FORGOT_PASSWORD_MIN_MS: '0',
+  // generous, so tests about other things can add children freely; entitlement tests set their own
+  DEFAULT_TEAM_MEMBERS: '100',
   DATA_DIR: '/tmp/sociox-test-data',
 };
 

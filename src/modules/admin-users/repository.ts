@@ -22,7 +22,8 @@ function escapeLike(s: string): string {
 export const directoryRepository = {
   /**
    * Newest first. With `after`, a keyset page (`(created_at, id) < after`): as fast on page 50,000
-   * as on page 1. `cursor_ts` is the timestamp as text, so the cursor keeps its microseconds.
+   * as on page 1. `cursor_ts` is the timestamp as ISO text in UTC with microseconds, so the
+   * cursor loses nothing a JS Date would round away.
    */
   async list(q: Queryable, f: UserListFilter): Promise<{ rows: (UserRow & { cursor_ts: string })[]; total: number | null }> {
     const where: string[] = [];
@@ -47,7 +48,7 @@ export const directoryRepository = {
     const pageWhere = [...where];
     if (f.after) pageWhere.push(`(created_at, id) < (${p(f.after.createdAt)}::timestamptz, ${p(f.after.id)}::uuid)`);
     const { rows } = await q.query<UserRow & { cursor_ts: string }>(
-      `select ${COLUMNS}, created_at::text as cursor_ts from users ${pageWhere.length ? `where ${pageWhere.join(' and ')}` : ''}
+      `select ${COLUMNS}, to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as cursor_ts from users ${pageWhere.length ? `where ${pageWhere.join(' and ')}` : ''}
        order by created_at desc, id desc limit ${p(f.limit)} offset ${p(f.after ? 0 : (f.offset ?? 0))}`,
       params,
     );

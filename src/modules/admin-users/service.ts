@@ -28,10 +28,14 @@ function encodeCursor(createdAt: string, id: string): string {
   return Buffer.from(JSON.stringify([createdAt, id])).toString('base64url');
 }
 
+const CURSOR_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Only cursors this service issued pass; anything else is a 422 naming `cursor`, never a database error. */
 function decodeCursor(cursor: string): { createdAt: string; id: string } {
   try {
     const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
-    if (typeof createdAt === 'string' && typeof id === 'string' && /^[0-9a-f-]{36}$/.test(id) && !Number.isNaN(Date.parse(createdAt.replace(' ', 'T')))) {
+    if (typeof createdAt === 'string' && typeof id === 'string' && UUID.test(id) && CURSOR_TIME.test(createdAt) && !Number.isNaN(Date.parse(createdAt))) {
       return { createdAt, id };
     }
   } catch {

@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { ADMIN_PERMISSIONS } from './permissions.js';
 import type { AdminRow } from './repository.js';
 
 /** A staff account as responses show it: never a password or hash. */
@@ -25,8 +26,8 @@ export function presentAdmin(a: AdminRow): PublicAdmin {
     email: a.email,
     name: a.name,
     role: a.role,
-    // a superadmin holds every permission; show the stored list, which is what an update changes
-    permissions: a.permissions,
+    // a superadmin holds every permission, whatever is stored
+    permissions: a.role === 'superadmin' ? [...ADMIN_PERMISSIONS] : a.permissions,
     created_by: a.created_by,
     last_login_at: a.last_login_at ? a.last_login_at.toISOString() : null,
     created_at: a.created_at.toISOString(),

@@ -43,7 +43,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ admins: AdminsService }> =
           {
             email: Email,
             password: Password,
-            name: Type.String({ minLength: 1, maxLength: 100 }),
+            name: Type.String({ minLength: 1, maxLength: 100, pattern: '\\S' }),
             permissions: Type.Optional(Permissions),
             role: Type.Optional(Type.Union([Type.Literal('admin'), Type.Literal('superadmin')])),
           },

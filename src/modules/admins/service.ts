@@ -78,7 +78,7 @@ export function createAdminsService(deps: ServiceDeps) {
 
     /** A superadmin reads anyone; an admin reads only themself. */
     async get(actor: Actor, id: string): Promise<PublicAdmin> {
-      if (actor.role !== 'superadmin' && actor.id !== id) throw new AppError('FORBIDDEN', 'Only a superadmin can read other admins');
+      if (actor.role !== 'superadmin' && actor.id !== id.toLowerCase()) throw new AppError('FORBIDDEN', 'Only a superadmin can read other admins');
       return presentAdmin(await mustFind(id));
     },
 

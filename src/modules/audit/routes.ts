@@ -43,8 +43,8 @@ export const auditRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (app, { 
     async (request) => {
       const limit = request.query.limit ?? 50;
       const rows = await auditRepository.list(db, {
-        adminId: request.query.admin_id,
-        targetId: request.query.target_id,
+        adminId: request.query.admin_id?.toLowerCase(),
+        targetId: request.query.target_id?.toLowerCase(),
         action: request.query.action,
         beforeId: request.query.cursor,
         limit: limit + 1,

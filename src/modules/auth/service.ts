@@ -1,6 +1,7 @@
 import { AppError } from '../../http/errors.js';
 import type { ServiceDeps } from '../../services.js';
 import { emails } from '../email/templates.js';
+import { notificationsRepository as notifications } from '../notifications/repository.js';
 import { normaliseEmail, presentUser, splitName, type PublicUser } from '../users/present.js';
 import { usersRepository as users, type UserRow } from '../users/repository.js';
 import { assertNotLocked, lockoutRepository as lockout } from './lockout.js';
@@ -53,6 +54,7 @@ export function createAuthService(deps: ServiceDeps) {
     const version = await users.setPassword(q, user.id, passwordHash, clock.now());
     if (version === null) throw new AppError('NOT_FOUND', 'User not found');
     await outbox.enqueue(q, emails.passwordChanged(user.email));
+    await notifications.create(q, user.id, 'password.changed', 'Your password was changed', clock.now());
     return version;
   }
 

@@ -3,6 +3,7 @@ import type { ServiceDeps } from '../../services.js';
 import { hashPassword } from '../auth/passwords.js';
 import { generateLinkToken, hashLinkToken } from '../auth/tokens.js';
 import { emails } from '../email/templates.js';
+import { announceAccountOrganisationsClosing } from '../organisations/service.js';
 import type { ChildPermission } from './permissions.js';
 import { normaliseEmail, presentUser, splitName, type PublicUser } from './present.js';
 import { usersRepository as users, type ProfileChanges } from './repository.js';
@@ -154,6 +155,8 @@ export function createUsersService(deps: ServiceDeps & { seatLimit?: SeatLimit }
 
   /** An account and what it owns, in one transaction; the goodbye email commits with it. */
   async function deleteAccount(tx: Parameters<typeof users.delete>[0], id: string, notFoundMessage = 'Profile not found') {
+    // the cascade deletes the organisations this account created; their members are told first
+    await announceAccountOrganisationsClosing(tx, id, clock.now());
     const deleted = await users.delete(tx, id);
     if (!deleted) throw new AppError('NOT_FOUND', notFoundMessage);
     await outbox.enqueue(tx, emails.accountDeleted(deleted.email));

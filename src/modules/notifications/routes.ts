@@ -1,0 +1,103 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { Clock } from '../../clock.js';
+import type { Db } from '../../db/index.js';
+import { currentUser } from '../../http/auth.js';
+import { AppError } from '../../http/errors.js';
+import { Envelope, Uuid, errors } from '../../http/schemas.js';
+import { notificationsRepository as notifications } from './repository.js';
+
+const NotificationSchema = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  message: Type.String(),
+  date: Type.String({ format: 'date-time' }),
+  read: Type.Boolean(),
+  kind: Type.String(),
+});
+const tags = ['notifications'];
+
+/** Reads are thin enough that the routes talk to the repository through these few lines. */
+export const notificationRoutes: FastifyPluginAsyncTypebox<{ db: Db; clock: Clock }> = async (app, { db, clock }) => {
+  app.get(
+    '/api/v1/notifications',
+    {
+      config: { auth: 'user' },
+      schema: {
+        tags,
+        summary: 'My notifications, newest first',
+        querystring: Type.Object({
+          page: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
+          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+          unread: Type.Optional(Type.Boolean()),
+        }),
+        response: {
+          200: Envelope({
+            data: Type.Array(NotificationSchema),
+            meta: Type.Object({ page: Type.Integer(), limit: Type.Integer(), total: Type.Integer(), unread: Type.Integer() }),
+          }),
+          ...errors(401, 403, 422),
+        },
+      },
+    },
+    async (request) => {
+      const user = currentUser(request);
+      const page = request.query.page ?? 1;
+      const limit = request.query.limit ?? 20;
+      const [{ rows, total }, unread] = await Promise.all([
+        notifications.list(db, user.id, limit, (page - 1) * limit, request.query.unread === true),
+        notifications.unreadCount(db, user.id),
+      ]);
+      return {
+        status: true as const,
+        message: 'Fetched notifications successfully',
+        data: rows.map((n) => ({ id: n.id, message: n.message, date: n.created_at.toISOString(), read: n.read_at !== null, kind: n.kind })),
+        meta: { page, limit, total, unread },
+      };
+    },
+  );
+
+  app.get(
+    '/api/v1/notifications/unread-count',
+    {
+      config: { auth: 'user' },
+      schema: { tags, summary: 'How many notifications are unread', response: { 200: Envelope({ data: Type.Object({ unread: Type.Integer() }) }), ...errors(401, 403) } },
+    },
+    async (request) => ({
+      status: true as const,
+      message: 'Fetched unread count successfully',
+      data: { unread: await notifications.unreadCount(db, currentUser(request).id) },
+    }),
+  );
+
+  app.patch(
+    '/api/v1/notifications/:id/read',
+    {
+      config: { auth: 'user', messages: { notFound: 'Notification not found' } },
+      schema: {
+        tags,
+        summary: 'Mark one notification read',
+        params: Type.Object({ id: Uuid }),
+        response: { 200: Envelope(), ...errors(401, 403, 404) },
+      },
+    },
+    async (request) => {
+      if (!(await notifications.markRead(db, currentUser(request).id, request.params.id, clock.now()))) {
+        throw new AppError('NOT_FOUND', 'Notification not found');
+      }
+      return { status: true as const, message: 'Notification marked as read' };
+    },
+  );
+
+  app.post(
+    '/api/v1/notifications/read-all',
+    {
+      config: { auth: 'user' },
+      schema: { tags, summary: 'Mark every notification read', response: { 200: Envelope({ data: Type.Object({ updated: Type.Integer() }) }), ...errors(401, 403) } },
+    },
+    async (request) => ({
+      status: true as const,
+      message: 'All notifications marked as read',
+      data: { updated: await notifications.markAllRead(db, currentUser(request).id, clock.now()) },
+    }),
+  );
+};

@@ -1,0 +1,157 @@
+import { AppError } from '../../http/errors.js';
+import type { ServiceDeps } from '../../services.js';
+import type { Actor } from '../admins/service.js';
+import { auditRepository as audit } from '../audit/repository.js';
+import { fromMinor, toMinor } from './money.js';
+import { plansRepository as plans, type PlanRow, type PlanValues } from './repository.js';
+import type { Features, PlanInput, PublicPlan } from './schemas.js';
+
+export const PLAN_NOT_FOUND = 'Subscription plan not found';
+
+export function presentPlan(p: PlanRow): PublicPlan {
+  return {
+    id: p.id,
+    name: p.name,
+    displayName: p.display_name,
+    price: {
+      monthly: p.monthly_amount === null ? null : { amount: fromMinor(p.monthly_amount)!, currency: p.monthly_currency! },
+      yearly:
+        p.yearly_amount === null
+          ? null
+          : { amount: fromMinor(p.yearly_amount)!, currency: p.yearly_currency!, savings: fromMinor(p.yearly_savings) },
+    },
+    features: p.features,
+    customFeatures: p.custom_features,
+    recommended: p.recommended,
+    category: p.category,
+    status: p.status,
+    createdAt: p.created_at.toISOString(),
+    updatedAt: p.updated_at.toISOString(),
+  };
+}
+
+export function presentSimplePlan(p: PlanRow) {
+  return { id: p.id, name: p.name, price: fromMinor(p.monthly_amount) };
+}
+
+function toValues(input: PlanInput): PlanValues {
+  const { monthly, yearly } = input.price;
+  if (!monthly && !yearly) {
+    throw new AppError('VALIDATION_FAILED', 'price needs a monthly or a yearly price', [{ field: 'price', message: 'needs monthly or yearly' }]);
+  }
+  return {
+    name: input.name.trim(),
+    displayName: input.displayName?.trim() || input.name.trim(),
+    monthlyAmount: monthly ? toMinor(monthly.amount, 'price.monthly.amount') : null,
+    monthlyCurrency: monthly ? monthly.currency.toUpperCase() : null,
+    yearlyAmount: yearly ? toMinor(yearly.amount, 'price.yearly.amount') : null,
+    yearlyCurrency: yearly ? yearly.currency.toUpperCase() : null,
+    yearlySavings: yearly?.savings !== undefined ? toMinor(yearly.savings, 'price.yearly.savings') : null,
+    features: input.features ?? {},
+    customFeatures: input.customFeatures ?? [],
+    recommended: input.recommended ?? false,
+    category: input.category?.trim() || 'general',
+    status: input.status ?? 'active',
+  };
+}
+
+function rowToValues(p: PlanRow): PlanValues {
+  return {
+    name: p.name,
+    displayName: p.display_name,
+    monthlyAmount: p.monthly_amount,
+    monthlyCurrency: p.monthly_currency,
+    yearlyAmount: p.yearly_amount,
+    yearlyCurrency: p.yearly_currency,
+    yearlySavings: p.yearly_savings,
+    features: p.features,
+    customFeatures: p.custom_features,
+    recommended: p.recommended,
+    category: p.category,
+    status: p.status,
+  };
+}
+
+function nameTaken(err: unknown): never {
+  if ((err as { constraint?: string }).constraint === 'plans_name_key') throw new AppError('CONFLICT', 'A plan with this name already exists');
+  throw err;
+}
+
+export function createPlansService(deps: ServiceDeps) {
+  const { db, clock } = deps;
+
+  /** Every plan write: in one transaction with its audit row. */
+  async function write(actor: Actor, action: string, planId: string | null, fn: (tx: Parameters<typeof plans.insert>[0]) => Promise<PlanRow | null>, detail: Record<string, unknown> = {}) {
+    const row = await db.transaction(async (tx) => {
+      const result = await fn(tx).catch(nameTaken);
+      if (!result) throw new AppError('NOT_FOUND', PLAN_NOT_FOUND);
+      await audit.record(tx, { admin: actor, action, targetType: 'plan', targetId: result.id ?? planId, ip: actor.ip, detail: { name: result.name, ...detail } }, clock.now());
+      return result;
+    });
+    return presentPlan(row);
+  }
+
+  /** Read-modify-write under the plan's row lock. */
+  function modify(actor: Actor, action: string, id: string, change: (current: PlanValues) => PlanValues, detail: Record<string, unknown> = {}) {
+    return write(actor, action, id, async (tx) => {
+      const current = await plans.findForUpdate(tx, id);
+      return current ? plans.replace(tx, id, change(rowToValues(current)), clock.now()) : null;
+    }, detail);
+  }
+
+  return {
+    create: (actor: Actor, input: PlanInput) => write(actor, 'plan.create', null, (tx) => plans.insert(tx, toValues(input), clock.now())),
+
+    /** A full update; a status left out keeps the stored one (status has its own endpoint). */
+    replace: (actor: Actor, id: string, input: PlanInput) =>
+      modify(actor, 'plan.update', id, (current) => ({ ...toValues(input), status: input.status ?? current.status })),
+
+    async get(id: string): Promise<PublicPlan> {
+      const plan = await plans.findById(db, id);
+      if (!plan) throw new AppError('NOT_FOUND', PLAN_NOT_FOUND);
+      return presentPlan(plan);
+    },
+
+    async list(filter: { category?: string; status?: 'active' | 'inactive'; name?: string }): Promise<PublicPlan[]> {
+      return (await plans.list(db, filter)).map(presentPlan);
+    },
+
+    setCustomFeatures: (actor: Actor, id: string, customFeatures: string[]) =>
+      modify(actor, 'plan.custom_features', id, (v) => ({ ...v, customFeatures }), { customFeatures }),
+
+    /** `features` keys given replace the stored ones, keys not given stay; `customFeatures` replaces the list. */
+    mergeFeatures: (actor: Actor, id: string, change: { features?: Features; customFeatures?: string[] }) =>
+      modify(
+        actor,
+        'plan.features',
+        id,
+        (v) => ({ ...v, features: { ...v.features, ...(change.features ?? {}) }, customFeatures: change.customFeatures ?? v.customFeatures }),
+        change,
+      ),
+
+    setStatus: (actor: Actor, id: string, status: 'active' | 'inactive') =>
+      write(actor, 'plan.status', id, (tx) => plans.setStatus(tx, id, status, clock.now()), { status }),
+
+    softDelete: (actor: Actor, id: string) => write(actor, 'plan.delete', id, (tx) => plans.softDelete(tx, id, clock.now())),
+
+    /** HNG's simple view: `{name, price}` with price the monthly amount (USD when created here). */
+    createSimple: (actor: Actor, input: { name: string; price: number }) =>
+      write(actor, 'plan.create', null, (tx) =>
+        plans.insert(tx, toValues({ name: input.name, price: { monthly: { amount: input.price, currency: 'USD' } } }), clock.now()),
+      ),
+
+    updateSimple: (actor: Actor, id: string, input: { name?: string; price?: number }) =>
+      modify(actor, 'plan.update', id, (v) => ({
+        ...v,
+        name: input.name?.trim() ?? v.name,
+        monthlyAmount: input.price !== undefined ? toMinor(input.price, 'price') : v.monthlyAmount,
+        monthlyCurrency: input.price !== undefined ? (v.monthlyCurrency ?? 'USD') : v.monthlyCurrency,
+      }), input),
+
+    async listSimple() {
+      return (await plans.list(db, { status: 'active' })).map(presentSimplePlan);
+    },
+  };
+}
+
+export type PlansService = ReturnType<typeof createPlansService>;

@@ -1,0 +1,179 @@
+import type { Queryable } from '../../db/index.js';
+
+export type Cycle = 'monthly' | 'yearly';
+export type SubscriptionStatus = 'active' | 'canceled' | 'expired';
+export type EventType = 'subscribed' | 'plan_changed' | 'cycle_changed' | 'cancelled' | 'resumed' | 'renewed' | 'expired';
+
+export interface SubscriptionRow {
+  id: string;
+  user_id: string;
+  plan_id: string;
+  billing_cycle: Cycle;
+  status: SubscriptionStatus;
+  current_period_start: Date;
+  current_period_end: Date;
+  cancel_reason: string | null;
+  canceled_at: Date | null;
+  ended_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface EventRow {
+  type: EventType;
+  actor: string;
+  detail: Record<string, unknown>;
+  created_at: Date;
+}
+
+const COLUMNS = `id, user_id, plan_id, billing_cycle, status, current_period_start, current_period_end,
+  cancel_reason, canceled_at, ended_at, created_at, updated_at`;
+const LIVE = `status in ('active', 'canceled')`;
+
+/** The only SQL for subscriptions and their history. */
+export const subscriptionsRepository = {
+  /** A new live subscription whose first period starts now. The partial unique index refuses a second one. */
+  async insert(q: Queryable, userId: string, planId: string, cycle: Cycle, now: Date): Promise<SubscriptionRow> {
+    const { rows } = await q.query<SubscriptionRow>(
+      `insert into subscriptions (user_id, plan_id, billing_cycle, status, anchor_at, period_index, current_period_start,
+         current_period_end, created_at, updated_at)
+       values ($1, $2, $3, 'active', $4, 0, $4, subscription_period_bound($4, $3, 1), $4, $4) returning ${COLUMNS}`,
+      [userId, planId, cycle, now],
+    );
+    return rows[0]!;
+  },
+
+  async findLive(q: Queryable, userId: string): Promise<SubscriptionRow | null> {
+    const { rows } = await q.query<SubscriptionRow>(`select ${COLUMNS} from subscriptions where user_id = $1 and ${LIVE}`, [userId]);
+    return rows[0] ?? null;
+  },
+
+  /** The live subscription, row-locked for a change. */
+  async lockLive(q: Queryable, userId: string): Promise<SubscriptionRow | null> {
+    const { rows } = await q.query<SubscriptionRow>(`select ${COLUMNS} from subscriptions where user_id = $1 and ${LIVE} for update`, [userId]);
+    return rows[0] ?? null;
+  },
+
+  /** New plan and/or cycle. A new cycle starts a new period now (re-anchored); a plan change keeps the period. */
+  async change(q: Queryable, id: string, planId: string, cycle: Cycle, reanchor: boolean, now: Date): Promise<SubscriptionRow> {
+    const { rows } = await q.query<SubscriptionRow>(
+      `update subscriptions set plan_id = $2, billing_cycle = $3, status = 'active', cancel_reason = null, canceled_at = null,
+         anchor_at = case when $4::boolean then $5::timestamptz else anchor_at end,
+         period_index = case when $4::boolean then 0 else period_index end,
+         current_period_start = case when $4::boolean then $5::timestamptz else current_period_start end,
+         current_period_end = case when $4::boolean then subscription_period_bound($5::timestamptz, $3, 1) else current_period_end end,
+         updated_at = $5::timestamptz
+       where id = $1 returning ${COLUMNS}`,
+      [id, planId, cycle, reanchor, now],
+    );
+    return rows[0]!;
+  },
+
+  /** At period end (stays usable until then) or, with `immediately`, ended now. */
+  async cancel(q: Queryable, id: string, reason: string | null, immediately: boolean, now: Date): Promise<SubscriptionRow> {
+    const { rows } = await q.query<SubscriptionRow>(
+      `update subscriptions set status = case when $4::boolean then 'expired' else 'canceled' end, cancel_reason = $2,
+         canceled_at = $3::timestamptz, ended_at = case when $4::boolean then $3::timestamptz else null end, updated_at = $3::timestamptz
+       where id = $1 returning ${COLUMNS}`,
+      [id, reason, now, immediately],
+    );
+    return rows[0]!;
+  },
+
+  async addEvent(q: Queryable, subscriptionId: string, type: EventType, actor: string, detail: Record<string, unknown>, now: Date): Promise<void> {
+    await q.query(
+      'insert into subscription_events (subscription_id, type, actor, detail, created_at) values ($1, $2, $3, $4, $5)',
+      [subscriptionId, type, actor, JSON.stringify(detail), now],
+    );
+  },
+
+  async events(q: Queryable, subscriptionId: string): Promise<EventRow[]> {
+    const { rows } = await q.query<EventRow>(
+      'select type, actor, detail, created_at from subscription_events where subscription_id = $1 order by id',
+      [subscriptionId],
+    );
+    return rows;
+  },
+
+  /** The plan features that bound a billing account: its live subscription's plan, or null. */
+  async liveFeatures(q: Queryable, userId: string): Promise<{ plan_id: string; features: Record<string, unknown> } | null> {
+    const { rows } = await q.query<{ plan_id: string; features: Record<string, unknown> }>(
+      `select p.id as plan_id, p.features from subscriptions s join plans p on p.id = s.plan_id where s.user_id = $1 and s.${LIVE}`,
+      [userId],
+    );
+    return rows[0] ?? null;
+  },
+
+  /**
+   * One batch of renewals, set-based: due active subscriptions (locked with SKIP LOCKED, so several
+   * workers split the work and none renews a row twice) move to the period that contains `now`,
+   * however many periods they are overdue; each gets a 'renewed' event and a notification in the
+   * same statement. (The notification insert is here, not in the notifications module, so a batch
+   * stays one round trip.) Returns how many were renewed.
+   */
+  async renewDue(q: Queryable, now: Date, batch: number): Promise<number> {
+    const { rows } = await q.query<{ n: number }>(
+      `with due as materialized (
+         select id, period_index, anchor_at, billing_cycle from subscriptions
+         where status = 'active' and current_period_end <= $1
+         order by current_period_end limit $2 for update skip locked
+       ),
+       target as materialized (
+         select d.id, d.anchor_at, d.billing_cycle, d.period_index,
+           coalesce((select min(k) from generate_series(greatest(d.period_index + 1, g.k - 1), greatest(d.period_index + 1, g.k + 1)) as k
+                     where subscription_period_bound(d.anchor_at, d.billing_cycle, k + 1) > $1), d.period_index + 1) as k
+         from due d
+         -- whole cycles between the anchor and now: the period containing now is within one of this
+         cross join lateral (
+           select ((extract(year from a.span) * 12 + extract(month from a.span))::int
+                   / case when d.billing_cycle = 'yearly' then 12 else 1 end) as k
+           from (select age($1::timestamptz at time zone 'UTC', d.anchor_at at time zone 'UTC') as span) a
+         ) g
+       ),
+       renewed as (
+         update subscriptions s set period_index = t.k,
+           current_period_start = subscription_period_bound(t.anchor_at, t.billing_cycle, t.k),
+           current_period_end = subscription_period_bound(t.anchor_at, t.billing_cycle, t.k + 1),
+           updated_at = $1
+         from target t where s.id = t.id
+         returning s.id, s.user_id, t.k - t.period_index as periods, s.current_period_end
+       ),
+       events as (
+         insert into subscription_events (subscription_id, type, actor, detail, created_at)
+         select id, 'renewed', 'system', jsonb_build_object('periods', periods, 'current_period_end', current_period_end), $1 from renewed
+       ),
+       notes as (
+         insert into notifications (user_id, kind, message, created_at)
+         select user_id, 'subscription.renewed', 'Your subscription has been renewed', $1 from renewed
+       )
+       select count(*)::int as n from renewed`,
+      [now, batch],
+    );
+    return rows[0]?.n ?? 0;
+  },
+
+  /** One batch of expiries: cancelled subscriptions whose period has ended. */
+  async expireDue(q: Queryable, now: Date, batch: number): Promise<number> {
+    const { rows } = await q.query<{ n: number }>(
+      `with due as (
+         select id from subscriptions where status = 'canceled' and current_period_end <= $1
+         order by current_period_end limit $2 for update skip locked
+       ),
+       expired as (
+         update subscriptions s set status = 'expired', ended_at = s.current_period_end, updated_at = $1
+         from due where s.id = due.id returning s.id, s.user_id
+       ),
+       events as (
+         insert into subscription_events (subscription_id, type, actor, detail, created_at)
+         select id, 'expired', 'system', '{}'::jsonb, $1 from expired
+       ),
+       notes as (
+         insert into notifications (user_id, kind, message, created_at)
+         select user_id, 'subscription.expired', 'Your subscription has expired', $1 from expired
+       )
+       select count(*)::int as n from expired`,
+      [now, batch],
+    );
+    return rows[0]?.n ?? 0;
+  },
+};

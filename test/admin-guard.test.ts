@@ -1,0 +1,615 @@
+/**
+ * The ONE shared security suite every admin route runs.
+ *
+ * `h.app.adminRoutes` is filled by the route policy as routes are registered (aliases included),
+ * so it is the list of what is really served. FIXTURES below says, for each of them, how to make a
+ * successful call. The first test fails when a route is added without a fixture (or a fixture
+ * names a route that no longer exists, or a route's declared permission differs from the one
+ * written here), so a new admin route cannot slip past this suite.
+ */
+import { SignJWT } from 'jose';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ADMIN_PERMISSIONS, type RoutePermission } from '../src/modules/admins/permissions.js';
+import { Harness, uniqueEmail, type Response, type TestUser } from './helpers/harness.js';
+
+let h: Harness;
+
+beforeAll(async () => {
+  h = await Harness.create();
+});
+afterAll(() => h.close());
+beforeEach(() => h.reset());
+
+// ---------------------------------------------------------------------------------------------
+// helpers
+
+interface Admin {
+  id: string;
+  email: string;
+  password: string;
+  token: string;
+  permissions: string[];
+}
+
+const ADMIN_LOGIN = '/api/v1/admin/login';
+
+async function adminLogin(email: string, password: string): Promise<string> {
+  const res = await h.post(ADMIN_LOGIN, { email, password });
+  if (res.statusCode !== 200) throw new Error(`admin login failed: ${res.statusCode} ${res.body}`);
+  return res.json().token as string;
+}
+
+/** The first superadmin (there is no HTTP way to make one), logged in. */
+async function bootstrapSuperadmin(): Promise<Admin> {
+  const email = uniqueEmail('root');
+  const password = 'root password 1';
+  const created = await h.app.services.admins.bootstrapSuperadmin(email, password);
+  if (!created) throw new Error('bootstrapSuperadmin returned null on an empty database');
+  return { id: created.id, email: created.email, password, token: await adminLogin(email, password), permissions: [] };
+}
+
+/** A plain admin with exactly these permissions, created by the superadmin through the API, logged in. */
+async function makeAdmin(superadmin: Admin, permissions: readonly string[]): Promise<Admin> {
+  const email = uniqueEmail('staff');
+  const password = 'staff password 1';
+  const res = await h.post('/api/v1/admin/create-admin', { email, password, name: 'Staff Member', permissions }, superadmin.token);
+  if (res.statusCode !== 201) throw new Error(`create-admin failed: ${res.statusCode} ${res.body}`);
+  return { id: res.json().data.id, email, password, token: await adminLogin(email, password), permissions: [...permissions] };
+}
+
+/** A token signed with another secret for a real admin (claims as the service would write them). */
+async function forgedAdminToken(adminId: string): Promise<string> {
+  const now = Math.floor(h.clock.now().getTime() / 1000);
+  return new SignJWT({ typ: 'admin', ver: 1, role: 'superadmin', perms: [...ADMIN_PERMISSIONS] })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setSubject(adminId)
+    .setIssuer('sociox-accounts')
+    .setIssuedAt(now)
+    .setExpirationTime(now + 3600)
+    .sign(new TextEncoder().encode('a-completely-different-secret-0123456789-abcdef'));
+}
+
+/** An unsigned token (`alg: none`) claiming to be a superadmin. */
+function unsignedAdminToken(adminId: string): string {
+  const enc = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  const now = Math.floor(h.clock.now().getTime() / 1000);
+  return `${enc({ alg: 'none', typ: 'JWT' })}.${enc({ sub: adminId, typ: 'admin', ver: 1, role: 'superadmin', iss: 'sociox-accounts', iat: now, exp: now + 3600 })}.`;
+}
+
+function expectStatus(res: Response, status: number, label: string, code?: string): void {
+  expect(res.statusCode, `${label} → ${res.body}`).toBe(status);
+  if (status >= 400 && res.body !== '') {
+    const body = res.json();
+    expect(body.status, label).toBe(false);
+    expect(typeof body.message, label).toBe('string');
+    if (code) expect(body.code, label).toBe(code);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// the fixture table
+
+interface World {
+  superadmin: Admin;
+  /** a customer user (parent) with its own token */
+  user: TestUser;
+  /** the admin that must succeed: the superadmin for 'superadmin' routes, else an admin holding exactly the permission */
+  allowed: Admin;
+  /** an admin that must be refused (403): all permissions but the needed one; all permissions for 'superadmin'/'any' routes */
+  denied: Admin;
+}
+
+interface Call {
+  params?: Record<string, string>;
+  body?: unknown;
+}
+
+interface Fixture {
+  /** the permission the route must declare */
+  permission: RoutePermission;
+  /** the status of a successful call */
+  success: number;
+  /** builds a call that succeeds for `w.allowed` (creating targets as needed) */
+  setup(w: World): Promise<Call> | Call;
+  /** 'any' routes: a call `w.denied` must be refused (the self-only rule) */
+  forbidden?(w: World): Call;
+  /** checks the success really did what the route says */
+  check?(res: Response, w: World, call: Call): Promise<void> | void;
+}
+
+const createAdmin: Fixture = {
+  permission: 'superadmin',
+  success: 201,
+  setup: () => ({ body: { email: uniqueEmail('new.staff'), password: 'new staff password', name: 'New Admin', permissions: ['manage_content'] } }),
+  check: (res, _w, call) => {
+    const data = res.json().data;
+    expect(data.email).toBe((call.body as { email: string }).email);
+    expect(data.permissions).toEqual(['manage_content']);
+    expect(res.body).not.toContain('new staff password');
+    expect(res.body).not.toContain('$argon2');
+  },
+};
+
+const listAdmins: Fixture = {
+  permission: 'superadmin',
+  success: 200,
+  setup: () => ({}),
+  check: (res, w) => {
+    const ids = (res.json().data as { id: string }[]).map((a) => a.id);
+    expect(ids).toEqual(expect.arrayContaining([w.superadmin.id, w.denied.id]));
+  },
+};
+
+const adminDetails: Fixture = {
+  permission: 'any',
+  success: 200,
+  // an admin with no permissions at all reads itself...
+  setup: (w) => ({ params: { adminId: w.allowed.id } }),
+  // ...and even an admin holding every permission may not read another admin
+  forbidden: (w) => ({ params: { adminId: w.superadmin.id } }),
+  check: (res, w) => expect(res.json().data).toMatchObject({ id: w.allowed.id, email: w.allowed.email }),
+};
+
+async function adminTarget(w: World): Promise<Admin> {
+  return makeAdmin(w.superadmin, ['manage_content']);
+}
+
+async function adminExists(id: string): Promise<boolean> {
+  const { rows } = await h.db.query<{ n: number }>('select count(*)::int as n from admins where id = $1', [id]);
+  return rows[0]!.n === 1;
+}
+
+const deleteAdmin: Fixture = {
+  permission: 'superadmin',
+  success: 200,
+  setup: async (w) => ({ params: { adminId: (await adminTarget(w)).id } }),
+  check: async (_res, _w, call) => expect(await adminExists(call.params!.adminId!)).toBe(false),
+};
+
+const setPermissions: Fixture = {
+  permission: 'superadmin',
+  success: 200,
+  setup: async (w) => ({ params: { adminId: (await adminTarget(w)).id }, body: { permissions: ['view_analytics', 'manage_plans'] } }),
+  check: (res) => expect([...res.json().data.permissions].sort()).toEqual(['manage_plans', 'view_analytics']),
+};
+
+const listUsers: Fixture = {
+  permission: 'view_user_details',
+  success: 200,
+  setup: () => ({}),
+  check: (res, w) => expect((res.json().data as { id: string }[]).map((u) => u.id)).toContain(w.user.id),
+};
+
+const userDetails: Fixture = {
+  permission: 'view_user_details',
+  success: 200,
+  setup: (w) => ({ params: { userId: w.user.id } }),
+  check: (res, w) => expect(res.json().data.user.id).toBe(w.user.id),
+};
+
+async function userStatus(id: string): Promise<string | undefined> {
+  const { rows } = await h.db.query<{ status: string }>('select status from users where id = $1', [id]);
+  return rows[0]?.status;
+}
+
+const deactivate: Fixture = {
+  permission: 'manage_users',
+  success: 200,
+  setup: async () => ({ params: { userId: (await h.registerUser()).id } }),
+  check: async (res, _w, call) => {
+    expect(res.json().data.status).toBe('deactivated');
+    expect(await userStatus(call.params!.userId!)).toBe('deactivated');
+  },
+};
+
+const reactivate: Fixture = {
+  permission: 'manage_users',
+  success: 200,
+  setup: async (w) => {
+    const target = await h.registerUser();
+    const res = await h.post(`/api/v1/admin/users/${target.id}/deactivate`, undefined, w.superadmin.token);
+    if (res.statusCode !== 200) throw new Error(`deactivate failed: ${res.statusCode} ${res.body}`);
+    return { params: { userId: target.id } };
+  },
+  check: async (res, _w, call) => {
+    expect(res.json().data.status).toBe('active');
+    expect(await userStatus(call.params!.userId!)).toBe('active');
+  },
+};
+
+const deleteUser: Fixture = {
+  permission: 'manage_users',
+  success: 200,
+  setup: async () => ({ params: { userId: (await h.registerUser()).id } }),
+  check: async (_res, _w, call) => expect(await userStatus(call.params!.userId!)).toBeUndefined(),
+};
+
+const resetLink: Fixture = {
+  permission: 'manage_users',
+  success: 200,
+  setup: async () => ({ body: { email: (await h.registerUser()).email } }),
+  check: async (_res, _w, call) => {
+    await h.deliver();
+    const mail = h.mailer.last((call.body as { email: string }).email);
+    expect(mail?.text).toContain('/reset-password?token=');
+  },
+};
+
+const auditLog: Fixture = {
+  permission: 'view_audit_log',
+  success: 200,
+  setup: () => ({}),
+  // the world's admins were created through the API, so the log is not empty
+  check: (res) => expect((res.json().data as { action: string }[]).some((e) => e.action === 'admin.create')).toBe(true),
+};
+
+// ---- plans (manage_plans) ----
+let planCounter = 0;
+async function makePlan(w: World, overrides: Record<string, unknown> = {}): Promise<string> {
+  const body = { name: `guard-plan-${planCounter++}`, price: { monthly: { amount: 9.99, currency: 'USD' }, yearly: { amount: 99, currency: 'USD' } }, features: { teamMembers: 2 }, ...overrides };
+  const res = await h.post('/api/v1/admin/plans', body, w.superadmin.token);
+  if (res.statusCode !== 201) throw new Error(`create plan failed: ${res.statusCode} ${res.body}`);
+  return res.json().data.id as string;
+}
+
+async function planRow(id: string) {
+  const { rows } = await h.db.query<{ status: string; deleted_at: Date | null; custom_features: string[]; features: Record<string, unknown> }>(
+    'select status, deleted_at, custom_features, features from plans where id = $1', [id]);
+  return rows[0];
+}
+
+const createPlan: Fixture = {
+  permission: 'manage_plans',
+  success: 201,
+  setup: () => ({ body: { name: `guard-new-${planCounter++}`, price: { monthly: { amount: 29.99, currency: 'USD' } } } }),
+  check: (res) => expect(res.json().data.price.monthly.amount).toBe(29.99),
+};
+const listPlans: Fixture = {
+  permission: 'manage_plans',
+  success: 200,
+  setup: async (w) => ({ params: { planId: await makePlan(w) } }),
+  check: (res, _w, call) => expect((res.json().data as { id: string }[]).map((p) => p.id)).toContain(call.params!.planId),
+};
+const getPlan: Fixture = {
+  permission: 'manage_plans',
+  success: 200,
+  setup: async (w) => ({ params: { planId: await makePlan(w) } }),
+  check: (res, _w, call) => expect(res.json().data.id).toBe(call.params!.planId),
+};
+const replacePlan: Fixture = {
+  permission: 'manage_plans',
+  success: 200,
+  setup: async (w) => ({ params: { planId: await makePlan(w) }, body: { name: `guard-replaced-${planCounter++}`, price: { monthly: { amount: 5, currency: 'EUR' } } } }),
+  check: (res) => expect(res.json().data.price.monthly).toEqual({ amount: 5, currency: 'EUR' }),
+};
+const customFeatures: Fixture = {
+  permission: 'manage_plans',
+  success: 200,
+  setup: async (w) => ({ params: { planId: await makePlan(w) }, body: { customFeatures: ['White label reports'] } }),
+  check: async (_res, _w, call) => expect((await planRow(call.params!.planId!))!.custom_features).toEqual(['White label reports']),
+};
+const mergeFeatures: Fixture = {
+  permission: 'manage_plans',
+  success: 200,
+  setup: async (w) => ({ params: { planId: await makePlan(w) }, body: { features: { support: '24/7' } } }),
+  check: async (_res, _w, call) => expect((await planRow(call.params!.planId!))!.features).toEqual({ teamMembers: 2, support: '24/7' }),
+};
+const planStatus: Fixture = {
+  permission: 'manage_plans',
+  success: 200,
+  setup: async (w) => ({ params: { planId: await makePlan(w) }, body: { status: 'inactive' } }),
+  check: async (_res, _w, call) => expect((await planRow(call.params!.planId!))!.status).toBe('inactive'),
+};
+const deletePlan: Fixture = {
+  permission: 'manage_plans',
+  success: 200,
+  setup: async (w) => ({ params: { planId: await makePlan(w) } }),
+  check: async (_res, _w, call) => expect((await planRow(call.params!.planId!))!.deleted_at).not.toBeNull(),
+};
+const simpleCreate: Fixture = {
+  permission: 'manage_plans',
+  success: 201,
+  setup: () => ({ body: { name: `guard-simple-${planCounter++}`, price: 7 } }),
+  check: (res) => expect(res.json().data.price).toBe(7),
+};
+const simpleUpdate: Fixture = {
+  permission: 'manage_plans',
+  success: 200,
+  setup: async (w) => ({ params: { id: await makePlan(w) }, body: { price: 12.5 } }),
+  check: (res) => expect(res.json().data.price).toBe(12.5),
+};
+const simpleDelete: Fixture = {
+  permission: 'manage_plans',
+  success: 200,
+  setup: async (w) => ({ params: { id: await makePlan(w) } }),
+  check: async (_res, _w, call) => expect((await planRow(call.params!.id!))!.deleted_at).not.toBeNull(),
+};
+
+// ---- subscriptions on behalf of a user (manage_subscriptions) ----
+async function subscribed(w: World): Promise<{ userId: string; planId: string }> {
+  const planId = await makePlan(w);
+  const target = await h.registerUser();
+  const res = await h.post(`/api/v1/admin/users/${target.id}/subscription`, { planId, billingCycle: 'monthly' }, w.superadmin.token);
+  if (res.statusCode !== 200) throw new Error(`subscribe failed: ${res.statusCode} ${res.body}`);
+  return { userId: target.id, planId };
+}
+
+const adminSubscribe: Fixture = {
+  permission: 'manage_subscriptions',
+  success: 200,
+  setup: async (w) => ({ params: { userId: (await h.registerUser()).id }, body: { planId: await makePlan(w), billingCycle: 'monthly' } }),
+  check: (res, _w, call) => expect(res.json().data).toMatchObject({ userId: call.params!.userId, status: 'active' }),
+};
+const adminGetSubscription: Fixture = {
+  permission: 'manage_subscriptions',
+  success: 200,
+  setup: async (w) => ({ params: { userId: (await subscribed(w)).userId } }),
+  check: (res, _w, call) => expect(res.json().data.userId).toBe(call.params!.userId),
+};
+const adminChangeSubscription: Fixture = {
+  permission: 'manage_subscriptions',
+  success: 200,
+  setup: async (w) => ({ params: { userId: (await subscribed(w)).userId }, body: { billingCycle: 'yearly' } }),
+  check: (res) => expect(res.json().data.billingCycle).toBe('yearly'),
+};
+const adminCancelSubscription: Fixture = {
+  permission: 'manage_subscriptions',
+  success: 200,
+  setup: async (w) => ({ params: { userId: (await subscribed(w)).userId }, body: { reason: 'requested by phone' } }),
+  check: (res) => expect(res.json().data).toMatchObject({ status: 'canceled', cancelReason: 'requested by phone' }),
+};
+
+/** Every admin route, keyed `${method} ${url}` as the route policy registers it. */
+const FIXTURES: Record<string, Fixture> = {
+  'POST /api/v1/admin/admins': createAdmin,
+  'POST /api/v1/admin/create-admin': createAdmin,
+  'GET /api/v1/admin/admins': listAdmins,
+  'GET /api/v1/admin/get-all-admins': listAdmins,
+  'GET /api/v1/admin/admins/:adminId': adminDetails,
+  'GET /api/v1/admin/get-admin-details/:adminId': adminDetails,
+  'DELETE /api/v1/admin/admins/:adminId': deleteAdmin,
+  'DELETE /api/v1/admin/delete-admin/:adminId': deleteAdmin,
+  'PUT /api/v1/admin/admins/:adminId/permissions': setPermissions,
+  'PUT /api/v1/admin/update-admin-permissions/:adminId': setPermissions,
+  'GET /api/v1/admin/users': listUsers,
+  'GET /api/v1/admin/users/:userId': userDetails,
+  'GET /api/admin/users/:userId/details': userDetails,
+  'POST /api/v1/admin/users/:userId/deactivate': deactivate,
+  'GET /api/admin/users/:userId/deactivate': deactivate,
+  'POST /api/admin/users/:userId/deactivate': deactivate,
+  'POST /api/v1/admin/users/:userId/reactivate': reactivate,
+  'GET /api/admin/users/:userId/reactivate': reactivate,
+  'POST /api/admin/users/:userId/reactivate': reactivate,
+  'DELETE /api/v1/admin/users/:userId': deleteUser,
+  'DELETE /api/admin/users/:userId': deleteUser,
+  'POST /api/v1/admin/users/password-reset-link': resetLink,
+  'POST /api/admin/users/sendPasswordResetLink': resetLink,
+  'GET /api/v1/admin/audit-log': auditLog,
+  'POST /api/v1/admin/plans': createPlan,
+  'POST /api/admin/subscription/plans': createPlan,
+  'GET /api/v1/admin/plans': listPlans,
+  'GET /api/v1/admin/subscription/plans': listPlans,
+  'GET /api/v1/admin/plans/:planId': getPlan,
+  'GET /api/admin/subscription/plans/:planId': getPlan,
+  'PUT /api/v1/admin/plans/:planId': replacePlan,
+  'PUT /api/admin/subscription/plans/:planId': replacePlan,
+  'PATCH /api/v1/admin/plans/:planId/custom-features': customFeatures,
+  'PATCH /api/admin/subscription/plans/:planId/features': customFeatures,
+  'PATCH /api/v1/admin/plans/:planId/features': mergeFeatures,
+  'PUT /api/subscriptions/plan-features/:planId': mergeFeatures,
+  'POST /api/v1/admin/plans/:planId/status': planStatus,
+  'POST /api/subscription/admin/plans/:planId/status': planStatus,
+  'DELETE /api/v1/admin/plans/:planId': deletePlan,
+  'DELETE /api/subscription/admin/plans/:planId': deletePlan,
+  'POST /api/v1/subscription': simpleCreate,
+  'POST /api/subscription': simpleCreate,
+  'PATCH /api/v1/subscription/:id': simpleUpdate,
+  'PATCH /api/subscription/:id': simpleUpdate,
+  'DELETE /api/v1/subscription/:id': simpleDelete,
+  'DELETE /api/subscription/:id': simpleDelete,
+  'POST /api/v1/admin/users/:userId/subscription': adminSubscribe,
+  'GET /api/v1/admin/users/:userId/subscription': adminGetSubscription,
+  'GET /api/admin/users/:userId/subscription': adminGetSubscription,
+  'PUT /api/v1/admin/users/:userId/subscription': adminChangeSubscription,
+  'POST /api/admin/users/:userId/subscription/update': adminChangeSubscription,
+  'POST /api/v1/admin/users/:userId/subscription/cancel': adminCancelSubscription,
+};
+
+function keyOf(r: { method: string; url: string }): string {
+  return `${r.method} ${r.url}`;
+}
+
+/** `/x/:id` with params → `/x/<id>`; every parameter must be given. */
+function fill(url: string, params: Record<string, string> = {}): string {
+  const filled = url.replace(/:([A-Za-z_]+)/g, (_m, name: string) => {
+    const value = params[name];
+    if (value === undefined) throw new Error(`fixture for ${url} gives no :${name}`);
+    return encodeURIComponent(value);
+  });
+  return filled;
+}
+
+/** Any path parameter set to a well-formed uuid: enough for the token checks, which come first. */
+function fillWithRandomIds(url: string): string {
+  return url.replace(/:([A-Za-z_]+)/g, () => crypto.randomUUID());
+}
+
+function send(method: string, url: string, body: unknown, token?: string): Promise<Response> {
+  return h.request(method, url, { token, ...(method === 'GET' || method === 'HEAD' || body === undefined ? {} : { body }) });
+}
+
+async function buildWorld(permission: RoutePermission): Promise<World> {
+  const superadmin = await bootstrapSuperadmin();
+  const user = await h.registerUser();
+  let allowed: Admin;
+  let denied: Admin;
+  if (permission === 'superadmin') {
+    allowed = superadmin;
+    denied = await makeAdmin(superadmin, ADMIN_PERMISSIONS);
+  } else if (permission === 'any') {
+    allowed = await makeAdmin(superadmin, []);
+    denied = await makeAdmin(superadmin, ADMIN_PERMISSIONS);
+  } else {
+    allowed = await makeAdmin(superadmin, [permission]);
+    denied = await makeAdmin(
+      superadmin,
+      ADMIN_PERMISSIONS.filter((p) => p !== permission),
+    );
+  }
+  return { superadmin, user, allowed, denied };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+describe('the admin route registry', () => {
+  it('has a fixture for every admin route (aliases included), and every fixture names a registered route with the same permission', () => {
+    const registry = h.app.adminRoutes;
+    expect(registry.length).toBeGreaterThan(0);
+    const registered = registry.map(keyOf);
+    expect(new Set(registered).size, 'a route is registered twice').toBe(registered.length);
+    const missing = registered.filter((k) => !(k in FIXTURES));
+    expect(missing, 'admin routes without a fixture in test/admin-guard.test.ts').toEqual([]);
+    const stale = Object.keys(FIXTURES).filter((k) => !registered.includes(k));
+    expect(stale, 'fixtures for routes that are not registered').toEqual([]);
+    for (const r of registry) {
+      expect(r.permission, `${keyOf(r)} declares another permission than the fixture expects`).toBe(FIXTURES[keyOf(r)]!.permission);
+    }
+  });
+
+  it('includes every documented admin spelling', () => {
+    const registered = h.app.adminRoutes.map(keyOf);
+    for (const k of [
+      'POST /api/v1/admin/create-admin',
+      'GET /api/v1/admin/get-all-admins',
+      'GET /api/v1/admin/get-admin-details/:adminId',
+      'DELETE /api/v1/admin/delete-admin/:adminId',
+      'PUT /api/v1/admin/update-admin-permissions/:adminId',
+      'GET /api/v1/admin/users',
+      'GET /api/admin/users/:userId/details',
+      'GET /api/admin/users/:userId/deactivate',
+      'GET /api/admin/users/:userId/reactivate',
+      'DELETE /api/admin/users/:userId',
+      'POST /api/admin/users/sendPasswordResetLink',
+      'GET /api/v1/admin/audit-log',
+    ]) {
+      expect(registered, k).toContain(k);
+    }
+  });
+});
+
+describe('every registered admin route refuses requests without a valid admin token', () => {
+  it('401 without a token, with a malformed, forged or unsigned token; 403 with a user token (HEAD included for GET routes)', async () => {
+    const superadmin = await bootstrapSuperadmin();
+    const user = await h.registerUser();
+    const forged = await forgedAdminToken(superadmin.id);
+    const unsigned = unsignedAdminToken(superadmin.id);
+    const routes = h.app.adminRoutes.flatMap((r) => (r.method === 'GET' ? [r, { ...r, method: 'HEAD' }] : [r]));
+    for (const r of routes) {
+      const url = fillWithRandomIds(r.url);
+      const label = `${r.method} ${r.url}`;
+      if (r.method === 'HEAD') {
+        // no body to read: the status is what counts
+        for (const token of [undefined, 'abc.def.ghi', forged, unsigned]) {
+          expect((await send(r.method, url, undefined, token)).statusCode, `${label} with ${token ?? 'no token'}`).toBe(401);
+        }
+        expect((await send(r.method, url, undefined, user.token)).statusCode, `${label} with a user token`).toBe(403);
+        continue;
+      }
+      expectStatus(await send(r.method, url, {}), 401, `${label} without a token`, 'UNAUTHENTICATED');
+      expectStatus(await send(r.method, url, {}, 'abc.def.ghi'), 401, `${label} with a malformed token`, 'UNAUTHENTICATED');
+      expectStatus(await send(r.method, url, {}, forged), 401, `${label} with a forged token`, 'UNAUTHENTICATED');
+      expectStatus(await send(r.method, url, {}, unsigned), 401, `${label} with an unsigned token`, 'UNAUTHENTICATED');
+      expectStatus(await send(r.method, url, {}, user.token), 403, `${label} with a user token`, 'FORBIDDEN');
+    }
+    // the superadmin's real token still works: the refusals above were about the tokens
+    expect((await h.get('/api/v1/admin/admins', superadmin.token)).statusCode).toBe(200);
+  });
+
+  it('HEAD on the documented GET deactivate does not deactivate anyone without a token', async () => {
+    const user = await h.registerUser();
+    const res = await h.request('HEAD', `/api/admin/users/${user.id}/deactivate`);
+    expect(res.statusCode).toBe(401);
+    expect(await userStatus(user.id)).toBe('active');
+  });
+});
+
+describe.each(Object.keys(FIXTURES))('%s', (key) => {
+  it('401 without/with a malformed/forged token, 403 for a user token and an admin lacking the permission, success for the right admin', async () => {
+    const route = h.app.adminRoutes.find((r) => keyOf(r) === key);
+    expect(route, `${key} is not registered`).toBeDefined();
+    const fixture = FIXTURES[key]!;
+    const w = await buildWorld(route!.permission);
+    const call = await fixture.setup(w);
+    const url = fill(route!.url, call.params);
+    const go = (token?: string, u = url) => send(route!.method, u, call.body, token);
+
+    expectStatus(await go(), 401, `${key} without a token`, 'UNAUTHENTICATED');
+    expectStatus(await go('abc.def.ghi'), 401, `${key} with a malformed token`, 'UNAUTHENTICATED');
+    expectStatus(await go(await forgedAdminToken(w.allowed.id)), 401, `${key} with a token forged for a real admin`, 'UNAUTHENTICATED');
+    expectStatus(await go(w.user.token), 403, `${key} with a user token`, 'FORBIDDEN');
+
+    if (route!.permission === 'any') {
+      // the self-only rule: even an admin with every permission cannot act on another admin
+      const other = fixture.forbidden?.(w);
+      expect(other, `${key}: an 'any' route needs a forbidden() call in its fixture`).toBeDefined();
+      expectStatus(await go(w.denied.token, fill(route!.url, other!.params)), 403, `${key} for another admin`, 'FORBIDDEN');
+    } else {
+      const label =
+        route!.permission === 'superadmin'
+          ? `${key} for a plain admin holding every permission`
+          : `${key} for an admin with every permission but ${route!.permission}`;
+      expectStatus(await go(w.denied.token), 403, label, 'FORBIDDEN');
+    }
+
+    const res = await go(w.allowed.token);
+    expectStatus(res, fixture.success, `${key} for ${route!.permission === 'superadmin' ? 'a superadmin' : `an admin with exactly ${route!.permission}`}`);
+    expect(res.json().status).toBe(true);
+    expect(res.body).not.toContain('$argon2');
+    await fixture.check?.(res, w, call);
+  });
+});
+
+describe('token kinds and revocation', () => {
+  it('refuses an admin token on user endpoints with 403', async () => {
+    const superadmin = await bootstrapSuperadmin();
+    const admin = await makeAdmin(superadmin, ADMIN_PERMISSIONS);
+    for (const token of [superadmin.token, admin.token]) {
+      expectStatus(await h.get('/api/users/details', token), 403, 'GET /api/users/details with an admin token', 'FORBIDDEN');
+      expectStatus(await h.get('/api/v1/users/me', token), 403, 'GET /api/v1/users/me with an admin token', 'FORBIDDEN');
+    }
+  });
+
+  it("refuses an admin's old token (401) on the very next request after its permissions change, even where it would still be allowed", async () => {
+    const superadmin = await bootstrapSuperadmin();
+    const admin = await makeAdmin(superadmin, ['view_user_details']);
+    expect((await h.get('/api/v1/admin/users', admin.token)).statusCode).toBe(200);
+
+    const change = await h.put(`/api/v1/admin/update-admin-permissions/${admin.id}`, { permissions: ['view_user_details', 'manage_users'] }, superadmin.token);
+    expect(change.statusCode, change.body).toBe(200);
+
+    expectStatus(await h.get('/api/v1/admin/users', admin.token), 401, 'old token after a permission change', 'UNAUTHENTICATED');
+    expectStatus(await h.get(`/api/v1/admin/admins/${admin.id}`, admin.token), 401, 'old token on an any-admin route', 'UNAUTHENTICATED');
+    // a new login gets a working token
+    const fresh = await adminLogin(admin.email, admin.password);
+    expect((await h.get('/api/v1/admin/users', fresh)).statusCode).toBe(200);
+  });
+
+  it("refuses a deleted admin's token with 401", async () => {
+    const superadmin = await bootstrapSuperadmin();
+    const admin = await makeAdmin(superadmin, ADMIN_PERMISSIONS);
+    expect((await h.get('/api/v1/admin/users', admin.token)).statusCode).toBe(200);
+
+    expect((await h.delete(`/api/v1/admin/delete-admin/${admin.id}`, superadmin.token)).statusCode).toBe(200);
+
+    expectStatus(await h.get('/api/v1/admin/users', admin.token), 401, 'deleted admin on a permission route', 'UNAUTHENTICATED');
+    expectStatus(await h.get(`/api/v1/admin/admins/${admin.id}`, admin.token), 401, 'deleted admin on an any-admin route', 'UNAUTHENTICATED');
+    expectStatus(await h.post(ADMIN_LOGIN, { email: admin.email, password: admin.password }), 401, 'deleted admin logging in');
+  });
+
+  it('refuses an expired admin token with 401', async () => {
+    const superadmin = await bootstrapSuperadmin();
+    expect((await h.get('/api/v1/admin/admins', superadmin.token)).statusCode).toBe(200);
+    h.clock.advance((h.config.tokenTtlSeconds + 60) * 1000);
+    expectStatus(await h.get('/api/v1/admin/admins', superadmin.token), 401, 'expired admin token', 'UNAUTHENTICATED');
+  });
+});

@@ -1,0 +1,734 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { Harness, uniqueEmail, type Response, type TestUser } from './helpers/harness.js';
+
+/**
+ * Admin user management (issue 3, "Admin user management"): the user directory, details,
+ * deactivate / reactivate, delete, and the admin-sent password-reset link, at every documented
+ * spelling and at the canonical routes. The generic guard suite, admin CRUD and the audit log
+ * are tested elsewhere.
+ */
+
+let h: Harness;
+
+beforeAll(async () => {
+  h = await Harness.create();
+});
+afterAll(() => h.close());
+beforeEach(() => h.reset());
+
+const SUPERADMIN = { email: 'root@example.com', password: 'superadmin password 1' };
+/** the body the seed sends on most of these endpoints; it must be ignored */
+const SEED_BODY = { name: 'Nikunja', email: 'xnikunja@gmail.com', picture: 'dsafsd' };
+const NEW_PASSWORD = 'a brand new password';
+const MINUTE = 60 * 1000;
+const UNKNOWN_ID = '3f1b2c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d';
+
+const LIST = '/api/v1/admin/users';
+const SEND_LINK = '/api/admin/users/sendPasswordResetLink';
+const SEND_LINK_CANONICAL = '/api/v1/admin/users/password-reset-link';
+const RESET = '/api/admin/users/reset-password';
+const RESET_CANONICAL = '/api/v1/auth/reset-password-link';
+
+// ---------------------------------------------------------------------------------------------
+// helpers
+
+/** Never a password hash in anything an admin is shown (contract §3, §4). */
+function expectNoSecrets(res: Response): void {
+  expect(res.body).not.toContain('password_hash');
+  expect(res.body).not.toContain('$argon2');
+  expect(res.body).not.toMatch(/"[a-z_]*(password|hash|token_version)[a-z_]*"\s*:/i);
+}
+
+function fieldsOf(res: Response): string[] {
+  return ((res.json().errors ?? []) as { field: string }[]).map((e) => e.field);
+}
+
+async function superToken(): Promise<string> {
+  await h.app.services.admins.bootstrapSuperadmin(SUPERADMIN.email, SUPERADMIN.password);
+  const res = await h.post('/api/v1/admin/login', SUPERADMIN);
+  expect(res.statusCode).toBe(200);
+  return res.json().token as string;
+}
+
+/** An admin holding exactly `permissions`, created by the superadmin through the documented route. */
+async function adminWith(permissions: string[]): Promise<string> {
+  const root = await superToken();
+  const email = uniqueEmail('staff');
+  const password = 'staff password 1';
+  const created = await h.post('/api/v1/admin/create-admin', { email, password, name: 'Staff', permissions }, root);
+  expect(created.statusCode).toBe(201);
+  const res = await h.post('/api/v1/admin/login', { email, password });
+  expect(res.statusCode).toBe(200);
+  return res.json().token as string;
+}
+
+async function login(email: string, password: string): Promise<Response> {
+  return h.post('/api/v1/auth/login', { email, password });
+}
+
+async function me(token: string): Promise<number> {
+  return (await h.get('/api/v1/users/me', token)).statusCode;
+}
+
+/** Registers users one after another, `step` ms apart on the clock, so created_at orders them. */
+async function registerMany(n: number, step = 1000, overrides: (i: number) => Record<string, unknown> = () => ({})): Promise<TestUser[]> {
+  const out: TestUser[] = [];
+  for (let i = 0; i < n; i++) {
+    if (step) h.clock.advance(step);
+    out.push(await h.registerUser({ name: `Person ${i}`, ...overrides(i) }));
+  }
+  return out;
+}
+
+function ids(res: Response): string[] {
+  return (res.json().data as { id: string }[]).map((u) => u.id);
+}
+
+/** Follows meta.next_cursor from the first page until it is null; returns every id in order. */
+async function walk(token: string, query: string, maxPages = 50): Promise<{ ids: string[]; pages: number }> {
+  const seen: string[] = [];
+  let res = await h.get(`${LIST}?${query}`, token);
+  let pages = 0;
+  for (;;) {
+    expect(res.statusCode, res.body).toBe(200);
+    expectNoSecrets(res);
+    seen.push(...ids(res));
+    pages++;
+    const next = res.json().meta.next_cursor as string | null;
+    if (next === null) break;
+    expect(typeof next).toBe('string');
+    if (pages >= maxPages) throw new Error('cursor walk does not end');
+    res = await h.get(`${LIST}?${query}&cursor=${encodeURIComponent(next)}`, token);
+    expect(res.statusCode, `the cursor this service issued was refused: ${res.body}`).toBe(200);
+    expect(res.json().meta).toMatchObject({ page: null, total: null });
+  }
+  return { ids: seen, pages };
+}
+
+/** Delivers the outbox and returns every reset link emailed to `email`, oldest first. */
+async function resetLinks(email: string): Promise<string[]> {
+  await h.deliver();
+  return h.mailer
+    .to(email)
+    .map((m) => m.text.match(/\S+\/reset-password\?token=\S+/)?.[0])
+    .filter((l): l is string => !!l);
+}
+
+function tokenOf(link: string): string {
+  const token = new URL(link).searchParams.get('token');
+  if (!token) throw new Error(`no token in ${link}`);
+  return token;
+}
+
+/** An admin sends the user a reset link; returns the token from the delivered email. */
+async function sendLink(admin: string, email: string, path = SEND_LINK): Promise<string> {
+  const res = await h.post(path, { email }, admin);
+  expect(res.statusCode, res.body).toBe(200);
+  const link = (await resetLinks(email)).at(-1);
+  if (!link) throw new Error(`no reset link emailed to ${email}`);
+  return tokenOf(link);
+}
+
+function b64url(s: string): string {
+  return Buffer.from(s, 'utf8').toString('base64url');
+}
+
+// ---------------------------------------------------------------------------------------------
+
+describe('GET /api/v1/admin/users', () => {
+  it('lists page 1 with limit 20, newest first, with meta {page, limit, total, next_cursor} and no secrets', async () => {
+    const admin = await adminWith(['view_user_details']);
+    const users = await registerMany(23);
+    const res = await h.get(LIST, admin);
+    expect(res.statusCode).toBe(200);
+    const body = res.json();
+    expect(body.status).toBe(true);
+    expect(typeof body.message).toBe('string');
+    expect(body.meta).toMatchObject({ page: 1, limit: 20, total: 23 });
+    expect(typeof body.meta.next_cursor).toBe('string');
+    const newestFirst = users.map((u) => u.id).reverse();
+    expect(ids(res)).toEqual(newestFirst.slice(0, 20));
+    expect(body.data[0]).toMatchObject({ id: users[22]!.id, email: users[22]!.email, role: 'parent', status: 'active' });
+    expectNoSecrets(res);
+    for (const u of users) expect(res.body).not.toContain(u.password);
+  });
+
+  it('page=2 returns the next slice, and the last page has next_cursor null', async () => {
+    const admin = await adminWith(['view_user_details']);
+    const users = await registerMany(25);
+    const newestFirst = users.map((u) => u.id).reverse();
+
+    const p2 = await h.get(`${LIST}?page=2&limit=10`, admin);
+    expect(p2.statusCode).toBe(200);
+    expect(p2.json().meta).toMatchObject({ page: 2, limit: 10, total: 25 });
+    expect(ids(p2)).toEqual(newestFirst.slice(10, 20));
+    expect(typeof p2.json().meta.next_cursor).toBe('string');
+
+    const p3 = await h.get(`${LIST}?page=3&limit=10`, admin);
+    expect(ids(p3)).toEqual(newestFirst.slice(20, 25));
+    expect(p3.json().meta).toMatchObject({ page: 3, limit: 10, total: 25, next_cursor: null });
+
+    const beyond = await h.get(`${LIST}?page=4&limit=10`, admin);
+    expect(beyond.statusCode).toBe(200);
+    expect(beyond.json().data).toEqual([]);
+    expect(beyond.json().meta.next_cursor).toBeNull();
+  });
+
+  it('caps limit: 100 is accepted, 1000 (and 0, and not-a-number) is 422 naming limit', async () => {
+    const admin = await adminWith(['view_user_details']);
+    await registerMany(3);
+    const ok = await h.get(`${LIST}?limit=100`, admin);
+    expect(ok.statusCode).toBe(200);
+    expect(ok.json().meta).toMatchObject({ limit: 100, total: 3 });
+    expect(ok.json().data).toHaveLength(3);
+
+    for (const bad of ['1000', '101', '0', 'lots']) {
+      const res = await h.get(`${LIST}?limit=${bad}`, admin);
+      expect(res.statusCode, bad).toBe(422);
+      expect(res.json()).toMatchObject({ status: false, code: 'VALIDATION_FAILED' });
+      expect(fieldsOf(res), bad).toContain('limit');
+    }
+  });
+
+  it('walks every user with the cursor: 25 users, limit 10 → 3 pages, 25 distinct ids in newest-first order', async () => {
+    const admin = await adminWith(['view_user_details']);
+    const users = await registerMany(25);
+    const first = await h.get(`${LIST}?limit=10`, admin);
+    expect(first.json().meta).toMatchObject({ page: 1, limit: 10, total: 25 });
+
+    const { ids: seen, pages } = await walk(admin, 'limit=10');
+    expect(pages).toBe(3);
+    expect(seen).toHaveLength(25);
+    expect(new Set(seen).size).toBe(25);
+    expect(seen).toEqual(users.map((u) => u.id).reverse());
+  });
+
+  it('the cursor walk neither skips nor repeats users created at the very same instant', async () => {
+    const admin = await adminWith(['view_user_details']);
+    // no clock step: all seven share one created_at, only the id breaks the tie
+    const users = await registerMany(7, 0);
+    const { ids: seen } = await walk(admin, 'limit=3');
+    expect(seen).toHaveLength(7);
+    expect(new Set(seen).size).toBe(7);
+    expect([...seen].sort()).toEqual(users.map((u) => u.id).sort());
+  });
+
+  it('the cursor walk keeps the filters', async () => {
+    const admin = await adminWith(['view_user_details']);
+    const users = await registerMany(9, 1000, (i) => ({ name: i % 3 === 0 ? `Findme ${i}` : `Other ${i}` }));
+    const { ids: seen } = await walk(admin, 'limit=2&search=findme');
+    expect(seen).toEqual([users[6]!.id, users[3]!.id, users[0]!.id]);
+  });
+
+  it('answers a tampered cursor with 422 naming cursor, never 500 or a wrong page', async () => {
+    const admin = await adminWith(['view_user_details']);
+    await registerMany(3);
+    const tampered = [
+      'abc',
+      b64url('junk that is not a cursor'),
+      b64url('{"a":1}'),
+      b64url('null'),
+      b64url('[]'),
+      b64url(JSON.stringify(['yesterday', '00000000-0000-4000-8000-000000000000'])),
+      // shaped like a cursor, but the values are not a timestamp and a uuid
+      b64url(JSON.stringify(['1', '00000000-0000-4000-8000-000000000000'])),
+      b64url(JSON.stringify(['2024-13-45 25:61:61+00', '00000000-0000-4000-8000-000000000000'])),
+      b64url(JSON.stringify(['2024-01-01T00:00:00Z', '------------------------------------'])),
+      b64url(JSON.stringify(['2024-01-01T00:00:00Z', 'not-a-uuid'])),
+    ];
+    const wrong: string[] = [];
+    for (const cursor of tampered) {
+      const res = await h.get(`${LIST}?cursor=${encodeURIComponent(cursor)}`, admin);
+      const ok = res.statusCode === 422 && res.json().code === 'VALIDATION_FAILED' && fieldsOf(res).includes('cursor');
+      if (!ok) wrong.push(`${Buffer.from(cursor, 'base64url').toString('utf8')} → ${res.statusCode} ${res.body}`);
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it('search matches email or name, partially and case-insensitively', async () => {
+    const admin = await adminWith(['view_user_details']);
+    const ada = await h.registerUser({ name: 'Ada Lovelace', email: uniqueEmail('ada') });
+    h.clock.advance(1000);
+    const grace = await h.registerUser({ name: 'Grace Hopper', email: `Grace.H.${Date.now()}@Navy.example.com` });
+    h.clock.advance(1000);
+    await h.registerUser({ name: 'Alan Turing' });
+
+    const byName = await h.get(`${LIST}?search=LOVEL`, admin);
+    expect(byName.statusCode).toBe(200);
+    expect(ids(byName)).toEqual([ada.id]);
+    expect(byName.json().meta.total).toBe(1);
+
+    const byEmail = await h.get(`${LIST}?search=${encodeURIComponent('navy.EXAMPLE')}`, admin);
+    expect(ids(byEmail)).toEqual([grace.id]);
+
+    const byEmailPrefix = await h.get(`${LIST}?search=ADA.`, admin);
+    expect(ids(byEmailPrefix)).toEqual([ada.id]);
+
+    const none = await h.get(`${LIST}?search=nobody-matches-this`, admin);
+    expect(none.json().data).toEqual([]);
+    expect(none.json().meta.total).toBe(0);
+  });
+
+  it("treats '%' and '_' in search literally, not as wildcards", async () => {
+    const admin = await adminWith(['view_user_details']);
+    const percent = await h.registerUser({ name: '100% Real' });
+    h.clock.advance(1000);
+    const underscore = await h.registerUser({ name: 'snake_case Person' });
+    h.clock.advance(1000);
+    await h.registerUser({ name: 'Plain Person' });
+    h.clock.advance(1000);
+    await h.registerUser({ name: 'snakeXcase Person' });
+
+    expect(ids(await h.get(`${LIST}?search=${encodeURIComponent('%')}`, admin))).toEqual([percent.id]);
+    expect(ids(await h.get(`${LIST}?search=${encodeURIComponent('_')}`, admin))).toEqual([underscore.id]);
+    expect(ids(await h.get(`${LIST}?search=${encodeURIComponent('snake_case')}`, admin))).toEqual([underscore.id]);
+    expect(ids(await h.get(`${LIST}?search=${encodeURIComponent('0%')}`, admin))).toEqual([percent.id]);
+  });
+
+  it('filters by status=deactivated and role=child', async () => {
+    const admin = await adminWith(['view_user_details', 'manage_users']);
+    const parent = await h.registerUser();
+    h.clock.advance(1000);
+    const other = await h.registerUser();
+    h.clock.advance(1000);
+    const child = await h.createChild(parent);
+    h.clock.advance(1000);
+    expect((await h.post(`/api/v1/admin/users/${other.id}/deactivate`, undefined, admin)).statusCode).toBe(200);
+
+    const deactivated = await h.get(`${LIST}?status=deactivated`, admin);
+    expect(deactivated.statusCode).toBe(200);
+    expect(ids(deactivated)).toEqual([other.id]);
+    expect(deactivated.json().meta.total).toBe(1);
+    expect(deactivated.json().data[0].status).toBe('deactivated');
+
+    const active = await h.get(`${LIST}?status=active`, admin);
+    expect(ids(active).sort()).toEqual([parent.id, child.id].sort());
+
+    const children = await h.get(`${LIST}?role=child`, admin);
+    expect(ids(children)).toEqual([child.id]);
+    expect(children.json().data[0]).toMatchObject({ role: 'child', parent_id: parent.id });
+    expect(children.json().meta.total).toBe(1);
+
+    const parents = await h.get(`${LIST}?role=parent&status=active`, admin);
+    expect(ids(parents)).toEqual([parent.id]);
+
+    expect((await h.get(`${LIST}?status=banned`, admin)).statusCode).toBe(422);
+    expect((await h.get(`${LIST}?role=admin`, admin)).statusCode).toBe(422);
+  });
+
+  it('ignores a GET body (the seed sends credentials in one)', async () => {
+    const admin = await adminWith(['view_user_details']);
+    const users = await registerMany(2);
+    const res = await h.request('GET', LIST, {
+      token: admin,
+      body: { email: 'your.email@example.com', password: 'your_secure_password' },
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(ids(res)).toEqual([users[1]!.id, users[0]!.id]);
+    expect(res.json().meta.total).toBe(2);
+  });
+
+  it('needs view_user_details: an admin with only manage_users gets 403', async () => {
+    const admin = await adminWith(['manage_users']);
+    const res = await h.get(LIST, admin);
+    expect(res.statusCode).toBe(403);
+    expect(res.json()).toMatchObject({ status: false, code: 'FORBIDDEN' });
+  });
+});
+
+describe('GET /api/admin/users/{userId}/details and GET /api/v1/admin/users/{userId}', () => {
+  const paths = (id: string) => [`/api/admin/users/${id}/details`, `/api/v1/admin/users/${id}`];
+
+  it('a parent: data.user, data.parent null, data.children listing its children', async () => {
+    const admin = await adminWith(['view_user_details']);
+    const parent = await h.registerUser({ name: 'Ada Lovelace' });
+    const c1 = await h.createChild(parent, { name: 'First Child' });
+    const c2 = await h.createChild(parent, { name: 'Second Child' });
+    const stranger = await h.registerUser();
+    await h.createChild(stranger);
+
+    for (const path of paths(parent.id)) {
+      const res = await h.request('GET', path, { token: admin, body: SEED_BODY });
+      expect(res.statusCode, path).toBe(200);
+      const body = res.json();
+      expect(body.status).toBe(true);
+      expect(body.data.user).toMatchObject({ id: parent.id, email: parent.email, name: 'Ada Lovelace', role: 'parent', status: 'active', parent_id: null });
+      expect(body.data.user).toHaveProperty('created_at');
+      expect(body.data.user).toHaveProperty('updated_at');
+      expect(body.data.user).toHaveProperty('last_login_at');
+      expect(body.data.parent).toBeNull();
+      const children = body.data.children as { id: string; role: string; parent_id: string }[];
+      expect(children.map((c) => c.id).sort()).toEqual([c1.id, c2.id].sort());
+      for (const c of children) expect(c).toMatchObject({ role: 'child', parent_id: parent.id });
+      expectNoSecrets(res);
+    }
+  });
+
+  it('a child: data.parent is its parent, no children', async () => {
+    const admin = await adminWith(['view_user_details']);
+    const parent = await h.registerUser({ name: 'The Parent' });
+    const child = await h.createChild(parent);
+    for (const path of paths(child.id)) {
+      const res = await h.get(path, admin);
+      expect(res.statusCode, path).toBe(200);
+      expect(res.json().data.user).toMatchObject({ id: child.id, role: 'child', parent_id: parent.id });
+      expect(res.json().data.parent).toMatchObject({ id: parent.id, email: parent.email, name: 'The Parent', role: 'parent' });
+      expect(res.json().data.children).toEqual([]);
+      expectNoSecrets(res);
+    }
+  });
+
+  it('an unknown uuid → 404 "User not found"; a malformed id → 404, never 500', async () => {
+    const admin = await adminWith(['view_user_details']);
+    for (const path of [...paths(UNKNOWN_ID), ...paths('not-a-uuid')]) {
+      const res = await h.get(path, admin);
+      expect(res.statusCode, path).toBe(404);
+      expect(res.json()).toMatchObject({ status: false, code: 'NOT_FOUND', message: 'User not found' });
+    }
+  });
+});
+
+describe('deactivate and reactivate', () => {
+  const deactivations: [string, (id: string) => string][] = [
+    ['GET', (id) => `/api/admin/users/${id}/deactivate`],
+    ['POST', (id) => `/api/admin/users/${id}/deactivate`],
+    ['POST', (id) => `/api/v1/admin/users/${id}/deactivate`],
+  ];
+  const reactivations: [string, (id: string) => string][] = [
+    ['GET', (id) => `/api/admin/users/${id}/reactivate`],
+    ['POST', (id) => `/api/admin/users/${id}/reactivate`],
+    ['POST', (id) => `/api/v1/admin/users/${id}/reactivate`],
+  ];
+
+  for (const [method, path] of deactivations) {
+    it(`${method} ${path(':userId')}: 200 deactivated, the existing token is refused at once, login → 403 ACCOUNT_DEACTIVATED`, async () => {
+      const admin = await adminWith(['manage_users']);
+      const user = await h.registerUser();
+      expect(await me(user.token)).toBe(200);
+
+      const res = await h.request(method, path(user.id), { token: admin, body: method === 'GET' ? undefined : SEED_BODY });
+      expect(res.statusCode, res.body).toBe(200);
+      expect(res.json()).toMatchObject({ status: true, data: { id: user.id, email: user.email, status: 'deactivated' } });
+      expectNoSecrets(res);
+
+      // the very next request with the token the user already held
+      const next = await h.get('/api/v1/users/me', user.token);
+      expect(next.statusCode).toBe(401);
+      expect(next.json()).toMatchObject({ status: false, code: 'UNAUTHENTICATED' });
+
+      const denied = await login(user.email, user.password);
+      expect(denied.statusCode).toBe(403);
+      expect(denied.json()).toMatchObject({ status: false, code: 'ACCOUNT_DEACTIVATED' });
+      expect(denied.json().message).toMatch(/deactivated/i);
+      expect(denied.json().token).toBeUndefined();
+    });
+  }
+
+  for (const [method, path] of reactivations) {
+    it(`${method} ${path(':userId')}: 200 active, login works again, the pre-deactivation token stays revoked`, async () => {
+      const admin = await adminWith(['manage_users']);
+      const user = await h.registerUser();
+      expect((await h.post(`/api/v1/admin/users/${user.id}/deactivate`, undefined, admin)).statusCode).toBe(200);
+
+      const res = await h.request(method, path(user.id), { token: admin, body: method === 'GET' ? undefined : SEED_BODY });
+      expect(res.statusCode, res.body).toBe(200);
+      expect(res.json()).toMatchObject({ status: true, data: { id: user.id, status: 'active' } });
+      expectNoSecrets(res);
+
+      const again = await login(user.email, user.password);
+      expect(again.statusCode).toBe(200);
+      expect(await me(again.json().token)).toBe(200);
+      expect(await me(user.token)).toBe(401);
+    });
+  }
+
+  it('the user directory and details show the status', async () => {
+    const admin = await adminWith(['manage_users', 'view_user_details']);
+    const user = await h.registerUser();
+    await h.get(`/api/admin/users/${user.id}/deactivate`, admin);
+    expect((await h.get(`/api/admin/users/${user.id}/details`, admin)).json().data.user.status).toBe('deactivated');
+    await h.get(`/api/admin/users/${user.id}/reactivate`, admin);
+    expect((await h.get(`/api/admin/users/${user.id}/details`, admin)).json().data.user.status).toBe('active');
+  });
+
+  it('unknown user → 404 "User not found"; malformed id → 404', async () => {
+    const admin = await adminWith(['manage_users']);
+    for (const [method, path] of [...deactivations, ...reactivations]) {
+      for (const id of [UNKNOWN_ID, 'not-a-uuid']) {
+        const res = await h.request(method, path(id), { token: admin });
+        expect(res.statusCode, `${method} ${path(id)}`).toBe(404);
+        expect(res.json()).toMatchObject({ status: false, code: 'NOT_FOUND', message: 'User not found' });
+      }
+    }
+  });
+
+  it('an admin with only view_user_details gets 403, and the user stays active', async () => {
+    const admin = await adminWith(['view_user_details']);
+    const user = await h.registerUser();
+    for (const [method, path] of [...deactivations, ...reactivations]) {
+      const res = await h.request(method, path(user.id), { token: admin });
+      expect(res.statusCode, `${method} ${path(user.id)}`).toBe(403);
+      expect(res.json()).toMatchObject({ status: false, code: 'FORBIDDEN' });
+    }
+    expect(await me(user.token)).toBe(200);
+    expect((await login(user.email, user.password)).statusCode).toBe(200);
+  });
+});
+
+describe('DELETE /api/admin/users/{userId} and DELETE /api/v1/admin/users/{userId}', () => {
+  for (const path of ['/api/admin/users/', '/api/v1/admin/users/']) {
+    it(`${path}{userId}: 200, the user and its children are gone, tokens → 401, login fails`, async () => {
+      const admin = await adminWith(['manage_users', 'view_user_details']);
+      const parent = await h.registerUser();
+      const child = await h.createChild(parent);
+      const bystander = await h.registerUser();
+
+      const res = await h.delete(`${path}${parent.id}`, admin, SEED_BODY);
+      expect(res.statusCode, res.body).toBe(200);
+      expect(res.json()).toMatchObject({ status: true });
+      expectNoSecrets(res);
+
+      expect(await me(parent.token)).toBe(401);
+      expect(await me(child.token)).toBe(401);
+      expect((await login(parent.email, parent.password)).statusCode).toBe(401);
+      expect((await login(child.email, child.password)).statusCode).toBe(401);
+      expect((await h.get(`/api/admin/users/${parent.id}/details`, admin)).statusCode).toBe(404);
+      expect((await h.get(`/api/admin/users/${child.id}/details`, admin)).statusCode).toBe(404);
+      const { rows } = await h.db.query<{ id: string }>('select id from users where id = any($1::uuid[])', [[parent.id, child.id]]);
+      expect(rows).toEqual([]);
+
+      // nobody else is touched
+      expect(await me(bystander.token)).toBe(200);
+      expect(ids(await h.get(LIST, admin))).toEqual([bystander.id]);
+
+      // a second delete finds nothing
+      const second = await h.delete(`${path}${parent.id}`, admin);
+      expect(second.statusCode).toBe(404);
+      expect(second.json()).toMatchObject({ status: false, code: 'NOT_FOUND', message: 'User not found' });
+    });
+  }
+
+  it('unknown → 404 "User not found"; malformed id → 404, never 500', async () => {
+    const admin = await adminWith(['manage_users']);
+    for (const path of ['/api/admin/users/', '/api/v1/admin/users/']) {
+      for (const id of [UNKNOWN_ID, 'not-a-uuid']) {
+        const res = await h.delete(`${path}${id}`, admin);
+        expect(res.statusCode, `${path}${id}`).toBe(404);
+        expect(res.json()).toMatchObject({ status: false, code: 'NOT_FOUND', message: 'User not found' });
+      }
+    }
+  });
+
+  it('deleting a child leaves its parent', async () => {
+    const admin = await adminWith(['manage_users']);
+    const parent = await h.registerUser();
+    const child = await h.createChild(parent);
+    expect((await h.delete(`/api/admin/users/${child.id}`, admin)).statusCode).toBe(200);
+    expect(await me(child.token)).toBe(401);
+    expect(await me(parent.token)).toBe(200);
+  });
+
+  it('an admin with only view_user_details gets 403 and the user survives', async () => {
+    const admin = await adminWith(['view_user_details']);
+    const user = await h.registerUser();
+    const res = await h.delete(`/api/admin/users/${user.id}`, admin);
+    expect(res.statusCode).toBe(403);
+    expect(await me(user.token)).toBe(200);
+  });
+});
+
+describe('the admin-sent password reset link', () => {
+  for (const path of [SEND_LINK, SEND_LINK_CANONICAL]) {
+    it(`POST ${path}: 200, emails APP_URL/reset-password?token=…, and the token is in no response`, async () => {
+      const admin = await adminWith(['manage_users']);
+      const user = await h.registerUser();
+      const res = await h.post(path, { email: user.email.toUpperCase() }, admin);
+      expect(res.statusCode, res.body).toBe(200);
+      expect(res.json()).toMatchObject({ status: true });
+      expect(res.json().data?.token).toBeUndefined();
+      expectNoSecrets(res);
+
+      const links = await resetLinks(user.email);
+      expect(links).toHaveLength(1);
+      const link = links[0]!;
+      expect(link.startsWith(`${h.config.appUrl}/reset-password?token=`)).toBe(true);
+      const token = tokenOf(link);
+      expect(token.length).toBeGreaterThanOrEqual(32);
+      expect(res.body).not.toContain(token);
+      expect(res.body).not.toContain(encodeURIComponent(token));
+
+      // stored hashed: the table never holds the token itself
+      const { rows } = await h.db.query<{ token_hash: string }>(
+        "select token_hash from user_tokens where user_id = $1 and purpose = 'password_reset_link'",
+        [user.id],
+      );
+      expect(rows).toHaveLength(1);
+      expect(rows[0]!.token_hash).not.toBe(token);
+      expect(rows[0]!.token_hash).not.toContain(token);
+    });
+  }
+
+  it('unknown email → 404; invalid or missing email → 422; without manage_users → 403', async () => {
+    const admin = await adminWith(['manage_users']);
+    const unknown = await h.post(SEND_LINK, { email: uniqueEmail('nobody') }, admin);
+    expect(unknown.statusCode).toBe(404);
+    expect(unknown.json()).toMatchObject({ status: false, code: 'NOT_FOUND' });
+
+    for (const body of [{ email: 'not-an-email' }, {}]) {
+      for (const path of [SEND_LINK, SEND_LINK_CANONICAL]) {
+        const res = await h.post(path, body, admin);
+        expect(res.statusCode, `${path} ${JSON.stringify(body)}`).toBe(422);
+        expect(res.json()).toMatchObject({ status: false, code: 'VALIDATION_FAILED' });
+        expect(fieldsOf(res)).toContain('email');
+      }
+    }
+    await h.deliver();
+    expect(h.mailer.sent).toHaveLength(0);
+
+    const viewer = await adminWith(['view_user_details']);
+    const user = await h.registerUser();
+    expect((await h.post(SEND_LINK, { email: user.email }, viewer)).statusCode).toBe(403);
+    expect(await resetLinks(user.email)).toEqual([]);
+  });
+
+  for (const [sendPath, resetPath] of [
+    [SEND_LINK, RESET],
+    [SEND_LINK_CANONICAL, RESET_CANONICAL],
+  ] as const) {
+    it(`POST ${resetPath} without a bearer token: new password works, old fails, old tokens → 401, a notice is emailed`, async () => {
+      const admin = await adminWith(['manage_users']);
+      const user = await h.registerUser();
+      const before = (await login(user.email, user.password)).json().token as string;
+      const token = await sendLink(admin, user.email, sendPath);
+      h.mailer.clear();
+
+      const res = await h.post(resetPath, { token, newPassword: NEW_PASSWORD });
+      expect(res.statusCode, res.body).toBe(200);
+      expect(res.json()).toMatchObject({ status: true });
+      expectNoSecrets(res);
+
+      expect((await login(user.email, NEW_PASSWORD)).statusCode).toBe(200);
+      const old = await login(user.email, user.password);
+      expect(old.statusCode).toBe(401);
+      expect(await me(user.token)).toBe(401);
+      expect(await me(before)).toBe(401);
+
+      await h.deliver();
+      const notices = h.mailer.to(user.email);
+      expect(notices).toHaveLength(1);
+      expect(`${notices[0]!.subject}\n${notices[0]!.text}`).toMatch(/password was changed/i);
+      expect(notices[0]!.text).not.toContain(NEW_PASSWORD);
+
+      // single use
+      const again = await h.post(resetPath, { token, newPassword: 'yet another password' });
+      expect(again.statusCode).toBe(400);
+      expect(again.json()).toMatchObject({ status: false, code: 'INVALID_TOKEN' });
+      expect((await login(user.email, NEW_PASSWORD)).statusCode).toBe(200);
+      expect((await login(user.email, 'yet another password')).statusCode).toBe(401);
+    });
+  }
+
+  it('works up to the hour, and is refused after 61 minutes with the password unchanged', async () => {
+    const admin = await adminWith(['manage_users']);
+    const early = await h.registerUser();
+    const late = await h.registerUser();
+    const earlyToken = await sendLink(admin, early.email);
+    const lateToken = await sendLink(admin, late.email);
+
+    h.clock.advance(59 * MINUTE);
+    expect((await h.post(RESET, { token: earlyToken, newPassword: NEW_PASSWORD })).statusCode).toBe(200);
+
+    h.clock.advance(2 * MINUTE);
+    const expired = await h.post(RESET, { token: lateToken, newPassword: NEW_PASSWORD });
+    expect(expired.statusCode).toBe(400);
+    expect(expired.json()).toMatchObject({ status: false, code: 'INVALID_TOKEN' });
+    expect((await login(late.email, late.password)).statusCode).toBe(200);
+    expect((await login(late.email, NEW_PASSWORD)).statusCode).toBe(401);
+  });
+
+  it('a newer link replaces the older one', async () => {
+    const admin = await adminWith(['manage_users']);
+    const user = await h.registerUser();
+    const older = await sendLink(admin, user.email);
+    const newer = await sendLink(admin, user.email);
+    expect(newer).not.toBe(older);
+    expect(await resetLinks(user.email)).toHaveLength(2);
+
+    const stale = await h.post(RESET, { token: older, newPassword: NEW_PASSWORD });
+    expect(stale.statusCode).toBe(400);
+    expect(stale.json()).toMatchObject({ status: false, code: 'INVALID_TOKEN' });
+    expect((await login(user.email, user.password)).statusCode).toBe(200);
+
+    expect((await h.post(RESET, { token: newer, newPassword: NEW_PASSWORD })).statusCode).toBe(200);
+    expect((await login(user.email, NEW_PASSWORD)).statusCode).toBe(200);
+  });
+
+  it('a short newPassword → 422 and the token still works; a garbage token → 400', async () => {
+    const admin = await adminWith(['manage_users']);
+    const user = await h.registerUser();
+    const token = await sendLink(admin, user.email);
+
+    for (const path of [RESET, RESET_CANONICAL]) {
+      const short = await h.post(path, { token, newPassword: '1234567' });
+      expect(short.statusCode, path).toBe(422);
+      expect(short.json()).toMatchObject({ status: false, code: 'VALIDATION_FAILED' });
+      expect(fieldsOf(short)).toContain('newPassword');
+
+      const seedExample = await h.post(path, { token, newPassword: '123456' });
+      expect(seedExample.statusCode, path).toBe(422);
+
+      const garbage = await h.post(path, { token: 'garbage-token', newPassword: NEW_PASSWORD });
+      expect(garbage.statusCode, path).toBe(400);
+      expect(garbage.json()).toMatchObject({ status: false, code: 'INVALID_TOKEN' });
+
+      // a JWT-looking token like the seed's example is no reset token either
+      const jwtLike = await h.post(path, { token: user.token, newPassword: NEW_PASSWORD });
+      expect(jwtLike.statusCode, path).toBe(400);
+    }
+    expect((await login(user.email, user.password)).statusCode).toBe(200);
+
+    // the rejected attempts did not consume the link
+    expect((await h.post(RESET, { token, newPassword: NEW_PASSWORD })).statusCode).toBe(200);
+    expect((await login(user.email, NEW_PASSWORD)).statusCode).toBe(200);
+  });
+
+  it('a deleted user\'s link no longer works', async () => {
+    const admin = await adminWith(['manage_users']);
+    const user = await h.registerUser();
+    const token = await sendLink(admin, user.email);
+    expect((await h.delete(`/api/admin/users/${user.id}`, admin)).statusCode).toBe(200);
+    const res = await h.post(RESET, { token, newPassword: NEW_PASSWORD });
+    expect(res.statusCode).toBe(400);
+  });
+});
+
+describe('an admin never sees a password', () => {
+  it('no response of the user-management endpoints contains password_hash or $argon2', async () => {
+    const admin = await adminWith(['manage_users', 'view_user_details']);
+    const parent = await h.registerUser();
+    const child = await h.createChild(parent);
+    const other = await h.registerUser();
+
+    const responses: Response[] = [
+      await h.get(LIST, admin),
+      await h.get(`${LIST}?search=${encodeURIComponent(parent.email)}`, admin),
+      await h.get(`${LIST}?limit=1`, admin),
+      await h.get(`/api/admin/users/${parent.id}/details`, admin),
+      await h.get(`/api/v1/admin/users/${child.id}`, admin),
+      await h.get(`/api/admin/users/${other.id}/deactivate`, admin),
+      await h.post(`/api/v1/admin/users/${other.id}/reactivate`, undefined, admin),
+      await h.post(SEND_LINK, { email: parent.email }, admin),
+      await h.delete(`/api/admin/users/${other.id}`, admin),
+    ];
+    const token = tokenOf((await resetLinks(parent.email)).at(-1)!);
+    responses.push(await h.post(RESET, { token, newPassword: NEW_PASSWORD }));
+
+    for (const res of responses) {
+      expect(res.statusCode, res.body).toBe(200);
+      expectNoSecrets(res);
+      expect(res.body).not.toContain(parent.password);
+      expect(res.body).not.toContain(NEW_PASSWORD);
+    }
+  });
+});

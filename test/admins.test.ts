@@ -1,0 +1,503 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createSuperadminCommand } from '../src/cli/create-superadmin.js';
+import { openPglite } from '../src/db/pglite.js';
+import { Harness, uniqueEmail, type Response } from './helpers/harness.js';
+
+let h: Harness;
+
+beforeAll(async () => {
+  h = await Harness.create();
+});
+afterAll(() => h.close());
+beforeEach(() => h.reset());
+
+const LOGIN = '/api/v1/admin/login';
+const INVALID = 'Invalid credentials provided';
+
+interface Admin {
+  id: string;
+  email: string;
+  password: string;
+  token: string;
+}
+
+async function adminLogin(email: string, password: string): Promise<string> {
+  const res = await h.post(LOGIN, { email, password });
+  if (res.statusCode !== 200) throw new Error(`admin login failed: ${res.statusCode} ${res.body}`);
+  return res.json().token as string;
+}
+
+async function bootstrapSuperadmin(email = uniqueEmail('root'), password = 'root password 1'): Promise<Admin> {
+  const created = await h.app.services.admins.bootstrapSuperadmin(email, password);
+  if (!created) throw new Error('bootstrapSuperadmin returned null on an empty database');
+  return { id: created.id, email: created.email, password, token: await adminLogin(email, password) };
+}
+
+/** Another superadmin, made the way the operator command makes one, logged in. */
+async function extraSuperadmin(): Promise<Admin> {
+  const email = uniqueEmail('root2');
+  const password = 'root password 2';
+  const created = await h.app.services.admins.createSuperadmin(email, password);
+  return { id: created.id, email: created.email, password, token: await adminLogin(email, password) };
+}
+
+async function makeAdmin(superadmin: Admin, permissions: string[], email = uniqueEmail('staff')): Promise<Admin> {
+  const password = 'staff password 1';
+  const res = await h.post('/api/v1/admin/create-admin', { email, password, name: 'Staff Member', permissions }, superadmin.token);
+  if (res.statusCode !== 201) throw new Error(`create-admin failed: ${res.statusCode} ${res.body}`);
+  return { id: res.json().data.id, email: email.toLowerCase(), password, token: await adminLogin(email, password) };
+}
+
+function expectNoSecrets(res: Response, ...passwords: string[]): void {
+  expect(res.body).not.toContain('$argon2');
+  expect(res.body).not.toMatch(/password|hash|token_version|failed_login/i);
+  for (const p of passwords) expect(res.body).not.toContain(p);
+}
+
+function expectError(res: Response, status: number, code?: string, message?: string): void {
+  expect(res.statusCode, res.body).toBe(status);
+  expect(res.json().status).toBe(false);
+  if (code) expect(res.json().code).toBe(code);
+  if (message) expect(res.json().message).toBe(message);
+}
+
+function fieldsOf(res: Response): string[] {
+  return ((res.json().errors ?? []) as { field: string }[]).map((e) => e.field);
+}
+
+async function countAdmins(where = 'true', params: unknown[] = []): Promise<number> {
+  const { rows } = await h.db.query<{ n: number }>(`select count(*)::int as n from admins where ${where}`, params);
+  return rows[0]!.n;
+}
+
+const countSuperadmins = () => countAdmins("role = 'superadmin'");
+
+// ---------------------------------------------------------------------------------------------
+
+describe('POST /api/v1/admin/login', () => {
+  it('returns an admin token at the top level and in data, and the admin without any password or hash', async () => {
+    const root = await bootstrapSuperadmin('Root.Admin@Example.com');
+    const res = await h.post(LOGIN, { email: 'root.admin@example.com', password: root.password });
+    expect(res.statusCode, res.body).toBe(200);
+    const body = res.json();
+    expect(body).toMatchObject({ status: true, message: 'Login successful' });
+    expect(typeof body.token).toBe('string');
+    expect(body.token.split('.')).toHaveLength(3);
+    expect(body.data.token).toBe(body.token);
+    expect(body.data.admin).toMatchObject({ id: root.id, email: 'root.admin@example.com', role: 'superadmin' });
+    expect(body.data.admin.last_login_at).not.toBeNull();
+    expectNoSecrets(res, root.password);
+    // the token opens admin routes
+    expect((await h.get('/api/v1/admin/get-all-admins', body.token)).statusCode).toBe(200);
+  });
+
+  it('matches the email case-insensitively', async () => {
+    const root = await bootstrapSuperadmin();
+    expect((await h.post(LOGIN, { email: root.email.toUpperCase(), password: root.password })).statusCode).toBe(200);
+  });
+
+  it('answers 401 "Invalid credentials provided" for a wrong password, an unknown email, and a customer user\'s credentials', async () => {
+    const root = await bootstrapSuperadmin();
+    expectError(await h.post(LOGIN, { email: root.email, password: 'wrong password 1' }), 401, 'INVALID_CREDENTIALS', INVALID);
+    expectError(await h.post(LOGIN, { email: uniqueEmail('nobody'), password: 'whatever 123' }), 401, 'INVALID_CREDENTIALS', INVALID);
+    // a customer account is not a staff account
+    const user = await h.registerUser();
+    expectError(await h.post(LOGIN, { email: user.email, password: user.password }), 401, 'INVALID_CREDENTIALS', INVALID);
+  });
+
+  it('answers 422 naming the missing fields', async () => {
+    const none = await h.post(LOGIN, {});
+    expectError(none, 422, 'VALIDATION_FAILED');
+    expect(fieldsOf(none)).toEqual(expect.arrayContaining(['email', 'password']));
+    const noPassword = await h.post(LOGIN, { email: 'a@example.com' });
+    expectError(noPassword, 422, 'VALIDATION_FAILED');
+    expect(fieldsOf(noPassword)).toContain('password');
+  });
+
+  it('locks the admin account after LOGIN_MAX_FAILURES failures: 429 with Retry-After, even for the right password, until the window passes', async () => {
+    const sibling = await h.sibling({ LOGIN_MAX_FAILURES: '2' });
+    try {
+      const root = await bootstrapSuperadmin();
+      for (let i = 0; i < 2; i++) {
+        expectError(await sibling.post(LOGIN, { email: root.email, password: 'wrong password 1' }), 401, 'INVALID_CREDENTIALS');
+      }
+      const locked = await sibling.post(LOGIN, { email: root.email, password: root.password });
+      expectError(locked, 429, 'RATE_LIMITED');
+      const retryAfter = Number(locked.headers['retry-after']);
+      expect(Number.isFinite(retryAfter)).toBe(true);
+      expect(retryAfter).toBeGreaterThan(0);
+      expect(retryAfter).toBeLessThanOrEqual(15 * 60);
+      expect(locked.body).not.toContain('token');
+
+      h.clock.advance((retryAfter + 1) * 1000);
+      expect((await sibling.post(LOGIN, { email: root.email, password: root.password })).statusCode).toBe(200);
+    } finally {
+      await sibling.app.close();
+    }
+  });
+});
+
+describe('create an admin: POST /api/v1/admin/create-admin and POST /api/v1/admin/admins', () => {
+  for (const path of ['/api/v1/admin/create-admin', '/api/v1/admin/admins']) {
+    it(`${path}: 201 with the admin (never a password), who can then log in`, async () => {
+      const root = await bootstrapSuperadmin();
+      const email = uniqueEmail('New.Admin');
+      const res = await h.post(
+        path,
+        { email, password: 'securePassword123!', name: 'New Admin', permissions: ['manage_users', 'view_user_details', 'manage_content'] },
+        root.token,
+      );
+      expect(res.statusCode, res.body).toBe(201);
+      expect(res.json()).toMatchObject({
+        status: true,
+        data: { email: email.toLowerCase(), name: 'New Admin', role: 'admin', created_by: root.id },
+      });
+      expect([...res.json().data.permissions].sort()).toEqual(['manage_content', 'manage_users', 'view_user_details']);
+      expect(res.json().data.id).toMatch(/^[0-9a-f-]{36}$/);
+      expectNoSecrets(res, 'securePassword123!');
+
+      const login = await h.post(LOGIN, { email, password: 'securePassword123!' });
+      expect(login.statusCode).toBe(200);
+      expect(login.json().data.admin.role).toBe('admin');
+      const { rows } = await h.db.query<{ password_hash: string }>('select password_hash from admins where id = $1', [res.json().data.id]);
+      expect(rows[0]!.password_hash).toMatch(/^\$argon2id\$/);
+    });
+  }
+
+  it('answers 409 for an email already used by an admin, in any case', async () => {
+    const root = await bootstrapSuperadmin();
+    const staff = await makeAdmin(root, [], 'dup.admin@example.com');
+    const dup = await h.post('/api/v1/admin/create-admin', { email: 'DUP.Admin@Example.COM', password: 'password123', name: 'Dup' }, root.token);
+    expectError(dup, 409, 'CONFLICT');
+    const dupRoot = await h.post('/api/v1/admin/admins', { email: root.email.toUpperCase(), password: 'password123', name: 'Dup' }, root.token);
+    expectError(dupRoot, 409, 'CONFLICT');
+    expect(await countAdmins('lower(email) = $1', [staff.email])).toBe(1);
+    expect(await countAdmins()).toBe(2);
+  });
+
+  it('answers 422 naming permissions for an unknown permission, and creates nothing', async () => {
+    const root = await bootstrapSuperadmin();
+    const res = await h.post(
+      '/api/v1/admin/create-admin',
+      { email: uniqueEmail(), password: 'password123', name: 'X', permissions: ['manage_users', 'launch_missiles'] },
+      root.token,
+    );
+    expectError(res, 422, 'VALIDATION_FAILED');
+    expect(fieldsOf(res).some((f) => f.startsWith('permissions'))).toBe(true);
+    expect(await countAdmins()).toBe(1);
+  });
+
+  it('answers 422 naming password for a password shorter than 8 characters', async () => {
+    const root = await bootstrapSuperadmin();
+    const res = await h.post('/api/v1/admin/create-admin', { email: uniqueEmail(), password: 'short', name: 'X' }, root.token);
+    expectError(res, 422, 'VALIDATION_FAILED');
+    expect(fieldsOf(res)).toContain('password');
+    expect(await countAdmins()).toBe(1);
+  });
+
+  it('answers 422 naming name for a blank (whitespace-only) name, and creates nothing', async () => {
+    const root = await bootstrapSuperadmin();
+    const res = await h.post('/api/v1/admin/create-admin', { email: uniqueEmail(), password: 'password123', name: '   ' }, root.token);
+    expectError(res, 422, 'VALIDATION_FAILED');
+    expect(fieldsOf(res)).toContain('name');
+    expect(await countAdmins()).toBe(1);
+  });
+
+  it('answers 422 naming each missing field', async () => {
+    const root = await bootstrapSuperadmin();
+    const res = await h.post('/api/v1/admin/create-admin', {}, root.token);
+    expectError(res, 422, 'VALIDATION_FAILED');
+    expect(fieldsOf(res)).toEqual(expect.arrayContaining(['email', 'password', 'name']));
+  });
+
+  it('answers 403 to a plain admin, even one holding every permission, and creates nothing', async () => {
+    const root = await bootstrapSuperadmin();
+    const staff = await makeAdmin(root, ['manage_users', 'view_user_details', 'manage_content', 'manage_plans', 'manage_subscriptions', 'view_analytics', 'view_audit_log']);
+    for (const path of ['/api/v1/admin/create-admin', '/api/v1/admin/admins']) {
+      expectError(await h.post(path, { email: uniqueEmail(), password: 'password123', name: 'X' }, staff.token), 403, 'FORBIDDEN');
+    }
+    expect(await countAdmins()).toBe(2);
+  });
+});
+
+describe('list admins: GET /api/v1/admin/get-all-admins and GET /api/v1/admin/admins', () => {
+  it('lists every admin for a superadmin, without passwords or hashes', async () => {
+    const root = await bootstrapSuperadmin();
+    const a = await makeAdmin(root, ['manage_users']);
+    const b = await makeAdmin(root, []);
+    for (const path of ['/api/v1/admin/get-all-admins', '/api/v1/admin/admins']) {
+      const res = await h.get(path, root.token);
+      expect(res.statusCode, res.body).toBe(200);
+      const data = res.json().data as { id: string; role: string; permissions: string[] }[];
+      expect(data.map((x) => x.id).sort()).toEqual([root.id, a.id, b.id].sort());
+      expect(data.find((x) => x.id === root.id)!.role).toBe('superadmin');
+      expect(data.find((x) => x.id === a.id)!.permissions).toEqual(['manage_users']);
+      expectNoSecrets(res, root.password, a.password);
+    }
+  });
+
+  it('answers 403 to a plain admin', async () => {
+    const root = await bootstrapSuperadmin();
+    const staff = await makeAdmin(root, ['view_user_details']);
+    expectError(await h.get('/api/v1/admin/get-all-admins', staff.token), 403, 'FORBIDDEN');
+  });
+});
+
+describe('admin details: GET /api/v1/admin/get-admin-details/{id} and GET /api/v1/admin/admins/{id}', () => {
+  it('lets a superadmin read anyone and an admin read only itself', async () => {
+    const root = await bootstrapSuperadmin();
+    const a = await makeAdmin(root, ['manage_users']);
+    const b = await makeAdmin(root, ['view_analytics']);
+    for (const base of ['/api/v1/admin/get-admin-details', '/api/v1/admin/admins']) {
+      const byRoot = await h.get(`${base}/${a.id}`, root.token);
+      expect(byRoot.statusCode, byRoot.body).toBe(200);
+      expect(byRoot.json().data).toMatchObject({ id: a.id, email: a.email, role: 'admin', permissions: ['manage_users'] });
+      expectNoSecrets(byRoot, a.password);
+
+      const self = await h.get(`${base}/${a.id}`, a.token);
+      expect(self.statusCode, self.body).toBe(200);
+      expect(self.json().data.id).toBe(a.id);
+
+      expectError(await h.get(`${base}/${b.id}`, a.token), 403, 'FORBIDDEN');
+      expectError(await h.get(`${base}/${root.id}`, a.token), 403, 'FORBIDDEN');
+    }
+  });
+
+  it('an admin reads itself whatever the case of the uuid in the path', async () => {
+    const root = await bootstrapSuperadmin();
+    const a = await makeAdmin(root, []);
+    const res = await h.get(`/api/v1/admin/get-admin-details/${a.id.toUpperCase()}`, a.token);
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json().data.id).toBe(a.id);
+  });
+
+  it('answers 404 "Admin not found" for an unknown uuid and 404 (never 500) for a malformed id', async () => {
+    const root = await bootstrapSuperadmin();
+    for (const base of ['/api/v1/admin/get-admin-details', '/api/v1/admin/admins']) {
+      expectError(await h.get(`${base}/${crypto.randomUUID()}`, root.token), 404, 'NOT_FOUND', 'Admin not found');
+      expectError(await h.get(`${base}/abc`, root.token), 404, 'NOT_FOUND');
+    }
+  });
+});
+
+describe('delete an admin: DELETE /api/v1/admin/delete-admin/{id} and DELETE /api/v1/admin/admins/{id}', () => {
+  it('deletes the admin (200); its token stops working at once and it cannot log in', async () => {
+    const root = await bootstrapSuperadmin();
+    for (const base of ['/api/v1/admin/delete-admin', '/api/v1/admin/admins']) {
+      const staff = await makeAdmin(root, ['view_user_details']);
+      expect((await h.get('/api/v1/admin/users', staff.token)).statusCode).toBe(200);
+      const res = await h.delete(`${base}/${staff.id}`, root.token);
+      expect(res.statusCode, res.body).toBe(200);
+      expect(res.json().status).toBe(true);
+      expect(await countAdmins('id = $1', [staff.id])).toBe(0);
+      expectError(await h.get('/api/v1/admin/users', staff.token), 401, 'UNAUTHENTICATED');
+      expectError(await h.post(LOGIN, { email: staff.email, password: staff.password }), 401, 'INVALID_CREDENTIALS');
+    }
+  });
+
+  it('answers 404 for an unknown admin and for a malformed id', async () => {
+    const root = await bootstrapSuperadmin();
+    expectError(await h.delete(`/api/v1/admin/delete-admin/${crypto.randomUUID()}`, root.token), 404, 'NOT_FOUND', 'Admin not found');
+    expectError(await h.delete('/api/v1/admin/delete-admin/abc', root.token), 404, 'NOT_FOUND');
+  });
+
+  it('refuses to delete the last superadmin (409), which still exists and still works', async () => {
+    const root = await bootstrapSuperadmin();
+    for (const base of ['/api/v1/admin/delete-admin', '/api/v1/admin/admins']) {
+      expectError(await h.delete(`${base}/${root.id}`, root.token), 409, 'CONFLICT');
+    }
+    expect(await countAdmins('id = $1', [root.id])).toBe(1);
+    expect((await h.get('/api/v1/admin/admins', root.token)).statusCode).toBe(200);
+  });
+
+  it('lets one of two superadmins be deleted, then protects the remaining one', async () => {
+    const root = await bootstrapSuperadmin();
+    const second = await extraSuperadmin();
+    const res = await h.delete(`/api/v1/admin/delete-admin/${second.id}`, root.token);
+    expect(res.statusCode, res.body).toBe(200);
+    expect(await countSuperadmins()).toBe(1);
+    expectError(await h.delete(`/api/v1/admin/delete-admin/${root.id}`, root.token), 409, 'CONFLICT');
+    expect(await countSuperadmins()).toBe(1);
+  });
+
+  it('deletes a superadmin who created other admins; those admins stay', async () => {
+    const root = await bootstrapSuperadmin();
+    const second = await extraSuperadmin();
+    const createdBySecond = await makeAdmin(second, ['manage_users']);
+    expect((await h.delete(`/api/v1/admin/delete-admin/${second.id}`, root.token)).statusCode).toBe(200);
+    const details = await h.get(`/api/v1/admin/admins/${createdBySecond.id}`, root.token);
+    expect(details.statusCode, details.body).toBe(200);
+    expect(details.json().data.created_by).toBeNull();
+  });
+
+  it('two concurrent deletions of the two remaining superadmins: exactly one succeeds and one superadmin remains', async () => {
+    const a = await bootstrapSuperadmin();
+    const b = await extraSuperadmin();
+    const results = await Promise.all([
+      h.delete(`/api/v1/admin/delete-admin/${b.id}`, a.token),
+      h.delete(`/api/v1/admin/admins/${a.id}`, b.token),
+    ]);
+    const statuses = results.map((r) => r.statusCode);
+    expect(statuses.filter((s) => s === 200), JSON.stringify(statuses)).toHaveLength(1);
+    // the loser was refused as the last superadmin, or its own account was already gone
+    for (const s of statuses.filter((x) => x !== 200)) expect([401, 409]).toContain(s);
+    expect(await countSuperadmins()).toBe(1);
+  });
+
+  it('answers 403 to a plain admin and deletes nothing', async () => {
+    const root = await bootstrapSuperadmin();
+    const staff = await makeAdmin(root, ['manage_users']);
+    const other = await makeAdmin(root, []);
+    expectError(await h.delete(`/api/v1/admin/delete-admin/${other.id}`, staff.token), 403, 'FORBIDDEN');
+    expectError(await h.delete(`/api/v1/admin/delete-admin/${staff.id}`, staff.token), 403, 'FORBIDDEN');
+    expect(await countAdmins()).toBe(3);
+  });
+});
+
+describe('permissions: PUT /api/v1/admin/update-admin-permissions/{id} and PUT /api/v1/admin/admins/{id}/permissions', () => {
+  const paths = [(id: string) => `/api/v1/admin/update-admin-permissions/${id}`, (id: string) => `/api/v1/admin/admins/${id}/permissions`];
+
+  for (const path of paths) {
+    it(`${path(':id')}: 200 with the new permissions; the old token is refused at once; a new login has the new rights`, async () => {
+      const root = await bootstrapSuperadmin();
+      const staff = await makeAdmin(root, ['view_analytics']);
+      expectError(await h.get('/api/v1/admin/users', staff.token), 403, 'FORBIDDEN');
+
+      const res = await h.put(path(staff.id), { permissions: ['view_user_details', 'view_analytics'] }, root.token);
+      expect(res.statusCode, res.body).toBe(200);
+      expect(res.json().data.id).toBe(staff.id);
+      expect([...res.json().data.permissions].sort()).toEqual(['view_analytics', 'view_user_details']);
+      expectNoSecrets(res, staff.password);
+
+      expectError(await h.get('/api/v1/admin/users', staff.token), 401, 'UNAUTHENTICATED');
+      expectError(await h.get(`/api/v1/admin/admins/${staff.id}`, staff.token), 401, 'UNAUTHENTICATED');
+
+      const token = await adminLogin(staff.email, staff.password);
+      expect((await h.get('/api/v1/admin/users', token)).statusCode).toBe(200);
+      const me = await h.get(`/api/v1/admin/admins/${staff.id}`, token);
+      expect([...me.json().data.permissions].sort()).toEqual(['view_analytics', 'view_user_details']);
+    });
+  }
+
+  it('removing a permission takes the right away', async () => {
+    const root = await bootstrapSuperadmin();
+    const staff = await makeAdmin(root, ['view_user_details']);
+    expect((await h.get('/api/v1/admin/users', staff.token)).statusCode).toBe(200);
+    expect((await h.put(`/api/v1/admin/update-admin-permissions/${staff.id}`, { permissions: [] }, root.token)).statusCode).toBe(200);
+    const token = await adminLogin(staff.email, staff.password);
+    expectError(await h.get('/api/v1/admin/users', token), 403, 'FORBIDDEN');
+  });
+
+  it('answers 422 for an unknown permission and changes nothing (the old token keeps working)', async () => {
+    const root = await bootstrapSuperadmin();
+    const staff = await makeAdmin(root, ['view_user_details']);
+    const res = await h.put(`/api/v1/admin/update-admin-permissions/${staff.id}`, { permissions: ['view_user_details', 'root_access'] }, root.token);
+    expectError(res, 422, 'VALIDATION_FAILED');
+    expect(fieldsOf(res).some((f) => f.startsWith('permissions'))).toBe(true);
+    const missing = await h.put(`/api/v1/admin/admins/${staff.id}/permissions`, {}, root.token);
+    expectError(missing, 422, 'VALIDATION_FAILED');
+    expect(fieldsOf(missing)).toContain('permissions');
+    expect((await h.get('/api/v1/admin/users', staff.token)).statusCode).toBe(200);
+  });
+
+  it('answers 404 for an unknown admin and a malformed id, and 403 to a plain admin', async () => {
+    const root = await bootstrapSuperadmin();
+    const staff = await makeAdmin(root, ['manage_users']);
+    expectError(await h.put(`/api/v1/admin/update-admin-permissions/${crypto.randomUUID()}`, { permissions: [] }, root.token), 404, 'NOT_FOUND', 'Admin not found');
+    expectError(await h.put('/api/v1/admin/update-admin-permissions/abc', { permissions: [] }, root.token), 404, 'NOT_FOUND');
+    // an admin cannot grant itself more
+    expectError(await h.put(`/api/v1/admin/update-admin-permissions/${staff.id}`, { permissions: ['view_audit_log'] }, staff.token), 403, 'FORBIDDEN');
+    expect((await h.get('/api/v1/admin/users', staff.token)).statusCode).toBe(403);
+  });
+});
+
+describe('superadmin bootstrap', () => {
+  it('creates the first superadmin once; a second call returns null and creates nothing', async () => {
+    const first = await h.app.services.admins.bootstrapSuperadmin('First.Root@example.com', 'first password');
+    expect(first).toMatchObject({ email: 'first.root@example.com', role: 'superadmin' });
+    expect(await h.app.services.admins.bootstrapSuperadmin('first.root@example.com', 'first password')).toBeNull();
+    expect(await h.app.services.admins.bootstrapSuperadmin('other.root@example.com', 'other password')).toBeNull();
+    expect(await countSuperadmins()).toBe(1);
+    expect(await countAdmins()).toBe(1);
+    expect((await h.post(LOGIN, { email: 'first.root@example.com', password: 'first password' })).statusCode).toBe(200);
+  });
+
+  it('two instances bootstrapping together with the same email create exactly one superadmin', async () => {
+    const sibling = await h.sibling();
+    try {
+      const results = await Promise.all([
+        h.app.services.admins.bootstrapSuperadmin('ops@example.com', 'password123'),
+        sibling.app.services.admins.bootstrapSuperadmin('ops@example.com', 'password123'),
+      ]);
+      expect(results.filter((r) => r !== null)).toHaveLength(1);
+      expect(await countAdmins("lower(email) = 'ops@example.com' and role = 'superadmin'")).toBe(1);
+      expect(await countSuperadmins()).toBe(1);
+    } finally {
+      await sibling.app.close();
+    }
+  });
+
+  it('two instances bootstrapping together with different emails still create exactly one superadmin', async () => {
+    const sibling = await h.sibling();
+    try {
+      const results = await Promise.all([
+        h.app.services.admins.bootstrapSuperadmin('ops.a@example.com', 'password123'),
+        sibling.app.services.admins.bootstrapSuperadmin('ops.b@example.com', 'password123'),
+      ]);
+      expect(results.filter((r) => r !== null)).toHaveLength(1);
+      expect(await countSuperadmins()).toBe(1);
+    } finally {
+      await sibling.app.close();
+    }
+  });
+});
+
+describe('CLI: create-superadmin', () => {
+  it('creates a superadmin (0), refuses the same email again (1), refuses missing arguments (2)', { timeout: 180_000 }, async () => {
+    const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+    const error = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const dataDir = await mkdtemp(join(tmpdir(), 'sociox-cli-'));
+    try {
+      const serverUrl = process.env.DATABASE_URL ? h.testDb.url : null;
+      const env: NodeJS.ProcessEnv = {
+        DATA_DIR: dataDir,
+        NODE_ENV: 'test',
+        JWT_SECRET: 'x'.repeat(40),
+        ...(serverUrl ? { DATABASE_URL: serverUrl } : {}),
+      };
+      const argv = ['--email', 'ops@example.com', '--password', 'password123'];
+
+      expect(await createSuperadminCommand(['--email', 'ops@example.com'], env)).toBe(2);
+      expect(await createSuperadminCommand(['--email', 'ops@example.com', '--password', 'short'], env)).toBe(2);
+      expect(await createSuperadminCommand(['--email', 'not-an-email', '--password', 'password123'], env)).toBe(2);
+      expect(await createSuperadminCommand(argv, env)).toBe(0);
+      expect(await createSuperadminCommand(['--email', 'OPS@example.com', '--password', 'password123'], env)).toBe(1);
+      expect(await createSuperadminCommand(['--email', 'ops@example.com', '--password'], env)).toBe(2);
+
+      const query = `select email, role, password_hash from admins order by created_at`;
+      let rows: { email: string; role: string; password_hash: string }[];
+      if (serverUrl) {
+        ({ rows } = await h.db.query(query));
+      } else {
+        const db = await openPglite({ dataDir: join(dataDir, 'pgdata') });
+        try {
+          ({ rows } = await db.query(query));
+        } finally {
+          await db.close();
+        }
+      }
+      expect(rows).toHaveLength(1);
+      expect(rows[0]).toMatchObject({ email: 'ops@example.com', role: 'superadmin' });
+      expect(rows[0]!.password_hash).toMatch(/^\$argon2id\$/);
+      expect(log.mock.calls.flat().join('\n')).not.toContain('password123');
+      expect(error.mock.calls.flat().join('\n')).not.toContain('password123');
+    } finally {
+      log.mockRestore();
+      error.mockRestore();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
