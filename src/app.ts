@@ -80,7 +80,7 @@ export async function buildApp(deps: AppDeps) {
   const subscriptions = createSubscriptionsService(services);
   const users = createUsersService({ ...services, seatLimit: subscriptions.seatLimit });
   const admins = createAdminsService(services);
-  const adminUsers = createAdminUsersService({ ...services, auth, users });
+  const adminUsers = createAdminUsersService({ ...services, auth, users, subscriptions });
   const organisations = createOrganisationsService(services);
 
   app.decorateRequest('user', null);

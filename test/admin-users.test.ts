@@ -379,6 +379,37 @@ describe('GET /api/admin/users/{userId}/details and GET /api/v1/admin/users/{use
     }
   });
 
+  it('shows the current subscription (a child sees its parent\'s) and organisation counts', async () => {
+    const root = await superToken();
+    const admin = await adminWith(['view_user_details']);
+    const parent = await h.registerUser();
+    const child = await h.createChild(parent);
+    const other = await h.registerUser();
+
+    let res = await h.get(`/api/v1/admin/users/${parent.id}`, admin);
+    expect(res.json().data.subscription).toBeNull();
+    expect(res.json().data.organisations).toEqual({ created: 0, member: 0 });
+
+    const plan = await h.post('/api/v1/admin/plans', { name: 'details-plan', price: { monthly: { amount: 12.5, currency: 'USD' } } }, root);
+    expect(plan.statusCode).toBe(201);
+    expect((await h.post('/api/v1/users/subscribe', { planId: plan.json().data.id, billingCycle: 'monthly' }, parent.token)).statusCode).toBe(200);
+    const org1 = await h.post('/api/organisation', { name: 'Parent Org' }, parent.token);
+    await h.post('/api/organisation', { name: 'Second Org' }, parent.token);
+    const otherOrg = await h.post('/api/organisation', { name: 'Other Org' }, other.token);
+    expect(org1.statusCode).toBe(201);
+    const otherOrgId = (await h.get('/api/organisation', other.token)).json().data[0].id;
+    expect(otherOrg.statusCode).toBe(201);
+    expect((await h.post(`/api/organisation/${otherOrgId}/users`, { user_id: parent.id }, other.token)).statusCode).toBe(200);
+
+    res = await h.get(`/api/admin/users/${parent.id}/details`, admin);
+    expect(res.json().data.subscription).toMatchObject({ userId: parent.id, status: 'active', billingCycle: 'monthly', price: { amount: 12.5, currency: 'USD' } });
+    expect(res.json().data.organisations).toEqual({ created: 2, member: 1 });
+
+    res = await h.get(`/api/admin/users/${child.id}/details`, admin);
+    expect(res.json().data.subscription).toMatchObject({ userId: parent.id, status: 'active' });
+    expect(res.json().data.organisations).toEqual({ created: 0, member: 0 });
+  });
+
   it('an unknown uuid → 404 "User not found"; a malformed id → 404, never 500', async () => {
     const admin = await adminWith(['view_user_details']);
     for (const path of [...paths(UNKNOWN_ID), ...paths('not-a-uuid')]) {

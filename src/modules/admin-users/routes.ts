@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { currentAdmin } from '../../http/auth.js';
 import { Email, Envelope, MessageEnvelope, Password, Uuid, errors } from '../../http/schemas.js';
+import { SubscriptionSchema } from '../subscriptions/routes.js';
 import { UserSchema } from '../users/present.js';
 import type { AdminUsersService } from './service.js';
 
@@ -53,7 +54,13 @@ export const adminUserRoutes: FastifyPluginAsyncTypebox<{ adminUsers: AdminUsers
         params: UserIdParams,
         response: {
           200: Envelope({
-            data: Type.Object({ user: UserRef, parent: Type.Union([UserRef, Type.Null()]), children: Type.Array(UserRef) }),
+            data: Type.Object({
+              user: UserRef,
+              parent: Type.Union([UserRef, Type.Null()]),
+              children: Type.Array(UserRef),
+              subscription: Type.Union([Type.Ref(SubscriptionSchema), Type.Null()], { description: "the live subscription (a child's is its parent's)" }),
+              organisations: Type.Object({ created: Type.Integer(), member: Type.Integer() }),
+            }),
           }),
           ...errors(401, 403, 404),
         },

@@ -11,6 +11,8 @@ import { usersRepository as users } from '../users/repository.js';
 import type { UsersService } from '../users/service.js';
 import { linkTokensRepository as links } from '../users/tokens-repository.js';
 import { directoryRepository as directory } from './repository.js';
+import { countsForUser } from '../organisations/repository.js';
+import type { SubscriptionsService } from '../subscriptions/service.js';
 
 /** contract: the admin's reset link expires within an hour */
 export const RESET_LINK_TTL_MINUTES = 60;
@@ -44,7 +46,7 @@ function decodeCursor(cursor: string): { createdAt: string; id: string } {
   throw new AppError('VALIDATION_FAILED', 'cursor is invalid', [{ field: 'cursor', message: 'is not a cursor this service issued' }]);
 }
 
-export function createAdminUsersService(deps: ServiceDeps & { auth: AuthService; users: UsersService }) {
+export function createAdminUsersService(deps: ServiceDeps & { auth: AuthService; users: UsersService; subscriptions: SubscriptionsService }) {
   const { db, clock, outbox, config } = deps;
 
   async function changeStatus(actor: Actor, userId: string, status: 'active' | 'deactivated'): Promise<PublicUser> {
@@ -86,14 +88,22 @@ export function createAdminUsersService(deps: ServiceDeps & { auth: AuthService;
     async details(userId: string) {
       const user = await users.findById(db, userId);
       if (!user) throw new AppError('NOT_FOUND', 'User not found');
-      const [parent, children] = await Promise.all([
+      const [parent, children, subscription, organisations] = await Promise.all([
         user.parent_id ? users.findById(db, user.parent_id) : Promise.resolve(null),
         user.role === 'parent' ? users.listChildren(db, user.id) : Promise.resolve([]),
+        // a child's billing is its parent's subscription
+        deps.subscriptions.current(user.parent_id ?? user.id).catch((err) => {
+          if (err instanceof AppError && err.code === 'NOT_FOUND') return null;
+          throw err;
+        }),
+        countsForUser(db, user.id),
       ]);
       return {
         user: presentUser(user),
         parent: parent ? presentUser(parent) : null,
         children: children.map(presentUser),
+        subscription,
+        organisations,
       };
     },
 

@@ -4,6 +4,7 @@ import { currentUser } from '../../http/auth.js';
 import { AppError } from '../../http/errors.js';
 import { Email, Envelope, MessageEnvelope, Password, errors } from '../../http/schemas.js';
 import { UserSchema } from '../users/present.js';
+import { NewAccountFields, Phone } from '../users/schemas.js';
 import { MESSAGES, type AuthService } from './service.js';
 
 const SessionEnvelope = Envelope({
@@ -11,8 +12,6 @@ const SessionEnvelope = Envelope({
   data: Type.Object({ token: Type.String(), user: Type.Ref(UserSchema) }),
 });
 
-const Name = Type.String({ minLength: 1, maxLength: 100 });
-const Phone = Type.String({ minLength: 3, maxLength: 32, pattern: '^[0-9+()\\-. ]+$' });
 const missing = { messages: { missing: MESSAGES.missing } };
 
 export const authRoutes: FastifyPluginAsyncTypebox<{ auth: AuthService }> = async (app, { auth }) => {
@@ -23,17 +22,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ auth: AuthService }> = asyn
       schema: {
         tags: ['auth'],
         summary: 'Register a parent account (SocioX or HNG body shape)',
-        body: Type.Object(
-          {
-            email: Email,
-            password: Password,
-            name: Type.Optional(Name),
-            first_name: Type.Optional(Name),
-            last_name: Type.Optional(Name),
-            phone: Type.Optional(Phone),
-          },
-          { additionalProperties: false },
-        ),
+        body: Type.Object(NewAccountFields, { additionalProperties: false }),
         response: { 201: SessionEnvelope, ...errors(400, 409, 422, 429) },
       },
     },

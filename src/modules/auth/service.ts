@@ -2,8 +2,9 @@ import { AppError } from '../../http/errors.js';
 import type { ServiceDeps } from '../../services.js';
 import { emails } from '../email/templates.js';
 import { notificationsRepository as notifications } from '../notifications/repository.js';
-import { normaliseEmail, presentUser, splitName, type PublicUser } from '../users/present.js';
+import { normaliseEmail, presentUser, resolveNames, type PublicUser } from '../users/present.js';
 import { usersRepository as users, type UserRow } from '../users/repository.js';
+import type { NewAccountInput } from '../users/schemas.js';
 import { assertNotLocked, lockoutRepository as lockout } from './lockout.js';
 import { otpRepository } from './otp-repository.js';
 import { burnPasswordCheck, hashPassword, verifyPassword } from './passwords.js';
@@ -27,14 +28,7 @@ export const MESSAGES = {
   passwordReset: 'Password has been reset successfully',
 } as const;
 
-export interface RegisterInput {
-  email: string;
-  password: string;
-  name?: string;
-  first_name?: string;
-  last_name?: string;
-  phone?: string;
-}
+export type RegisterInput = NewAccountInput;
 
 export interface Session {
   token: string;
@@ -61,23 +55,18 @@ export function createAuthService(deps: ServiceDeps) {
   return {
     /** One handler for both seed shapes: SocioX `{email, password, name}`, HNG `{first_name, last_name, email, phone, password}`. */
     async register(input: RegisterInput): Promise<Session> {
-      const name = input.name?.trim();
-      const first = input.first_name?.trim();
-      const last = input.last_name?.trim();
-      if (!name && !(first && last)) {
+      const names = resolveNames(input);
+      if (!names) {
         throw new AppError('VALIDATION_FAILED', MESSAGES.missing, [
           { field: 'name', message: 'is required (or both first_name and last_name)' },
         ]);
       }
-      const [derivedFirst, derivedLast] = name ? splitName(name) : ['', ''];
       const user = await users.insert(
         db,
         {
           email: normaliseEmail(input.email),
           passwordHash: await hashPassword(input.password),
-          name: name || `${first} ${last}`,
-          firstName: first || derivedFirst,
-          lastName: last || derivedLast,
+          ...names,
           phone: input.phone?.trim() || null,
           role: 'parent',
           parentId: null,

@@ -52,6 +52,19 @@ export function splitName(name: string): [string, string] {
   return i === -1 ? [trimmed, ''] : [trimmed.slice(0, i), trimmed.slice(i + 1)];
 }
 
+/**
+ * The contract's rule for both seed shapes: `name`, or both `first_name` and `last_name`;
+ * whichever is missing is derived from the other. Null when neither is given.
+ */
+export function resolveNames(input: { name?: string; first_name?: string; last_name?: string }): { name: string; firstName: string; lastName: string } | null {
+  const name = input.name?.trim();
+  const first = input.first_name?.trim();
+  const last = input.last_name?.trim();
+  if (!name && !(first && last)) return null;
+  const [derivedFirst, derivedLast] = name ? splitName(name) : ['', ''];
+  return { name: name || `${first} ${last}`, firstName: first || derivedFirst, lastName: last || derivedLast };
+}
+
 export function normaliseEmail(email: string): string {
   return email.trim().toLowerCase();
 }

@@ -2,13 +2,12 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { currentUser } from '../../http/auth.js';
 import { AppError } from '../../http/errors.js';
-import { Email, Envelope, MessageEnvelope, Password, errors } from '../../http/schemas.js';
+import { Email, Envelope, MessageEnvelope, errors } from '../../http/schemas.js';
 import { CHILD_PERMISSIONS } from './permissions.js';
 import { UserSchema } from './present.js';
+import { NewAccountFields, PersonName, Phone } from './schemas.js';
 import type { UsersService } from './service.js';
 
-const Name = Type.String({ minLength: 1, maxLength: 100 });
-const Phone = Type.String({ minLength: 3, maxLength: 32, pattern: '^[0-9+()\\-. ]+$' });
 const ProfileEnvelope = Envelope({ profile: Type.Ref(UserSchema) });
 const UserRef = Type.Ref(UserSchema);
 
@@ -48,8 +47,8 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ users: UsersService }> = as
         summary: 'Update my profile (name, first_name, last_name, email, phone, picture; nothing else)',
         body: Type.Object(
           {
-            name: Type.Optional(Name),
-            first_name: Type.Optional(Name),
+            name: Type.Optional(PersonName),
+            first_name: Type.Optional(PersonName),
             last_name: Type.Optional(Type.String({ maxLength: 100 })),
             email: Type.Optional(Email),
             phone: Type.Optional(Type.Union([Phone, Type.Null()])),
@@ -92,12 +91,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ users: UsersService }> = as
         summary: 'Create a child user (parents only)',
         body: Type.Object(
           {
-            email: Email,
-            password: Password,
-            name: Type.Optional(Name),
-            first_name: Type.Optional(Name),
-            last_name: Type.Optional(Name),
-            phone: Type.Optional(Phone),
+            ...NewAccountFields,
             permissions: Type.Array(Type.Union(CHILD_PERMISSIONS.map((p) => Type.Literal(p))), { maxItems: CHILD_PERMISSIONS.length * 2, default: [] }),
           },
           { additionalProperties: false },

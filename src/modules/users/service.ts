@@ -5,7 +5,8 @@ import { generateLinkToken, hashLinkToken } from '../auth/tokens.js';
 import { emails } from '../email/templates.js';
 import { announceAccountOrganisationsClosing } from '../organisations/service.js';
 import type { ChildPermission } from './permissions.js';
-import { normaliseEmail, presentUser, splitName, type PublicUser } from './present.js';
+import { normaliseEmail, presentUser, resolveNames, splitName, type PublicUser } from './present.js';
+import type { NewAccountInput } from './schemas.js';
 import { usersRepository as users, type ProfileChanges } from './repository.js';
 import { reserveSeat, unlimitedSeats, type SeatLimit } from './seats.js';
 import { linkTokensRepository as links } from './tokens-repository.js';
@@ -21,15 +22,7 @@ export interface ProfileInput {
   picture?: string | null;
 }
 
-export interface ChildInput {
-  email: string;
-  password: string;
-  name?: string;
-  first_name?: string;
-  last_name?: string;
-  phone?: string;
-  permissions: ChildPermission[];
-}
+export type ChildInput = NewAccountInput & { permissions: ChildPermission[] };
 
 export function createUsersService(deps: ServiceDeps & { seatLimit?: SeatLimit }) {
   const { db, clock, outbox, config } = deps;
@@ -89,13 +82,10 @@ export function createUsersService(deps: ServiceDeps & { seatLimit?: SeatLimit }
     },
 
     async createChild(parentId: string, input: ChildInput): Promise<PublicUser> {
-      const name = input.name?.trim();
-      const first = input.first_name?.trim();
-      const last = input.last_name?.trim();
-      if (!name && !(first && last)) {
+      const names = resolveNames(input);
+      if (!names) {
         throw new AppError('VALIDATION_FAILED', 'name is required', [{ field: 'name', message: 'is required (or both first_name and last_name)' }]);
       }
-      const [f, l] = name ? splitName(name) : ['', ''];
       const passwordHash = await hashPassword(input.password);
       const child = await db.transaction(async (tx) => {
         await reserveSeat(tx, parentId, seatLimit);
@@ -104,9 +94,7 @@ export function createUsersService(deps: ServiceDeps & { seatLimit?: SeatLimit }
           {
             email: normaliseEmail(input.email),
             passwordHash,
-            name: name || `${first} ${last}`,
-            firstName: first || f,
-            lastName: last || l,
+            ...names,
             phone: input.phone?.trim() || null,
             role: 'child',
             parentId,
