@@ -30,7 +30,7 @@ export const notificationsRepository = {
     const [{ rows }, count] = await Promise.all([
       q.query<NotificationRow>(
         `select id, kind, message, read_at, created_at from notifications where user_id = $1 ${filter}
-         order by created_at desc, id desc limit $2 offset $3`,
+         order by created_at desc, seq desc limit $2 offset $3`,
         [userId, limit, offset],
       ),
       q.query<{ n: number }>(`select count(*)::int as n from notifications where user_id = $1 ${filter}`, [userId]),

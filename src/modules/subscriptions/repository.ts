@@ -43,9 +43,29 @@ export const subscriptionsRepository = {
     return rows[0]!;
   },
 
-  async findLive(q: Queryable, userId: string): Promise<SubscriptionRow | null> {
-    const { rows } = await q.query<SubscriptionRow>(`select ${COLUMNS} from subscriptions where user_id = $1 and ${LIVE}`, [userId]);
+  /** The live subscription as of `now`: one cancelled whose period has ended is over, even before the worker marks it. */
+  async findLive(q: Queryable, userId: string, now: Date): Promise<SubscriptionRow | null> {
+    const { rows } = await q.query<SubscriptionRow>(
+      `select ${COLUMNS} from subscriptions where user_id = $1 and ${LIVE} and not (status = 'canceled' and current_period_end <= $2)`,
+      [userId, now],
+    );
     return rows[0] ?? null;
+  },
+
+  /**
+   * Expires this user's cancelled subscription whose period has ended, if the worker has not yet:
+   * every write path calls it first, so an ended subscription can neither be changed nor block a new one.
+   */
+  async expireEnded(q: Queryable, userId: string, now: Date): Promise<void> {
+    await q.query(
+      `with expired as (
+         update subscriptions set status = 'expired', ended_at = current_period_end, updated_at = $2
+         where user_id = $1 and status = 'canceled' and current_period_end <= $2 returning id, user_id
+       ),
+       events as (insert into subscription_events (subscription_id, type, actor, detail, created_at) select id, 'expired', 'system', '{}'::jsonb, $2 from expired)
+       insert into notifications (user_id, kind, message, created_at) select user_id, 'subscription.expired', 'Your subscription has expired', $2 from expired`,
+      [userId, now],
+    );
   },
 
   /** The live subscription, row-locked for a change. */
@@ -96,10 +116,11 @@ export const subscriptionsRepository = {
   },
 
   /** The plan features that bound a billing account: its live subscription's plan, or null. */
-  async liveFeatures(q: Queryable, userId: string): Promise<{ plan_id: string; features: Record<string, unknown> } | null> {
+  async liveFeatures(q: Queryable, userId: string, now: Date): Promise<{ plan_id: string; features: Record<string, unknown> } | null> {
     const { rows } = await q.query<{ plan_id: string; features: Record<string, unknown> }>(
-      `select p.id as plan_id, p.features from subscriptions s join plans p on p.id = s.plan_id where s.user_id = $1 and s.${LIVE}`,
-      [userId],
+      `select p.id as plan_id, p.features from subscriptions s join plans p on p.id = s.plan_id
+       where s.user_id = $1 and s.${LIVE} and not (s.status = 'canceled' and s.current_period_end <= $2)`,
+      [userId, now],
     );
     return rows[0] ?? null;
   },

@@ -104,7 +104,7 @@ export function createSubscriptionsService(deps: ServiceDeps) {
     },
 
     async current(accountId: string) {
-      const s = await subs.findLive(db, accountId);
+      const s = await subs.findLive(db, accountId, clock.now());
       if (!s) throw new AppError('NOT_FOUND', NO_SUBSCRIPTION);
       return present(db, s);
     },
@@ -115,6 +115,7 @@ export function createSubscriptionsService(deps: ServiceDeps) {
       const { result } = await runIdempotent(db, scope, clock.now(), async (tx) => {
         const plan = await availablePlan(tx, input.planId, cycle);
         const now = clock.now();
+        await subs.expireEnded(tx, accountId, now);
         const s = await subs.insert(tx, accountId, plan.id, cycle, now).catch((err) => {
           if ((err as { constraint?: string }).constraint === 'subscriptions_one_live_key') {
             throw new AppError('CONFLICT', 'There is already a live subscription; change it with the update endpoint');
@@ -136,6 +137,7 @@ export function createSubscriptionsService(deps: ServiceDeps) {
       }
       const scope = idempotencyKey ? { principal: actorName(actor), key: idempotencyKey, request: { op: 'change', accountId, ...input } } : null;
       const { result } = await runIdempotent(db, scope, clock.now(), async (tx) => {
+        await subs.expireEnded(tx, accountId, clock.now());
         const s = await subs.lockLive(tx, accountId);
         if (!s) throw new AppError('NOT_FOUND', NO_SUBSCRIPTION);
         const cycle = input.billingCycle ?? s.billing_cycle;
@@ -144,7 +146,8 @@ export function createSubscriptionsService(deps: ServiceDeps) {
         const cycleChanged = cycle !== s.billing_cycle;
         const resumed = s.status === 'canceled';
         if (!planChanged && !cycleChanged && !resumed) return present(tx, s);
-        const plan = await availablePlan(tx, planId, cycle);
+        // resuming alone keeps the plan it runs on, even one since withdrawn (existing subscriptions keep running)
+        const plan = planChanged || cycleChanged ? await availablePlan(tx, planId, cycle) : (await plans.findAnyById(tx, planId))!;
         const now = clock.now();
         const updated = await subs.change(tx, s.id, plan.id, cycle, cycleChanged, now);
         const who = actorName(actor);
@@ -160,6 +163,7 @@ export function createSubscriptionsService(deps: ServiceDeps) {
 
     async cancel(accountId: string, input: { reason?: string; immediately?: boolean }, actor: SubscriptionActor) {
       return db.transaction(async (tx) => {
+        await subs.expireEnded(tx, accountId, clock.now());
         const s = await subs.lockLive(tx, accountId);
         if (!s) throw new AppError('NOT_FOUND', NO_SUBSCRIPTION);
         const immediately = input.immediately === true;
@@ -202,7 +206,7 @@ export function createSubscriptionsService(deps: ServiceDeps) {
 
     /** The seat limit of a parent: its live plan's teamMembers, else the default allowance. */
     seatLimit: (async (q, parentId) => {
-      const live = await subs.liveFeatures(q, parentId);
+      const live = await subs.liveFeatures(q, parentId, clock.now());
       const planLimit = live?.features?.teamMembers;
       return typeof planLimit === 'number' ? planLimit : config.defaultTeamMembers;
     }) satisfies SeatLimit,
@@ -210,7 +214,7 @@ export function createSubscriptionsService(deps: ServiceDeps) {
     /** Effective limits of the caller's billing account, and the usage the service knows. */
     async entitlements(user: AuthUser) {
       const accountId = user.role === 'parent' ? user.id : user.parentId!;
-      const [live, used] = await Promise.all([subs.liveFeatures(db, accountId), users.countChildren(db, accountId)]);
+      const [live, used] = await Promise.all([subs.liveFeatures(db, accountId, clock.now()), users.countChildren(db, accountId)]);
       const plan = live ? await plans.findAnyById(db, live.plan_id) : null;
       const features = (live?.features ?? { teamMembers: config.defaultTeamMembers }) as Record<string, unknown>;
       const teamMembers = typeof features.teamMembers === 'number' ? features.teamMembers : config.defaultTeamMembers;

@@ -1,0 +1,549 @@
+import pino from 'pino';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { buildApp } from '../src/app.js';
+import { openPostgres } from '../src/db/postgres.js';
+import type { Db } from '../src/db/types.js';
+import { MemoryMailer } from '../src/modules/email/mailer.js';
+import { subscriptionsRepository } from '../src/modules/subscriptions/repository.js';
+import { Harness, type Response, type TestUser } from './helpers/harness.js';
+
+/**
+ * Renewal and expiry (issue 4, "Renewal and expiry"; contract §5): the worker renews live
+ * subscriptions whose period has ended, anchored to the first day so month ends do not drift,
+ * brings several overdue periods current in one step, expires the cancelled ones, and does each
+ * exactly once even with several workers (two apps on PGlite; two connection pools on PostgreSQL).
+ * Time moves through the injected manual clock.
+ */
+
+let h: Harness;
+
+beforeAll(async () => {
+  h = await Harness.create();
+});
+afterAll(() => h.close());
+beforeEach(async () => {
+  await h.reset();
+  rootToken = null;
+});
+
+const SUPERADMIN = { email: 'root@example.com', password: 'superadmin password 1' };
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const DAY = 24 * 60 * MINUTE;
+const RENEWED = 'Your subscription has been renewed';
+
+// ---------------------------------------------------------------------------------------------
+// helpers
+
+let rootToken: string | null = null;
+let rootTokenAt = 0;
+
+/** The superadmin, logged in (again when the test clock has moved past the token's life). */
+async function root(): Promise<string> {
+  const now = h.clock.now().getTime();
+  if (rootToken && now >= rootTokenAt && now - rootTokenAt < 30 * MINUTE) return rootToken;
+  await h.app.services.admins.bootstrapSuperadmin(SUPERADMIN.email, SUPERADMIN.password);
+  const res = await h.post('/api/v1/admin/login', SUPERADMIN);
+  expect(res.statusCode, res.body).toBe(200);
+  rootToken = res.json().token as string;
+  rootTokenAt = now;
+  return rootToken;
+}
+
+let planCounter = 0;
+async function createPlan(overrides: Record<string, unknown> = {}): Promise<{ id: string; name: string }> {
+  const body = {
+    name: `renewal-plan-${++planCounter}`,
+    price: { monthly: { amount: 10, currency: 'USD' }, yearly: { amount: 100, currency: 'USD' } },
+    features: { teamMembers: 2 },
+    ...overrides,
+  };
+  const res = await h.post('/api/admin/subscription/plans', body, await root());
+  expect(res.statusCode, res.body).toBe(201);
+  return res.json().data;
+}
+
+async function subscribe(user: TestUser, planId: string, billingCycle: 'monthly' | 'yearly' = 'monthly'): Promise<any> {
+  const res = await h.post('/api/v1/users/subscribe', { planId, billingCycle }, user.token);
+  expect(res.statusCode, res.body).toBe(200);
+  return res.json().data;
+}
+
+/** A fresh token: access tokens live an hour of the (moving) test clock. */
+async function relogin(user: TestUser): Promise<TestUser> {
+  const res = await h.post('/api/v1/auth/login', { email: user.email, password: user.password });
+  expect(res.statusCode, res.body).toBe(200);
+  return { ...user, token: res.json().token as string };
+}
+
+async function current(user: TestUser): Promise<Response> {
+  return h.get('/api/v1/users/subscription', (await relogin(user)).token);
+}
+
+async function notifications(user: TestUser): Promise<{ id: string; message: string; date: string; read: boolean }[]> {
+  const res = await h.get('/api/notifications?limit=100', (await relogin(user)).token);
+  expect(res.statusCode, res.body).toBe(200);
+  expect(res.json().message).toBe('Fetched notifications successfully');
+  return res.json().data;
+}
+
+async function events(subscriptionId: string): Promise<{ type: string; detail: Record<string, unknown>; created_at: Date }[]> {
+  const { rows } = await h.db.query<{ type: string; detail: Record<string, unknown>; created_at: Date }>(
+    'select type, detail, created_at from subscription_events where subscription_id = $1 order by id',
+    [subscriptionId],
+  );
+  return rows;
+}
+
+async function row(subscriptionId: string) {
+  const { rows } = await h.db.query<{ status: string; current_period_start: Date; current_period_end: Date; ended_at: Date | null; plan_id: string }>(
+    'select status, current_period_start, current_period_end, ended_at, plan_id from subscriptions where id = $1',
+    [subscriptionId],
+  );
+  return rows[0]!;
+}
+
+function types(history: { type: string }[]): string[] {
+  return history.map((e) => e.type);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+describe('renewal', () => {
+  it('renews a monthly subscription once its period has ended: same subscription, next month, event, notification; once only', async () => {
+    h.clock.set(new Date('2026-03-10T09:30:00.000Z'));
+    const user = await h.registerUser();
+    const plan = await createPlan();
+    const sub = await subscribe(user, plan.id);
+    expect(sub.currentPeriodEnd).toBe('2026-04-10T09:30:00.000Z');
+
+    // not due yet: a pass a minute before the end changes nothing
+    h.clock.set(new Date('2026-04-10T09:29:00.000Z'));
+    await h.app.worker.runOnce();
+    expect((await current(user)).json().data.currentPeriodEnd).toBe('2026-04-10T09:30:00.000Z');
+    expect((await notifications(user)).filter((n) => n.message === RENEWED)).toHaveLength(0);
+
+    h.clock.set(new Date('2026-04-10T10:00:00.000Z'));
+    await h.app.worker.runOnce();
+    const res = await current(user);
+    expect(res.statusCode, res.body).toBe(200);
+    const renewed = res.json().data;
+    expect(renewed).toMatchObject({
+      id: sub.id,
+      status: 'active',
+      billingCycle: 'monthly',
+      currentPeriodStart: '2026-04-10T09:30:00.000Z',
+      currentPeriodEnd: '2026-05-10T09:30:00.000Z',
+      cancelAtPeriodEnd: false,
+    });
+    expect(types(renewed.history)).toEqual(['subscribed', 'renewed']);
+    expect(renewed.history[1].detail).toMatchObject({ periods: 1 });
+
+    const notes = await notifications(user);
+    const renewals = notes.filter((n) => n.message === RENEWED);
+    expect(renewals).toHaveLength(1);
+    expect(renewals[0]!.date).toBe('2026-04-10T10:00:00.000Z');
+    expect(notes[0]!.message).toBe(RENEWED); // newest first
+
+    // a second pass does nothing more
+    h.clock.advance(MINUTE);
+    await h.app.worker.runOnce();
+    expect(await h.app.services.subscriptions.runDue()).toEqual({ renewed: 0, expired: 0 });
+    expect((await events(sub.id)).filter((e) => e.type === 'renewed')).toHaveLength(1);
+    expect((await notifications(user)).filter((n) => n.message === RENEWED)).toHaveLength(1);
+    expect((await current(user)).json().data.currentPeriodEnd).toBe('2026-05-10T09:30:00.000Z');
+  });
+
+  it('a subscription whose period ends exactly now is due; the new period starts at the old end', async () => {
+    h.clock.set(new Date('2026-05-05T00:00:00.000Z'));
+    const user = await h.registerUser();
+    const plan = await createPlan();
+    const sub = await subscribe(user, plan.id);
+    h.clock.set(new Date(sub.currentPeriodEnd));
+    expect(await h.app.services.subscriptions.runDue()).toEqual({ renewed: 1, expired: 0 });
+    const r = await row(sub.id);
+    expect(r.current_period_start.toISOString()).toBe('2026-06-05T00:00:00.000Z');
+    expect(r.current_period_end.toISOString()).toBe('2026-07-05T00:00:00.000Z');
+  });
+
+  it('each renewal is counted by runDue and renews only what is due', async () => {
+    h.clock.set(new Date('2026-01-01T00:00:00.000Z'));
+    const a = await h.registerUser();
+    const b = await h.registerUser();
+    const plan = await createPlan();
+    await subscribe(a, plan.id, 'monthly');
+    const yearly = await subscribe(b, plan.id, 'yearly');
+    h.clock.set(new Date('2026-02-01T00:00:01.000Z'));
+    expect(await h.app.services.subscriptions.runDue()).toEqual({ renewed: 1, expired: 0 });
+    expect((await row(yearly.id)).current_period_end.toISOString()).toBe('2027-01-01T00:00:00.000Z');
+    expect(await events(yearly.id)).toHaveLength(1);
+  });
+});
+
+describe('month ends and leap days', () => {
+  it('31 January: ends 28 February, then 31 March (anchored to the first day, no drift to the 28th)', async () => {
+    h.clock.set(new Date('2026-01-31T10:00:00Z'));
+    const user = await h.registerUser();
+    const plan = await createPlan();
+    const sub = await subscribe(user, plan.id);
+    expect(sub.currentPeriodStart).toBe('2026-01-31T10:00:00.000Z');
+    expect(sub.currentPeriodEnd).toBe('2026-02-28T10:00:00.000Z');
+
+    h.clock.set(new Date('2026-02-28T10:00:01Z'));
+    await h.app.worker.runOnce();
+    let data = (await current(user)).json().data;
+    expect(data.currentPeriodStart).toBe('2026-02-28T10:00:00.000Z');
+    expect(data.currentPeriodEnd).toBe('2026-03-31T10:00:00.000Z');
+
+    h.clock.set(new Date('2026-03-31T10:00:01Z'));
+    await h.app.worker.runOnce();
+    data = (await current(user)).json().data;
+    expect(data.currentPeriodStart).toBe('2026-03-31T10:00:00.000Z');
+    expect(data.currentPeriodEnd).toBe('2026-04-30T10:00:00.000Z');
+
+    h.clock.set(new Date('2026-04-30T10:00:01Z'));
+    await h.app.worker.runOnce();
+    data = (await current(user)).json().data;
+    expect(data.currentPeriodEnd).toBe('2026-05-31T10:00:00.000Z');
+    expect(types(data.history)).toEqual(['subscribed', 'renewed', 'renewed', 'renewed']);
+  });
+
+  it('yearly from 29 February 2028 ends 28 February 2029, then 28 February 2030', async () => {
+    h.clock.set(new Date('2028-02-29T12:00:00Z'));
+    const user = await h.registerUser();
+    const plan = await createPlan();
+    const sub = await subscribe(user, plan.id, 'yearly');
+    expect(sub.currentPeriodEnd).toBe('2029-02-28T12:00:00.000Z');
+
+    h.clock.set(new Date('2029-02-28T12:00:01Z'));
+    await h.app.worker.runOnce();
+    const data = (await current(user)).json().data;
+    expect(data).toMatchObject({ status: 'active', billingCycle: 'yearly', currentPeriodStart: '2029-02-28T12:00:00.000Z', currentPeriodEnd: '2030-02-28T12:00:00.000Z' });
+  });
+
+  it('period bounds and renewals are computed in UTC, whatever the session time zone', async () => {
+    h.clock.set(new Date('2026-01-31T23:30:00Z'));
+    const user = await h.registerUser();
+    const plan = await createPlan();
+    const sub = await subscribe(user, plan.id);
+    // 31 January 23:30 UTC is already 1 February in Tokyo; a local-time computation would give 1 March
+    expect(sub.currentPeriodEnd).toBe('2026-02-28T23:30:00.000Z');
+    const now = new Date('2026-03-01T00:00:00Z');
+    h.clock.set(now);
+    const renewed = await h.db.transaction(async (tx) => {
+      await tx.query("set local timezone = 'Asia/Tokyo'");
+      const bound = await tx.query<{ b: Date }>("select subscription_period_bound($1::timestamptz, 'monthly', 2) as b", [new Date('2026-01-31T23:30:00Z')]);
+      expect(bound.rows[0]!.b.toISOString()).toBe('2026-03-31T23:30:00.000Z');
+      return subscriptionsRepository.renewDue(tx, now, 1000);
+    });
+    expect(renewed).toBe(1);
+    const r = await row(sub.id);
+    expect(r.current_period_start.toISOString()).toBe('2026-02-28T23:30:00.000Z');
+    expect(r.current_period_end.toISOString()).toBe('2026-03-31T23:30:00.000Z');
+  });
+});
+
+describe('several periods overdue', () => {
+  it('a service down for five months brings the subscription current in one step: one event (periods 5), one notification', async () => {
+    h.clock.set(new Date('2026-01-15T12:00:00.000Z'));
+    const user = await h.registerUser();
+    const plan = await createPlan();
+    const sub = await subscribe(user, plan.id);
+
+    const now = new Date('2026-06-20T08:00:00.000Z');
+    h.clock.set(now);
+    await h.app.worker.runOnce();
+
+    const data = (await current(user)).json().data;
+    expect(data).toMatchObject({ id: sub.id, status: 'active', currentPeriodStart: '2026-06-15T12:00:00.000Z', currentPeriodEnd: '2026-07-15T12:00:00.000Z' });
+    expect(Date.parse(data.currentPeriodStart)).toBeLessThanOrEqual(now.getTime());
+    expect(Date.parse(data.currentPeriodEnd)).toBeGreaterThan(now.getTime());
+
+    const renewals = (await events(sub.id)).filter((e) => e.type === 'renewed');
+    expect(renewals).toHaveLength(1);
+    expect(renewals[0]!.detail.periods).toBe(5);
+    expect((await notifications(user)).filter((n) => n.message === RENEWED)).toHaveLength(1);
+
+    // and nothing is left to do
+    expect(await h.app.services.subscriptions.runDue()).toEqual({ renewed: 0, expired: 0 });
+  });
+
+  it('a yearly subscription three years overdue lands in the year containing now', async () => {
+    h.clock.set(new Date('2026-03-31T00:00:00.000Z'));
+    const user = await h.registerUser();
+    const plan = await createPlan();
+    const sub = await subscribe(user, plan.id, 'yearly');
+    h.clock.set(new Date('2029-04-01T00:00:00.000Z'));
+    expect(await h.app.services.subscriptions.runDue()).toEqual({ renewed: 1, expired: 0 });
+    const r = await row(sub.id);
+    expect(r.current_period_start.toISOString()).toBe('2029-03-31T00:00:00.000Z');
+    expect(r.current_period_end.toISOString()).toBe('2030-03-31T00:00:00.000Z');
+    expect((await events(sub.id)).find((e) => e.type === 'renewed')!.detail.periods).toBe(3);
+  });
+
+  it('a month-end anchor several months overdue lands on the right month end', async () => {
+    h.clock.set(new Date('2026-01-31T10:00:00.000Z'));
+    const user = await h.registerUser();
+    const plan = await createPlan();
+    const sub = await subscribe(user, plan.id);
+    h.clock.set(new Date('2026-04-30T10:00:00.000Z')); // exactly the end of period 2 (Mar 31 → Apr 30)
+    await h.app.services.subscriptions.runDue();
+    const r = await row(sub.id);
+    expect(r.current_period_start.toISOString()).toBe('2026-04-30T10:00:00.000Z');
+    expect(r.current_period_end.toISOString()).toBe('2026-05-31T10:00:00.000Z');
+    expect((await events(sub.id)).find((e) => e.type === 'renewed')!.detail.periods).toBe(3);
+  });
+});
+
+describe('expiry', () => {
+  it('a subscription cancelled at period end is usable until then, then expires: expired event, notification, GET 404', async () => {
+    h.clock.set(new Date('2026-03-10T09:30:00.000Z'));
+    const user = await h.registerUser();
+    const plan = await createPlan();
+    const sub = await subscribe(user, plan.id);
+    const cancel = await h.post('/api/v1/users/cancel-subscription', { reason: 'too pricey' }, user.token);
+    expect(cancel.statusCode, cancel.body).toBe(200);
+
+    // before the end: a pass leaves it alone, still usable
+    h.clock.set(new Date('2026-04-10T09:00:00.000Z'));
+    await h.app.worker.runOnce();
+    const before = await current(user);
+    expect(before.statusCode, before.body).toBe(200);
+    expect(before.json().data.status).toBe('canceled');
+
+    h.clock.set(new Date('2026-04-10T10:00:00.000Z'));
+    await h.app.worker.runOnce();
+    expect((await current(user)).statusCode).toBe(404);
+    const r = await row(sub.id);
+    expect(r.status).toBe('expired');
+    expect(r.ended_at?.toISOString()).toBe('2026-04-10T09:30:00.000Z');
+    expect(types(await events(sub.id))).toEqual(['subscribed', 'cancelled', 'expired']);
+
+    const notes = await notifications(user);
+    expect(notes[0]!.message).toMatch(/expired/i);
+    expect(notes.filter((n) => n.message === RENEWED)).toHaveLength(0);
+    const expiredNotes = notes.filter((n) => /expired/i.test(n.message));
+    expect(expiredNotes).toHaveLength(1);
+
+    // once only, and never renewed
+    h.clock.advance(40 * DAY);
+    expect(await h.app.services.subscriptions.runDue()).toEqual({ renewed: 0, expired: 0 });
+    expect(types(await events(sub.id))).toEqual(['subscribed', 'cancelled', 'expired']);
+    expect((await notifications(user)).filter((n) => /expired/i.test(n.message))).toHaveLength(1);
+
+    // and the user can subscribe again
+    const fresh = await relogin(user);
+    const again = await h.post('/api/v1/users/subscribe', { planId: plan.id, billingCycle: 'monthly' }, fresh.token);
+    expect(again.statusCode, again.body).toBe(200);
+  });
+
+  it('an expired subscription gives the default allowance back to entitlements', async () => {
+    h.clock.set(new Date('2026-03-10T09:30:00.000Z'));
+    const user = await h.registerUser();
+    const plan = await createPlan({ features: { teamMembers: 7 } });
+    await subscribe(user, plan.id);
+    expect((await h.post('/api/v1/users/cancel-subscription', { reason: 'x' }, user.token)).statusCode).toBe(200);
+    h.clock.set(new Date('2026-05-01T00:00:00.000Z'));
+    await h.app.worker.runOnce();
+    const ent = await h.get('/api/v1/users/entitlements', (await relogin(user)).token);
+    expect(ent.json().data).toMatchObject({ source: 'default', limits: { teamMembers: h.config.defaultTeamMembers } });
+  });
+
+  it('a resumed subscription renews instead of expiring', async () => {
+    h.clock.set(new Date('2026-03-10T09:30:00.000Z'));
+    const user = await h.registerUser();
+    const plan = await createPlan();
+    const sub = await subscribe(user, plan.id);
+    expect((await h.post('/api/v1/users/cancel-subscription', { reason: 'x' }, user.token)).statusCode).toBe(200);
+    expect((await h.put('/api/v1/users/subscription/update', { planId: plan.id }, user.token)).statusCode).toBe(200);
+    h.clock.set(new Date('2026-04-11T00:00:00.000Z'));
+    expect(await h.app.services.subscriptions.runDue()).toEqual({ renewed: 1, expired: 0 });
+    expect((await row(sub.id)).status).toBe('active');
+  });
+});
+
+describe('plans that changed under a subscription', () => {
+  it('renewal continues for a plan later soft-deleted, and for one made inactive', async () => {
+    h.clock.set(new Date('2026-03-10T09:30:00.000Z'));
+    const a = await h.registerUser();
+    const b = await h.registerUser();
+    const deleted = await createPlan();
+    const inactive = await createPlan();
+    const subA = await subscribe(a, deleted.id);
+    const subB = await subscribe(b, inactive.id);
+
+    const del = await h.delete(`/api/subscription/admin/plans/${deleted.id}`, await root(), { status: 'inactive' });
+    expect(del.statusCode, del.body).toBe(200);
+    expect((await h.get(`/api/admin/subscription/plans/${deleted.id}`, await root())).statusCode).toBe(404);
+    const st = await h.post(`/api/subscription/admin/plans/${inactive.id}/status`, { status: 'inactive' }, await root());
+    expect(st.statusCode, st.body).toBe(200);
+
+    h.clock.set(new Date('2026-04-10T10:00:00.000Z'));
+    await h.app.worker.runOnce();
+
+    for (const [user, sub, plan] of [[a, subA, deleted], [b, subB, inactive]] as const) {
+      const res = await current(user);
+      expect(res.statusCode, res.body).toBe(200);
+      expect(res.json().data).toMatchObject({
+        id: sub.id,
+        status: 'active',
+        planId: plan.id,
+        currentPeriodEnd: '2026-05-10T09:30:00.000Z',
+        price: { amount: 10, currency: 'USD' },
+      });
+      expect(res.json().data.plan).toMatchObject({ id: plan.id });
+      expect((await notifications(user)).filter((n) => n.message === RENEWED)).toHaveLength(1);
+    }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// exactly once with several workers
+
+const N = 200;
+const M = 20;
+
+/** N due active subscriptions (0 to ~6 periods overdue) and M due cancelled ones, inserted directly. */
+async function seedDue(now: Date): Promise<{ planId: string }> {
+  const plan = await createPlan();
+  await h.db.query(
+    `insert into users (email, password_hash, name, first_name, last_name, created_at, updated_at)
+     select 'bulk-' || i || '@example.com', 'not-a-hash', 'Bulk ' || i, 'Bulk', 'User ' || i, $1::timestamptz, $1::timestamptz
+     from generate_series(1, $2::int) as i`,
+    [now, N + M],
+  );
+  await h.db.query(
+    `insert into subscriptions (user_id, plan_id, billing_cycle, status, anchor_at, period_index, current_period_start,
+       current_period_end, cancel_reason, canceled_at, created_at, updated_at)
+     select u.id, $1::uuid, 'monthly', case when u.n > $3::int then 'canceled' else 'active' end, a.anchor, 0, a.anchor,
+       subscription_period_bound(a.anchor, 'monthly', 1), case when u.n > $3::int then 'bulk' end,
+       case when u.n > $3::int then a.anchor end, a.anchor, a.anchor
+     from (select id, row_number() over (order by email) as n from users where email like 'bulk-%') u
+     cross join lateral (select $2::timestamptz - make_interval(days => 32 + (u.n % 170)::int, mins => (u.n % 60)::int) as anchor) a`,
+    [plan.id, now, N],
+  );
+  const { rows } = await h.db.query<{ n: number }>(
+    `select count(*)::int as n from subscriptions where current_period_end <= $1 and status in ('active', 'canceled')`,
+    [now],
+  );
+  expect(rows[0]!.n).toBe(N + M);
+  return { planId: plan.id };
+}
+
+/** Every subscription renewed (or expired) exactly once, each user told exactly once, all current. */
+async function expectExactlyOnce(now: Date): Promise<void> {
+  const q = async (sql: string, params: unknown[] = []) => (await h.db.query<Record<string, number>>(sql, params)).rows;
+  const [perSub] = await q(
+    `select count(*)::int as subs, count(*) filter (where r = 1)::int as once, coalesce(max(r), 0)::int as most
+     from (select s.id, (select count(*) from subscription_events e where e.subscription_id = s.id and e.type = 'renewed') as r
+           from subscriptions s join users u on u.id = s.user_id where u.email like 'bulk-%' and s.status = 'active') x`,
+  );
+  expect(perSub).toEqual({ subs: N, once: N, most: 1 });
+  const [perUser] = await q(
+    `select count(*) filter (where n = 1)::int as once, coalesce(max(n), 0)::int as most
+     from (select u.id, (select count(*) from notifications x where x.user_id = u.id and x.message = $1) as n
+           from users u where u.email like 'bulk-%' and exists (select 1 from subscriptions s where s.user_id = u.id and s.status = 'active')) y`,
+    [RENEWED],
+  );
+  expect(perUser).toEqual({ once: N, most: 1 });
+  const [expired] = await q(
+    `select count(*)::int as subs, count(*) filter (where r = 1)::int as once
+     from (select s.id, (select count(*) from subscription_events e where e.subscription_id = s.id and e.type = 'expired') as r
+           from subscriptions s where s.status = 'expired') x`,
+  );
+  expect(expired).toEqual({ subs: M, once: M });
+  const [totals] = await q(
+    `select (select count(*) from subscription_events where type = 'renewed')::int as renewed,
+            (select count(*) from notifications where message = $1)::int as notes,
+            (select count(*) from subscriptions where status = 'active' and not (current_period_start <= $2 and current_period_end > $2))::int as not_current`,
+    [RENEWED, now],
+  );
+  expect(totals).toEqual({ renewed: N, notes: N, not_current: 0 });
+}
+
+describe('exactly once with several workers', () => {
+  it('two app instances running worker passes concurrently (same database): every due subscription once', async () => {
+    const now = new Date('2026-09-01T00:00:00.000Z');
+    h.clock.set(now);
+    await seedDue(now);
+    const s = await h.sibling();
+    try {
+      // two full worker passes (emails, renewals, expiries, key purge) and a bare runDue, all at once
+      await Promise.all([h.app.worker.runOnce(), s.app.worker.runOnce(), h.app.services.subscriptions.runDue()]);
+      await expectExactlyOnce(now);
+      // and nothing is left for another pass
+      const again = await Promise.all([h.app.services.subscriptions.runDue(), s.app.services.subscriptions.runDue()]);
+      expect(again).toEqual([{ renewed: 0, expired: 0 }, { renewed: 0, expired: 0 }]);
+    } finally {
+      await s.app.close();
+    }
+  });
+
+  it('two runDue calls at once: the renewed counts add up to N', async () => {
+    const now = new Date('2026-09-01T00:00:00.000Z');
+    h.clock.set(now);
+    await seedDue(now);
+    const s = await h.sibling();
+    try {
+      const [a, b] = await Promise.all([h.app.services.subscriptions.runDue(), s.app.services.subscriptions.runDue()]);
+      expect(a.renewed + b.renewed).toBe(N);
+      expect(a.expired + b.expired).toBe(M);
+      await expectExactlyOnce(now);
+    } finally {
+      await s.app.close();
+    }
+  });
+
+  describe.runIf(process.env.DATABASE_URL)('on PostgreSQL: separate connection pools', () => {
+    async function secondPool(): Promise<Db> {
+      expect(h.testDb.url).toBeTruthy();
+      return openPostgres(h.testDb.url!, { max: 5 });
+    }
+
+    it('two app instances, each on its own pool, renew concurrently: each subscription exactly once, counts add up to N', async () => {
+      const now = new Date('2026-09-01T00:00:00.000Z');
+      h.clock.set(now);
+      await seedDue(now);
+      const pool = await secondPool();
+      const other = await buildApp({ config: h.config, db: pool, clock: h.clock, mailer: new MemoryMailer(), logger: pino({ level: 'silent' }) });
+      await other.ready();
+      try {
+        const [a, b] = await Promise.all([h.app.services.subscriptions.runDue(), other.services.subscriptions.runDue()]);
+        expect(a.renewed + b.renewed).toBe(N);
+        expect(a.expired + b.expired).toBe(M);
+        await expectExactlyOnce(now);
+      } finally {
+        await other.close();
+        await pool.close();
+      }
+    });
+
+    it('four workers on two pools, in small batches until none has work: each subscription exactly once', async () => {
+      const now = new Date('2026-09-01T00:00:00.000Z');
+      h.clock.set(now);
+      await seedDue(now);
+      const pool = await secondPool();
+      try {
+        const worker = async (db: Db): Promise<{ renewed: number; expired: number }> => {
+          let renewed = 0;
+          let expired = 0;
+          for (;;) {
+            const r = await subscriptionsRepository.renewDue(db, now, 7);
+            const e = await subscriptionsRepository.expireDue(db, now, 3);
+            renewed += r;
+            expired += e;
+            if (r === 0 && e === 0) return { renewed, expired };
+          }
+        };
+        const results = await Promise.all([worker(h.db), worker(pool), worker(h.db), worker(pool)]);
+        expect(results.reduce((n, r) => n + r.renewed, 0)).toBe(N);
+        expect(results.reduce((n, r) => n + r.expired, 0)).toBe(M);
+        // more than one worker did some of the work (otherwise this proved little); not guaranteed, so only logged
+        if (results.filter((r) => r.renewed > 0).length < 2) console.warn('renewal race: one worker took every batch');
+        await expectExactlyOnce(now);
+      } finally {
+        await pool.close();
+      }
+    });
+  });
+});
