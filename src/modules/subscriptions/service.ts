@@ -16,6 +16,8 @@ import { subscriptionsRepository as subs, type Cycle, type SubscriptionRow } fro
 /** renewals and expiries run in batches of this many rows per statement (bench/renewals.ts: larger batches
  * amortise the join over the table; each batch holds its row locks for about a quarter of a second) */
 const BATCH = 5000;
+/** batches run on this many connections at once: the database does the work, on every core it has */
+const LANES = 2;
 
 export const NO_SUBSCRIPTION = 'You have no active subscription';
 
@@ -187,20 +189,25 @@ export function createSubscriptionsService(deps: ServiceDeps) {
       });
     },
 
-    /** The worker's pass: renew what is due, expire what was cancelled. Exactly once per due row, across instances. */
+    /**
+     * The worker's pass: renew what is due, expire what was cancelled. Exactly once per due row,
+     * across instances and across the parallel lanes here (SKIP LOCKED hands each batch to one lane).
+     */
     async runDue(): Promise<{ renewed: number; expired: number }> {
-      let renewed = 0;
-      let expired = 0;
-      for (;;) {
-        const n = await subs.renewDue(db, clock.now(), BATCH);
-        renewed += n;
-        if (n < BATCH) break;
-      }
-      for (;;) {
-        const n = await subs.expireDue(db, clock.now(), BATCH);
-        expired += n;
-        if (n < BATCH) break;
-      }
+      const drain = async (step: (q: Queryable, now: Date, batch: number) => Promise<number>) => {
+        let total = 0;
+        const lane = async () => {
+          for (;;) {
+            const n = await step(db, clock.now(), BATCH);
+            total += n;
+            if (n < BATCH) return;
+          }
+        };
+        await Promise.all(Array.from({ length: LANES }, lane));
+        return total;
+      };
+      const renewed = await drain(subs.renewDue);
+      const expired = await drain(subs.expireDue);
       return { renewed, expired };
     },
 
