@@ -13,6 +13,8 @@ export const REDACT_PATHS = [
   '*.otp',
   '*.token',
   '*.password_hash',
+  // PGlite's errors carry the statement's parameter values (hashes, emails): never log them
+  'err.params',
 ];
 
 export function loggerOptions(config: Pick<Config, 'logLevel'>): FastifyServerOptions['logger'] {

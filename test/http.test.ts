@@ -20,6 +20,7 @@ beforeAll(async () => {
       app.get('/test/boom', async () => {
         throw new Error('secret internal detail: select * from users');
       });
+      app.get('/test/db-boom', async () => (await h.db.query('select 1 / 0 as x, $1::text as secret', ['hash-like-secret-value'])).rows);
     },
   });
 });
@@ -63,6 +64,24 @@ describe('the envelope and errors (contract §3)', () => {
     const fields = body.errors.map((e: { field: string }) => e.field).sort();
     expect(fields).toEqual(['email', 'password']);
     expect(body.errors.find((e: { field: string }) => e.field === 'password').message).toMatch(/at least 8/);
+  });
+
+  it('answers a NUL character anywhere in the body or query with 422 naming the field, never 500', async () => {
+    const res = await h.post('/api/v1/auth/register', { email: 'nul@example.com', password: 'password123', name: 'a\u0000b' });
+    expect(res.statusCode).toBe(422);
+    expect(res.json()).toMatchObject({ code: 'VALIDATION_FAILED', errors: [{ field: 'name' }] });
+    const query = await h.get('/api/v1/subscription/plans?category=%00x');
+    expect(query.statusCode).toBe(422);
+    expect(query.json().errors[0].field).toBe('category');
+  });
+
+  it('never logs the parameter values of a failed statement (a password hash, an email)', async () => {
+    const res = await h.get('/test/db-boom');
+    expect(res.statusCode).toBe(500);
+    expect(res.body).not.toContain('hash-like-secret-value');
+    const log = logLines.join('');
+    expect(log).toContain('division by zero');
+    expect(log).not.toContain('hash-like-secret-value');
   });
 
   it('answers an unexpected error with a generic 500 and keeps the detail in the log', async () => {

@@ -83,15 +83,40 @@ export function sendError(reply: FastifyReply, err: AppError): FastifyReply {
   });
 }
 
+/** Where a string holds a NUL (PostgreSQL text cannot store one), or null. */
+function nulPath(value: unknown, path: string[] = []): string | null {
+  if (typeof value === 'string') return value.includes('\u0000') ? path.join('.') || 'body' : null;
+  if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      const found = nulPath(v, [...path, k]);
+      if (found !== null) return found;
+    }
+  }
+  return null;
+}
+
+/** The cause of a 5xx for the log: never a database error's parameter values (PGlite attaches them). */
+function loggable(error: unknown): unknown {
+  if (!(error instanceof Error) || !('params' in error)) return error;
+  const e = error as Error & Record<string, unknown>;
+  return { type: e.name, message: e.message, code: e.code, query: e.query, stack: e.stack };
+}
+
 export function installErrorHandling(app: FastifyInstance): void {
+  // a NUL in any string of the body or query is a clear 422 naming the field, not a database error
+  app.addHook('preValidation', async (request) => {
+    const field = nulPath(request.body) ?? nulPath(request.query);
+    if (field !== null) throw new AppError('VALIDATION_FAILED', `${field} contains a NUL character`, [{ field, message: 'must not contain a NUL character' }]);
+  });
+
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const appError = toAppError(error, request);
     if (appError) {
-      if (appError.status >= 500) request.log.error({ err: error }, 'request failed');
+      if (appError.status >= 500) request.log.error({ err: loggable(error) }, 'request failed');
       return sendError(reply, appError);
     }
     // the cause goes to the log, the client gets the generic message (contract §3)
-    request.log.error({ err: error }, 'unexpected error');
+    request.log.error({ err: loggable(error) }, 'unexpected error');
     return sendError(reply, new AppError('INTERNAL', GENERIC_500));
   });
 

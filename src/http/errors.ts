@@ -56,6 +56,9 @@ export function translateDbError(err: unknown): AppError | null {
       return new AppError('NOT_FOUND', 'A referenced record does not exist');
     case '22P02': // invalid text representation, e.g. a malformed uuid
       return new AppError('NOT_FOUND', 'Not found');
+    case '22021': // a character the encoding cannot hold (NUL)
+    case '22P05':
+      return new AppError('VALIDATION_FAILED', 'A field contains a character that cannot be stored');
     case '22007': // invalid datetime format
     case '22008': // datetime out of range
     case '22001': // string too long for its column
