@@ -23,3 +23,10 @@ export function loggerOptions(config: Pick<Config, 'logLevel'>): FastifyServerOp
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
   };
 }
+
+/** An error as the log may see it: never a database error's parameter values (PGlite attaches them). */
+export function loggable(error: unknown): unknown {
+  if (!(error instanceof Error) || !('params' in error)) return error;
+  const e = error as Error & Record<string, unknown>;
+  return { type: e.name, message: e.message, code: e.code, query: e.query, stack: e.stack };
+}

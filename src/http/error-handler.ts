@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { loggable } from '../logger.js';
 import { AppError, ERROR_CODES, GENERIC_500, translateDbError, type FieldError } from './errors.js';
 
 interface AjvError {
@@ -93,13 +94,6 @@ function nulPath(value: unknown, path: string[] = []): string | null {
     }
   }
   return null;
-}
-
-/** The cause of a 5xx for the log: never a database error's parameter values (PGlite attaches them). */
-function loggable(error: unknown): unknown {
-  if (!(error instanceof Error) || !('params' in error)) return error;
-  const e = error as Error & Record<string, unknown>;
-  return { type: e.name, message: e.message, code: e.code, query: e.query, stack: e.stack };
 }
 
 export function installErrorHandling(app: FastifyInstance): void {

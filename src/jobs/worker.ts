@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
+import { loggable } from '../logger.js';
 
 export interface Task {
   name: string;
@@ -23,7 +24,7 @@ export function createWorker(options: { intervalMs: number; tasks: Task[]; log: 
         log.debug({ task: task.name, result }, 'task ran');
       } catch (err) {
         // one broken task must not stop the others nor the loop; it runs again next pass
-        log.error({ err, task: task.name }, 'task failed');
+        log.error({ err: loggable(err), task: task.name }, 'task failed');
       }
     }
   }
