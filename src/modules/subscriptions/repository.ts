@@ -57,15 +57,7 @@ export const subscriptionsRepository = {
    * every write path calls it first, so an ended subscription can neither be changed nor block a new one.
    */
   async expireEnded(q: Queryable, userId: string, now: Date): Promise<void> {
-    await q.query(
-      `with expired as (
-         update subscriptions set status = 'expired', ended_at = current_period_end, updated_at = $2
-         where user_id = $1 and status = 'canceled' and current_period_end <= $2 returning id, user_id
-       ),
-       events as (insert into subscription_events (subscription_id, type, actor, detail, created_at) select id, 'expired', 'system', '{}'::jsonb, $2 from expired)
-       insert into notifications (user_id, kind, message, created_at) select user_id, 'subscription.expired', 'Your subscription has expired', $2 from expired`,
-      [userId, now],
-    );
+    await expire(q, now, 1, userId);
   },
 
   /** The live subscription, row-locked for a change. */
@@ -174,27 +166,33 @@ export const subscriptionsRepository = {
   },
 
   /** One batch of expiries: cancelled subscriptions whose period has ended. */
-  async expireDue(q: Queryable, now: Date, batch: number): Promise<number> {
-    const { rows } = await q.query<{ n: number }>(
-      `with due as (
-         select id from subscriptions where status = 'canceled' and current_period_end <= $1
-         order by current_period_end limit $2 for update skip locked
-       ),
-       expired as (
-         update subscriptions s set status = 'expired', ended_at = s.current_period_end, updated_at = $1
-         from due where s.id = due.id returning s.id, s.user_id
-       ),
-       events as (
-         insert into subscription_events (subscription_id, type, actor, detail, created_at)
-         select id, 'expired', 'system', '{}'::jsonb, $1 from expired
-       ),
-       notes as (
-         insert into notifications (user_id, kind, message, created_at)
-         select user_id, 'subscription.expired', 'Your subscription has expired', $1 from expired
-       )
-       select count(*)::int as n from expired`,
-      [now, batch],
-    );
-    return rows[0]?.n ?? 0;
+  expireDue(q: Queryable, now: Date, batch: number): Promise<number> {
+    return expire(q, now, batch, null);
   },
 };
+
+/** Cancelled subscriptions whose period has ended become expired, with their event and notification, in one statement. */
+async function expire(q: Queryable, now: Date, batch: number, userId: string | null): Promise<number> {
+  const { rows } = await q.query<{ n: number }>(
+    `with due as (
+       select id from subscriptions
+       where status = 'canceled' and current_period_end <= $1 and ($3::uuid is null or user_id = $3::uuid)
+       order by current_period_end limit $2 for update skip locked
+     ),
+     expired as (
+       update subscriptions s set status = 'expired', ended_at = s.current_period_end, updated_at = $1
+       from due where s.id = due.id returning s.id, s.user_id
+     ),
+     events as (
+       insert into subscription_events (subscription_id, type, actor, detail, created_at)
+       select id, 'expired', 'system', '{}'::jsonb, $1 from expired
+     ),
+     notes as (
+       insert into notifications (user_id, kind, message, created_at)
+       select user_id, 'subscription.expired', 'Your subscription has expired', $1 from expired
+     )
+     select count(*)::int as n from expired`,
+    [now, batch, userId],
+  );
+  return rows[0]?.n ?? 0;
+}
