@@ -10,6 +10,7 @@
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ADMIN_PERMISSIONS, type RoutePermission } from '../src/modules/admins/permissions.js';
+import { adminLogin, adminWith, bootstrapSuperadmin, countRows, type Admin } from './helpers/fixtures.js';
 import { Harness, uniqueEmail, type Response, type TestUser } from './helpers/harness.js';
 
 let h: Harness;
@@ -23,39 +24,7 @@ beforeEach(() => h.reset());
 // ---------------------------------------------------------------------------------------------
 // helpers
 
-interface Admin {
-  id: string;
-  email: string;
-  password: string;
-  token: string;
-  permissions: string[];
-}
-
 const ADMIN_LOGIN = '/api/v1/admin/login';
-
-async function adminLogin(email: string, password: string): Promise<string> {
-  const res = await h.post(ADMIN_LOGIN, { email, password });
-  if (res.statusCode !== 200) throw new Error(`admin login failed: ${res.statusCode} ${res.body}`);
-  return res.json().token as string;
-}
-
-/** The first superadmin (there is no HTTP way to make one), logged in. */
-async function bootstrapSuperadmin(): Promise<Admin> {
-  const email = uniqueEmail('root');
-  const password = 'root password 1';
-  const created = await h.app.services.admins.bootstrapSuperadmin(email, password);
-  if (!created) throw new Error('bootstrapSuperadmin returned null on an empty database');
-  return { id: created.id, email: created.email, password, token: await adminLogin(email, password), permissions: [] };
-}
-
-/** A plain admin with exactly these permissions, created by the superadmin through the API, logged in. */
-async function makeAdmin(superadmin: Admin, permissions: readonly string[]): Promise<Admin> {
-  const email = uniqueEmail('staff');
-  const password = 'staff password 1';
-  const res = await h.post('/api/v1/admin/create-admin', { email, password, name: 'Staff Member', permissions }, superadmin.token);
-  if (res.statusCode !== 201) throw new Error(`create-admin failed: ${res.statusCode} ${res.body}`);
-  return { id: res.json().data.id, email, password, token: await adminLogin(email, password), permissions: [...permissions] };
-}
 
 /** A token signed with another secret for a real admin (claims as the service would write them). */
 async function forgedAdminToken(adminId: string): Promise<string> {
@@ -151,12 +120,11 @@ const adminDetails: Fixture = {
 };
 
 async function adminTarget(w: World): Promise<Admin> {
-  return makeAdmin(w.superadmin, ['manage_content']);
+  return adminWith(h, ['manage_content'], { by: w.superadmin });
 }
 
 async function adminExists(id: string): Promise<boolean> {
-  const { rows } = await h.db.query<{ n: number }>('select count(*)::int as n from admins where id = $1', [id]);
-  return rows[0]!.n === 1;
+  return (await countRows(h, 'admins', 'id = $1', [id])) === 1;
 }
 
 const deleteAdmin: Fixture = {
@@ -439,22 +407,19 @@ function send(method: string, url: string, body: unknown, token?: string): Promi
 }
 
 async function buildWorld(permission: RoutePermission): Promise<World> {
-  const superadmin = await bootstrapSuperadmin();
+  const superadmin = await bootstrapSuperadmin(h);
   const user = await h.registerUser();
   let allowed: Admin;
   let denied: Admin;
   if (permission === 'superadmin') {
     allowed = superadmin;
-    denied = await makeAdmin(superadmin, ADMIN_PERMISSIONS);
+    denied = await adminWith(h, ADMIN_PERMISSIONS, { by: superadmin });
   } else if (permission === 'any') {
-    allowed = await makeAdmin(superadmin, []);
-    denied = await makeAdmin(superadmin, ADMIN_PERMISSIONS);
+    allowed = await adminWith(h, [], { by: superadmin });
+    denied = await adminWith(h, ADMIN_PERMISSIONS, { by: superadmin });
   } else {
-    allowed = await makeAdmin(superadmin, [permission]);
-    denied = await makeAdmin(
-      superadmin,
-      ADMIN_PERMISSIONS.filter((p) => p !== permission),
-    );
+    allowed = await adminWith(h, [permission], { by: superadmin });
+    denied = await adminWith(h, ADMIN_PERMISSIONS.filter((p) => p !== permission), { by: superadmin });
   }
   return { superadmin, user, allowed, denied };
 }
@@ -499,7 +464,7 @@ describe('the admin route registry', () => {
 
 describe('every registered admin route refuses requests without a valid admin token', () => {
   it('401 without a token, with a malformed, forged or unsigned token; 403 with a user token (HEAD included for GET routes)', async () => {
-    const superadmin = await bootstrapSuperadmin();
+    const superadmin = await bootstrapSuperadmin(h);
     const user = await h.registerUser();
     const forged = await forgedAdminToken(superadmin.id);
     const unsigned = unsignedAdminToken(superadmin.id);
@@ -571,8 +536,8 @@ describe.each(Object.keys(FIXTURES))('%s', (key) => {
 
 describe('token kinds and revocation', () => {
   it('refuses an admin token on user endpoints with 403', async () => {
-    const superadmin = await bootstrapSuperadmin();
-    const admin = await makeAdmin(superadmin, ADMIN_PERMISSIONS);
+    const superadmin = await bootstrapSuperadmin(h);
+    const admin = await adminWith(h, ADMIN_PERMISSIONS, { by: superadmin });
     for (const token of [superadmin.token, admin.token]) {
       expectStatus(await h.get('/api/users/details', token), 403, 'GET /api/users/details with an admin token', 'FORBIDDEN');
       expectStatus(await h.get('/api/v1/users/me', token), 403, 'GET /api/v1/users/me with an admin token', 'FORBIDDEN');
@@ -580,8 +545,8 @@ describe('token kinds and revocation', () => {
   });
 
   it("refuses an admin's old token (401) on the very next request after its permissions change, even where it would still be allowed", async () => {
-    const superadmin = await bootstrapSuperadmin();
-    const admin = await makeAdmin(superadmin, ['view_user_details']);
+    const superadmin = await bootstrapSuperadmin(h);
+    const admin = await adminWith(h, ['view_user_details'], { by: superadmin });
     expect((await h.get('/api/v1/admin/users', admin.token)).statusCode).toBe(200);
 
     const change = await h.put(`/api/v1/admin/update-admin-permissions/${admin.id}`, { permissions: ['view_user_details', 'manage_users'] }, superadmin.token);
@@ -590,13 +555,13 @@ describe('token kinds and revocation', () => {
     expectStatus(await h.get('/api/v1/admin/users', admin.token), 401, 'old token after a permission change', 'UNAUTHENTICATED');
     expectStatus(await h.get(`/api/v1/admin/admins/${admin.id}`, admin.token), 401, 'old token on an any-admin route', 'UNAUTHENTICATED');
     // a new login gets a working token
-    const fresh = await adminLogin(admin.email, admin.password);
+    const fresh = await adminLogin(h, admin.email, admin.password);
     expect((await h.get('/api/v1/admin/users', fresh)).statusCode).toBe(200);
   });
 
   it("refuses a deleted admin's token with 401", async () => {
-    const superadmin = await bootstrapSuperadmin();
-    const admin = await makeAdmin(superadmin, ADMIN_PERMISSIONS);
+    const superadmin = await bootstrapSuperadmin(h);
+    const admin = await adminWith(h, ADMIN_PERMISSIONS, { by: superadmin });
     expect((await h.get('/api/v1/admin/users', admin.token)).statusCode).toBe(200);
 
     expect((await h.delete(`/api/v1/admin/delete-admin/${admin.id}`, superadmin.token)).statusCode).toBe(200);
@@ -607,7 +572,7 @@ describe('token kinds and revocation', () => {
   });
 
   it('refuses an expired admin token with 401', async () => {
-    const superadmin = await bootstrapSuperadmin();
+    const superadmin = await bootstrapSuperadmin(h);
     expect((await h.get('/api/v1/admin/admins', superadmin.token)).statusCode).toBe(200);
     h.clock.advance((h.config.tokenTtlSeconds + 60) * 1000);
     expectStatus(await h.get('/api/v1/admin/admins', superadmin.token), 401, 'expired admin token', 'UNAUTHENTICATED');

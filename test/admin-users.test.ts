@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { adminWith, fieldsOf, rootToken, userLogin } from './helpers/fixtures.js';
 import { Harness, uniqueEmail, type Response, type TestUser } from './helpers/harness.js';
 
 /**
@@ -16,7 +17,6 @@ beforeAll(async () => {
 afterAll(() => h.close());
 beforeEach(() => h.reset());
 
-const SUPERADMIN = { email: 'root@example.com', password: 'superadmin password 1' };
 /** the body the seed sends on most of these endpoints; it must be ignored */
 const SEED_BODY = { name: 'Nikunja', email: 'xnikunja@gmail.com', picture: 'dsafsd' };
 const NEW_PASSWORD = 'a brand new password';
@@ -37,33 +37,6 @@ function expectNoSecrets(res: Response): void {
   expect(res.body).not.toContain('password_hash');
   expect(res.body).not.toContain('$argon2');
   expect(res.body).not.toMatch(/"[a-z_]*(password|hash|token_version)[a-z_]*"\s*:/i);
-}
-
-function fieldsOf(res: Response): string[] {
-  return ((res.json().errors ?? []) as { field: string }[]).map((e) => e.field);
-}
-
-async function superToken(): Promise<string> {
-  await h.app.services.admins.bootstrapSuperadmin(SUPERADMIN.email, SUPERADMIN.password);
-  const res = await h.post('/api/v1/admin/login', SUPERADMIN);
-  expect(res.statusCode).toBe(200);
-  return res.json().token as string;
-}
-
-/** An admin holding exactly `permissions`, created by the superadmin through the documented route. */
-async function adminWith(permissions: string[]): Promise<string> {
-  const root = await superToken();
-  const email = uniqueEmail('staff');
-  const password = 'staff password 1';
-  const created = await h.post('/api/v1/admin/create-admin', { email, password, name: 'Staff', permissions }, root);
-  expect(created.statusCode).toBe(201);
-  const res = await h.post('/api/v1/admin/login', { email, password });
-  expect(res.statusCode).toBe(200);
-  return res.json().token as string;
-}
-
-async function login(email: string, password: string): Promise<Response> {
-  return h.post('/api/v1/auth/login', { email, password });
 }
 
 async function me(token: string): Promise<number> {
@@ -137,7 +110,7 @@ function b64url(s: string): string {
 
 describe('GET /api/v1/admin/users', () => {
   it('lists page 1 with limit 20, newest first, with meta {page, limit, total, next_cursor} and no secrets', async () => {
-    const admin = await adminWith(['view_user_details']);
+    const admin = (await adminWith(h, ['view_user_details'])).token;
     const users = await registerMany(23);
     const res = await h.get(LIST, admin);
     expect(res.statusCode).toBe(200);
@@ -154,7 +127,7 @@ describe('GET /api/v1/admin/users', () => {
   });
 
   it('page=2 returns the next slice, and the last page has next_cursor null', async () => {
-    const admin = await adminWith(['view_user_details']);
+    const admin = (await adminWith(h, ['view_user_details'])).token;
     const users = await registerMany(25);
     const newestFirst = users.map((u) => u.id).reverse();
 
@@ -175,7 +148,7 @@ describe('GET /api/v1/admin/users', () => {
   });
 
   it('caps limit: 100 is accepted, 1000 (and 0, and not-a-number) is 422 naming limit', async () => {
-    const admin = await adminWith(['view_user_details']);
+    const admin = (await adminWith(h, ['view_user_details'])).token;
     await registerMany(3);
     const ok = await h.get(`${LIST}?limit=100`, admin);
     expect(ok.statusCode).toBe(200);
@@ -191,7 +164,7 @@ describe('GET /api/v1/admin/users', () => {
   });
 
   it('walks every user with the cursor: 25 users, limit 10 → 3 pages, 25 distinct ids in newest-first order', async () => {
-    const admin = await adminWith(['view_user_details']);
+    const admin = (await adminWith(h, ['view_user_details'])).token;
     const users = await registerMany(25);
     const first = await h.get(`${LIST}?limit=10`, admin);
     expect(first.json().meta).toMatchObject({ page: 1, limit: 10, total: 25 });
@@ -204,7 +177,7 @@ describe('GET /api/v1/admin/users', () => {
   });
 
   it('the cursor walk neither skips nor repeats users created at the very same instant', async () => {
-    const admin = await adminWith(['view_user_details']);
+    const admin = (await adminWith(h, ['view_user_details'])).token;
     // no clock step: all seven share one created_at, only the id breaks the tie
     const users = await registerMany(7, 0);
     const { ids: seen } = await walk(admin, 'limit=3');
@@ -214,14 +187,14 @@ describe('GET /api/v1/admin/users', () => {
   });
 
   it('the cursor walk keeps the filters', async () => {
-    const admin = await adminWith(['view_user_details']);
+    const admin = (await adminWith(h, ['view_user_details'])).token;
     const users = await registerMany(9, 1000, (i) => ({ name: i % 3 === 0 ? `Findme ${i}` : `Other ${i}` }));
     const { ids: seen } = await walk(admin, 'limit=2&search=findme');
     expect(seen).toEqual([users[6]!.id, users[3]!.id, users[0]!.id]);
   });
 
   it('answers a tampered cursor with 422 naming cursor, never 500 or a wrong page', async () => {
-    const admin = await adminWith(['view_user_details']);
+    const admin = (await adminWith(h, ['view_user_details'])).token;
     await registerMany(3);
     const tampered = [
       'abc',
@@ -246,7 +219,7 @@ describe('GET /api/v1/admin/users', () => {
   });
 
   it('search matches email or name, partially and case-insensitively', async () => {
-    const admin = await adminWith(['view_user_details']);
+    const admin = (await adminWith(h, ['view_user_details'])).token;
     const ada = await h.registerUser({ name: 'Ada Lovelace', email: uniqueEmail('ada') });
     h.clock.advance(1000);
     const grace = await h.registerUser({ name: 'Grace Hopper', email: `Grace.H.${Date.now()}@Navy.example.com` });
@@ -270,7 +243,7 @@ describe('GET /api/v1/admin/users', () => {
   });
 
   it("treats '%' and '_' in search literally, not as wildcards", async () => {
-    const admin = await adminWith(['view_user_details']);
+    const admin = (await adminWith(h, ['view_user_details'])).token;
     const percent = await h.registerUser({ name: '100% Real' });
     h.clock.advance(1000);
     const underscore = await h.registerUser({ name: 'snake_case Person' });
@@ -286,7 +259,7 @@ describe('GET /api/v1/admin/users', () => {
   });
 
   it('filters by status=deactivated and role=child', async () => {
-    const admin = await adminWith(['view_user_details', 'manage_users']);
+    const admin = (await adminWith(h, ['view_user_details', 'manage_users'])).token;
     const parent = await h.registerUser();
     h.clock.advance(1000);
     const other = await h.registerUser();
@@ -317,7 +290,7 @@ describe('GET /api/v1/admin/users', () => {
   });
 
   it('ignores a GET body (the seed sends credentials in one)', async () => {
-    const admin = await adminWith(['view_user_details']);
+    const admin = (await adminWith(h, ['view_user_details'])).token;
     const users = await registerMany(2);
     const res = await h.request('GET', LIST, {
       token: admin,
@@ -330,7 +303,7 @@ describe('GET /api/v1/admin/users', () => {
   });
 
   it('needs view_user_details: an admin with only manage_users gets 403', async () => {
-    const admin = await adminWith(['manage_users']);
+    const admin = (await adminWith(h, ['manage_users'])).token;
     const res = await h.get(LIST, admin);
     expect(res.statusCode).toBe(403);
     expect(res.json()).toMatchObject({ status: false, code: 'FORBIDDEN' });
@@ -341,7 +314,7 @@ describe('GET /api/admin/users/{userId}/details and GET /api/v1/admin/users/{use
   const paths = (id: string) => [`/api/admin/users/${id}/details`, `/api/v1/admin/users/${id}`];
 
   it('a parent: data.user, data.parent null, data.children listing its children', async () => {
-    const admin = await adminWith(['view_user_details']);
+    const admin = (await adminWith(h, ['view_user_details'])).token;
     const parent = await h.registerUser({ name: 'Ada Lovelace' });
     const c1 = await h.createChild(parent, { name: 'First Child' });
     const c2 = await h.createChild(parent, { name: 'Second Child' });
@@ -366,7 +339,7 @@ describe('GET /api/admin/users/{userId}/details and GET /api/v1/admin/users/{use
   });
 
   it('a child: data.parent is its parent, no children', async () => {
-    const admin = await adminWith(['view_user_details']);
+    const admin = (await adminWith(h, ['view_user_details'])).token;
     const parent = await h.registerUser({ name: 'The Parent' });
     const child = await h.createChild(parent);
     for (const path of paths(child.id)) {
@@ -380,8 +353,8 @@ describe('GET /api/admin/users/{userId}/details and GET /api/v1/admin/users/{use
   });
 
   it('shows the current subscription (a child sees its parent\'s) and organisation counts', async () => {
-    const root = await superToken();
-    const admin = await adminWith(['view_user_details']);
+    const root = await rootToken(h);
+    const admin = (await adminWith(h, ['view_user_details'])).token;
     const parent = await h.registerUser();
     const child = await h.createChild(parent);
     const other = await h.registerUser();
@@ -411,7 +384,7 @@ describe('GET /api/admin/users/{userId}/details and GET /api/v1/admin/users/{use
   });
 
   it('an unknown uuid → 404 "User not found"; a malformed id → 404, never 500', async () => {
-    const admin = await adminWith(['view_user_details']);
+    const admin = (await adminWith(h, ['view_user_details'])).token;
     for (const path of [...paths(UNKNOWN_ID), ...paths('not-a-uuid')]) {
       const res = await h.get(path, admin);
       expect(res.statusCode, path).toBe(404);
@@ -434,7 +407,7 @@ describe('deactivate and reactivate', () => {
 
   for (const [method, path] of deactivations) {
     it(`${method} ${path(':userId')}: 200 deactivated, the existing token is refused at once, login → 403 ACCOUNT_DEACTIVATED`, async () => {
-      const admin = await adminWith(['manage_users']);
+      const admin = (await adminWith(h, ['manage_users'])).token;
       const user = await h.registerUser();
       expect(await me(user.token)).toBe(200);
 
@@ -448,7 +421,7 @@ describe('deactivate and reactivate', () => {
       expect(next.statusCode).toBe(401);
       expect(next.json()).toMatchObject({ status: false, code: 'UNAUTHENTICATED' });
 
-      const denied = await login(user.email, user.password);
+      const denied = await userLogin(h, user.email, user.password);
       expect(denied.statusCode).toBe(403);
       expect(denied.json()).toMatchObject({ status: false, code: 'ACCOUNT_DEACTIVATED' });
       expect(denied.json().message).toMatch(/deactivated/i);
@@ -458,7 +431,7 @@ describe('deactivate and reactivate', () => {
 
   for (const [method, path] of reactivations) {
     it(`${method} ${path(':userId')}: 200 active, login works again, the pre-deactivation token stays revoked`, async () => {
-      const admin = await adminWith(['manage_users']);
+      const admin = (await adminWith(h, ['manage_users'])).token;
       const user = await h.registerUser();
       expect((await h.post(`/api/v1/admin/users/${user.id}/deactivate`, undefined, admin)).statusCode).toBe(200);
 
@@ -467,7 +440,7 @@ describe('deactivate and reactivate', () => {
       expect(res.json()).toMatchObject({ status: true, data: { id: user.id, status: 'active' } });
       expectNoSecrets(res);
 
-      const again = await login(user.email, user.password);
+      const again = await userLogin(h, user.email, user.password);
       expect(again.statusCode).toBe(200);
       expect(await me(again.json().token)).toBe(200);
       expect(await me(user.token)).toBe(401);
@@ -475,7 +448,7 @@ describe('deactivate and reactivate', () => {
   }
 
   it('the user directory and details show the status', async () => {
-    const admin = await adminWith(['manage_users', 'view_user_details']);
+    const admin = (await adminWith(h, ['manage_users', 'view_user_details'])).token;
     const user = await h.registerUser();
     await h.get(`/api/admin/users/${user.id}/deactivate`, admin);
     expect((await h.get(`/api/admin/users/${user.id}/details`, admin)).json().data.user.status).toBe('deactivated');
@@ -484,7 +457,7 @@ describe('deactivate and reactivate', () => {
   });
 
   it('unknown user → 404 "User not found"; malformed id → 404', async () => {
-    const admin = await adminWith(['manage_users']);
+    const admin = (await adminWith(h, ['manage_users'])).token;
     for (const [method, path] of [...deactivations, ...reactivations]) {
       for (const id of [UNKNOWN_ID, 'not-a-uuid']) {
         const res = await h.request(method, path(id), { token: admin });
@@ -495,7 +468,7 @@ describe('deactivate and reactivate', () => {
   });
 
   it('an admin with only view_user_details gets 403, and the user stays active', async () => {
-    const admin = await adminWith(['view_user_details']);
+    const admin = (await adminWith(h, ['view_user_details'])).token;
     const user = await h.registerUser();
     for (const [method, path] of [...deactivations, ...reactivations]) {
       const res = await h.request(method, path(user.id), { token: admin });
@@ -503,14 +476,14 @@ describe('deactivate and reactivate', () => {
       expect(res.json()).toMatchObject({ status: false, code: 'FORBIDDEN' });
     }
     expect(await me(user.token)).toBe(200);
-    expect((await login(user.email, user.password)).statusCode).toBe(200);
+    expect((await userLogin(h, user.email, user.password)).statusCode).toBe(200);
   });
 });
 
 describe('DELETE /api/admin/users/{userId} and DELETE /api/v1/admin/users/{userId}', () => {
   for (const path of ['/api/admin/users/', '/api/v1/admin/users/']) {
     it(`${path}{userId}: 200, the user and its children are gone, tokens → 401, login fails`, async () => {
-      const admin = await adminWith(['manage_users', 'view_user_details']);
+      const admin = (await adminWith(h, ['manage_users', 'view_user_details'])).token;
       const parent = await h.registerUser();
       const child = await h.createChild(parent);
       const bystander = await h.registerUser();
@@ -522,8 +495,8 @@ describe('DELETE /api/admin/users/{userId} and DELETE /api/v1/admin/users/{userI
 
       expect(await me(parent.token)).toBe(401);
       expect(await me(child.token)).toBe(401);
-      expect((await login(parent.email, parent.password)).statusCode).toBe(401);
-      expect((await login(child.email, child.password)).statusCode).toBe(401);
+      expect((await userLogin(h, parent.email, parent.password)).statusCode).toBe(401);
+      expect((await userLogin(h, child.email, child.password)).statusCode).toBe(401);
       expect((await h.get(`/api/admin/users/${parent.id}/details`, admin)).statusCode).toBe(404);
       expect((await h.get(`/api/admin/users/${child.id}/details`, admin)).statusCode).toBe(404);
       const { rows } = await h.db.query<{ id: string }>('select id from users where id = any($1::uuid[])', [[parent.id, child.id]]);
@@ -541,7 +514,7 @@ describe('DELETE /api/admin/users/{userId} and DELETE /api/v1/admin/users/{userI
   }
 
   it('unknown → 404 "User not found"; malformed id → 404, never 500', async () => {
-    const admin = await adminWith(['manage_users']);
+    const admin = (await adminWith(h, ['manage_users'])).token;
     for (const path of ['/api/admin/users/', '/api/v1/admin/users/']) {
       for (const id of [UNKNOWN_ID, 'not-a-uuid']) {
         const res = await h.delete(`${path}${id}`, admin);
@@ -552,7 +525,7 @@ describe('DELETE /api/admin/users/{userId} and DELETE /api/v1/admin/users/{userI
   });
 
   it('deleting a child leaves its parent', async () => {
-    const admin = await adminWith(['manage_users']);
+    const admin = (await adminWith(h, ['manage_users'])).token;
     const parent = await h.registerUser();
     const child = await h.createChild(parent);
     expect((await h.delete(`/api/admin/users/${child.id}`, admin)).statusCode).toBe(200);
@@ -561,7 +534,7 @@ describe('DELETE /api/admin/users/{userId} and DELETE /api/v1/admin/users/{userI
   });
 
   it('an admin with only view_user_details gets 403 and the user survives', async () => {
-    const admin = await adminWith(['view_user_details']);
+    const admin = (await adminWith(h, ['view_user_details'])).token;
     const user = await h.registerUser();
     const res = await h.delete(`/api/admin/users/${user.id}`, admin);
     expect(res.statusCode).toBe(403);
@@ -572,7 +545,7 @@ describe('DELETE /api/admin/users/{userId} and DELETE /api/v1/admin/users/{userI
 describe('the admin-sent password reset link', () => {
   for (const path of [SEND_LINK, SEND_LINK_CANONICAL]) {
     it(`POST ${path}: 200, emails APP_URL/reset-password?token=…, and the token is in no response`, async () => {
-      const admin = await adminWith(['manage_users']);
+      const admin = (await adminWith(h, ['manage_users'])).token;
       const user = await h.registerUser();
       const res = await h.post(path, { email: user.email.toUpperCase() }, admin);
       expect(res.statusCode, res.body).toBe(200);
@@ -601,7 +574,7 @@ describe('the admin-sent password reset link', () => {
   }
 
   it('unknown email → 404; invalid or missing email → 422; without manage_users → 403', async () => {
-    const admin = await adminWith(['manage_users']);
+    const admin = (await adminWith(h, ['manage_users'])).token;
     const unknown = await h.post(SEND_LINK, { email: uniqueEmail('nobody') }, admin);
     expect(unknown.statusCode).toBe(404);
     expect(unknown.json()).toMatchObject({ status: false, code: 'NOT_FOUND' });
@@ -617,7 +590,7 @@ describe('the admin-sent password reset link', () => {
     await h.deliver();
     expect(h.mailer.sent).toHaveLength(0);
 
-    const viewer = await adminWith(['view_user_details']);
+    const viewer = (await adminWith(h, ['view_user_details'])).token;
     const user = await h.registerUser();
     expect((await h.post(SEND_LINK, { email: user.email }, viewer)).statusCode).toBe(403);
     expect(await resetLinks(user.email)).toEqual([]);
@@ -628,9 +601,9 @@ describe('the admin-sent password reset link', () => {
     [SEND_LINK_CANONICAL, RESET_CANONICAL],
   ] as const) {
     it(`POST ${resetPath} without a bearer token: new password works, old fails, old tokens → 401, a notice is emailed`, async () => {
-      const admin = await adminWith(['manage_users']);
+      const admin = (await adminWith(h, ['manage_users'])).token;
       const user = await h.registerUser();
-      const before = (await login(user.email, user.password)).json().token as string;
+      const before = (await userLogin(h, user.email, user.password)).json().token as string;
       const token = await sendLink(admin, user.email, sendPath);
       h.mailer.clear();
 
@@ -639,8 +612,8 @@ describe('the admin-sent password reset link', () => {
       expect(res.json()).toMatchObject({ status: true });
       expectNoSecrets(res);
 
-      expect((await login(user.email, NEW_PASSWORD)).statusCode).toBe(200);
-      const old = await login(user.email, user.password);
+      expect((await userLogin(h, user.email, NEW_PASSWORD)).statusCode).toBe(200);
+      const old = await userLogin(h, user.email, user.password);
       expect(old.statusCode).toBe(401);
       expect(await me(user.token)).toBe(401);
       expect(await me(before)).toBe(401);
@@ -655,13 +628,13 @@ describe('the admin-sent password reset link', () => {
       const again = await h.post(resetPath, { token, newPassword: 'yet another password' });
       expect(again.statusCode).toBe(400);
       expect(again.json()).toMatchObject({ status: false, code: 'INVALID_TOKEN' });
-      expect((await login(user.email, NEW_PASSWORD)).statusCode).toBe(200);
-      expect((await login(user.email, 'yet another password')).statusCode).toBe(401);
+      expect((await userLogin(h, user.email, NEW_PASSWORD)).statusCode).toBe(200);
+      expect((await userLogin(h, user.email, 'yet another password')).statusCode).toBe(401);
     });
   }
 
   it('works up to the hour, and is refused after 61 minutes with the password unchanged', async () => {
-    const admin = await adminWith(['manage_users']);
+    const admin = (await adminWith(h, ['manage_users'])).token;
     const early = await h.registerUser();
     const late = await h.registerUser();
     const earlyToken = await sendLink(admin, early.email);
@@ -674,12 +647,12 @@ describe('the admin-sent password reset link', () => {
     const expired = await h.post(RESET, { token: lateToken, newPassword: NEW_PASSWORD });
     expect(expired.statusCode).toBe(400);
     expect(expired.json()).toMatchObject({ status: false, code: 'INVALID_TOKEN' });
-    expect((await login(late.email, late.password)).statusCode).toBe(200);
-    expect((await login(late.email, NEW_PASSWORD)).statusCode).toBe(401);
+    expect((await userLogin(h, late.email, late.password)).statusCode).toBe(200);
+    expect((await userLogin(h, late.email, NEW_PASSWORD)).statusCode).toBe(401);
   });
 
   it('a newer link replaces the older one', async () => {
-    const admin = await adminWith(['manage_users']);
+    const admin = (await adminWith(h, ['manage_users'])).token;
     const user = await h.registerUser();
     const older = await sendLink(admin, user.email);
     const newer = await sendLink(admin, user.email);
@@ -689,14 +662,14 @@ describe('the admin-sent password reset link', () => {
     const stale = await h.post(RESET, { token: older, newPassword: NEW_PASSWORD });
     expect(stale.statusCode).toBe(400);
     expect(stale.json()).toMatchObject({ status: false, code: 'INVALID_TOKEN' });
-    expect((await login(user.email, user.password)).statusCode).toBe(200);
+    expect((await userLogin(h, user.email, user.password)).statusCode).toBe(200);
 
     expect((await h.post(RESET, { token: newer, newPassword: NEW_PASSWORD })).statusCode).toBe(200);
-    expect((await login(user.email, NEW_PASSWORD)).statusCode).toBe(200);
+    expect((await userLogin(h, user.email, NEW_PASSWORD)).statusCode).toBe(200);
   });
 
   it('a short newPassword → 422 and the token still works; a garbage token → 400', async () => {
-    const admin = await adminWith(['manage_users']);
+    const admin = (await adminWith(h, ['manage_users'])).token;
     const user = await h.registerUser();
     const token = await sendLink(admin, user.email);
 
@@ -717,15 +690,15 @@ describe('the admin-sent password reset link', () => {
       const jwtLike = await h.post(path, { token: user.token, newPassword: NEW_PASSWORD });
       expect(jwtLike.statusCode, path).toBe(400);
     }
-    expect((await login(user.email, user.password)).statusCode).toBe(200);
+    expect((await userLogin(h, user.email, user.password)).statusCode).toBe(200);
 
     // the rejected attempts did not consume the link
     expect((await h.post(RESET, { token, newPassword: NEW_PASSWORD })).statusCode).toBe(200);
-    expect((await login(user.email, NEW_PASSWORD)).statusCode).toBe(200);
+    expect((await userLogin(h, user.email, NEW_PASSWORD)).statusCode).toBe(200);
   });
 
   it('a deleted user\'s link no longer works', async () => {
-    const admin = await adminWith(['manage_users']);
+    const admin = (await adminWith(h, ['manage_users'])).token;
     const user = await h.registerUser();
     const token = await sendLink(admin, user.email);
     expect((await h.delete(`/api/admin/users/${user.id}`, admin)).statusCode).toBe(200);
@@ -736,7 +709,7 @@ describe('the admin-sent password reset link', () => {
 
 describe('an admin never sees a password', () => {
   it('no response of the user-management endpoints contains password_hash or $argon2', async () => {
-    const admin = await adminWith(['manage_users', 'view_user_details']);
+    const admin = (await adminWith(h, ['manage_users', 'view_user_details'])).token;
     const parent = await h.registerUser();
     const child = await h.createChild(parent);
     const other = await h.registerUser();

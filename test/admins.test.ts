@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createSuperadminCommand } from '../src/cli/create-superadmin.js';
 import { openPglite } from '../src/db/pglite.js';
+import { adminLogin, adminWith, bootstrapSuperadmin, countRows, fieldsOf, type Admin } from './helpers/fixtures.js';
 import { Harness, uniqueEmail, type Response } from './helpers/harness.js';
 
 let h: Harness;
@@ -17,38 +18,12 @@ beforeEach(() => h.reset());
 const LOGIN = '/api/v1/admin/login';
 const INVALID = 'Invalid credentials provided';
 
-interface Admin {
-  id: string;
-  email: string;
-  password: string;
-  token: string;
-}
-
-async function adminLogin(email: string, password: string): Promise<string> {
-  const res = await h.post(LOGIN, { email, password });
-  if (res.statusCode !== 200) throw new Error(`admin login failed: ${res.statusCode} ${res.body}`);
-  return res.json().token as string;
-}
-
-async function bootstrapSuperadmin(email = uniqueEmail('root'), password = 'root password 1'): Promise<Admin> {
-  const created = await h.app.services.admins.bootstrapSuperadmin(email, password);
-  if (!created) throw new Error('bootstrapSuperadmin returned null on an empty database');
-  return { id: created.id, email: created.email, password, token: await adminLogin(email, password) };
-}
-
 /** Another superadmin, made the way the operator command makes one, logged in. */
 async function extraSuperadmin(): Promise<Admin> {
   const email = uniqueEmail('root2');
   const password = 'root password 2';
   const created = await h.app.services.admins.createSuperadmin(email, password);
-  return { id: created.id, email: created.email, password, token: await adminLogin(email, password) };
-}
-
-async function makeAdmin(superadmin: Admin, permissions: string[], email = uniqueEmail('staff')): Promise<Admin> {
-  const password = 'staff password 1';
-  const res = await h.post('/api/v1/admin/create-admin', { email, password, name: 'Staff Member', permissions }, superadmin.token);
-  if (res.statusCode !== 201) throw new Error(`create-admin failed: ${res.statusCode} ${res.body}`);
-  return { id: res.json().data.id, email: email.toLowerCase(), password, token: await adminLogin(email, password) };
+  return { id: created.id, email: created.email, password, token: await adminLogin(h, email, password), permissions: [] };
 }
 
 function expectNoSecrets(res: Response, ...passwords: string[]): void {
@@ -64,22 +39,14 @@ function expectError(res: Response, status: number, code?: string, message?: str
   if (message) expect(res.json().message).toBe(message);
 }
 
-function fieldsOf(res: Response): string[] {
-  return ((res.json().errors ?? []) as { field: string }[]).map((e) => e.field);
-}
-
-async function countAdmins(where = 'true', params: unknown[] = []): Promise<number> {
-  const { rows } = await h.db.query<{ n: number }>(`select count(*)::int as n from admins where ${where}`, params);
-  return rows[0]!.n;
-}
-
+const countAdmins = (where = 'true', params: unknown[] = []) => countRows(h, 'admins', where, params);
 const countSuperadmins = () => countAdmins("role = 'superadmin'");
 
 // ---------------------------------------------------------------------------------------------
 
 describe('POST /api/v1/admin/login', () => {
   it('returns an admin token at the top level and in data, and the admin without any password or hash', async () => {
-    const root = await bootstrapSuperadmin('Root.Admin@Example.com');
+    const root = await bootstrapSuperadmin(h, 'Root.Admin@Example.com');
     const res = await h.post(LOGIN, { email: 'root.admin@example.com', password: root.password });
     expect(res.statusCode, res.body).toBe(200);
     const body = res.json();
@@ -95,12 +62,12 @@ describe('POST /api/v1/admin/login', () => {
   });
 
   it('matches the email case-insensitively', async () => {
-    const root = await bootstrapSuperadmin();
+    const root = await bootstrapSuperadmin(h);
     expect((await h.post(LOGIN, { email: root.email.toUpperCase(), password: root.password })).statusCode).toBe(200);
   });
 
   it('answers 401 "Invalid credentials provided" for a wrong password, an unknown email, and a customer user\'s credentials', async () => {
-    const root = await bootstrapSuperadmin();
+    const root = await bootstrapSuperadmin(h);
     expectError(await h.post(LOGIN, { email: root.email, password: 'wrong password 1' }), 401, 'INVALID_CREDENTIALS', INVALID);
     expectError(await h.post(LOGIN, { email: uniqueEmail('nobody'), password: 'whatever 123' }), 401, 'INVALID_CREDENTIALS', INVALID);
     // a customer account is not a staff account
@@ -120,7 +87,7 @@ describe('POST /api/v1/admin/login', () => {
   it('locks the admin account after LOGIN_MAX_FAILURES failures: 429 with Retry-After, even for the right password, until the window passes', async () => {
     const sibling = await h.sibling({ LOGIN_MAX_FAILURES: '2' });
     try {
-      const root = await bootstrapSuperadmin();
+      const root = await bootstrapSuperadmin(h);
       for (let i = 0; i < 2; i++) {
         expectError(await sibling.post(LOGIN, { email: root.email, password: 'wrong password 1' }), 401, 'INVALID_CREDENTIALS');
       }
@@ -143,7 +110,7 @@ describe('POST /api/v1/admin/login', () => {
 describe('create an admin: POST /api/v1/admin/create-admin and POST /api/v1/admin/admins', () => {
   for (const path of ['/api/v1/admin/create-admin', '/api/v1/admin/admins']) {
     it(`${path}: 201 with the admin (never a password), who can then log in`, async () => {
-      const root = await bootstrapSuperadmin();
+      const root = await bootstrapSuperadmin(h);
       const email = uniqueEmail('New.Admin');
       const res = await h.post(
         path,
@@ -168,8 +135,8 @@ describe('create an admin: POST /api/v1/admin/create-admin and POST /api/v1/admi
   }
 
   it('answers 409 for an email already used by an admin, in any case', async () => {
-    const root = await bootstrapSuperadmin();
-    const staff = await makeAdmin(root, [], 'dup.admin@example.com');
+    const root = await bootstrapSuperadmin(h);
+    const staff = await adminWith(h, [], { by: root, email: 'dup.admin@example.com' });
     const dup = await h.post('/api/v1/admin/create-admin', { email: 'DUP.Admin@Example.COM', password: 'password123', name: 'Dup' }, root.token);
     expectError(dup, 409, 'CONFLICT');
     const dupRoot = await h.post('/api/v1/admin/admins', { email: root.email.toUpperCase(), password: 'password123', name: 'Dup' }, root.token);
@@ -179,7 +146,7 @@ describe('create an admin: POST /api/v1/admin/create-admin and POST /api/v1/admi
   });
 
   it('answers 422 naming permissions for an unknown permission, and creates nothing', async () => {
-    const root = await bootstrapSuperadmin();
+    const root = await bootstrapSuperadmin(h);
     const res = await h.post(
       '/api/v1/admin/create-admin',
       { email: uniqueEmail(), password: 'password123', name: 'X', permissions: ['manage_users', 'launch_missiles'] },
@@ -191,7 +158,7 @@ describe('create an admin: POST /api/v1/admin/create-admin and POST /api/v1/admi
   });
 
   it('answers 422 naming password for a password shorter than 8 characters', async () => {
-    const root = await bootstrapSuperadmin();
+    const root = await bootstrapSuperadmin(h);
     const res = await h.post('/api/v1/admin/create-admin', { email: uniqueEmail(), password: 'short', name: 'X' }, root.token);
     expectError(res, 422, 'VALIDATION_FAILED');
     expect(fieldsOf(res)).toContain('password');
@@ -199,7 +166,7 @@ describe('create an admin: POST /api/v1/admin/create-admin and POST /api/v1/admi
   });
 
   it('answers 422 naming name for a blank (whitespace-only) name, and creates nothing', async () => {
-    const root = await bootstrapSuperadmin();
+    const root = await bootstrapSuperadmin(h);
     const res = await h.post('/api/v1/admin/create-admin', { email: uniqueEmail(), password: 'password123', name: '   ' }, root.token);
     expectError(res, 422, 'VALIDATION_FAILED');
     expect(fieldsOf(res)).toContain('name');
@@ -207,15 +174,15 @@ describe('create an admin: POST /api/v1/admin/create-admin and POST /api/v1/admi
   });
 
   it('answers 422 naming each missing field', async () => {
-    const root = await bootstrapSuperadmin();
+    const root = await bootstrapSuperadmin(h);
     const res = await h.post('/api/v1/admin/create-admin', {}, root.token);
     expectError(res, 422, 'VALIDATION_FAILED');
     expect(fieldsOf(res)).toEqual(expect.arrayContaining(['email', 'password', 'name']));
   });
 
   it('answers 403 to a plain admin, even one holding every permission, and creates nothing', async () => {
-    const root = await bootstrapSuperadmin();
-    const staff = await makeAdmin(root, ['manage_users', 'view_user_details', 'manage_content', 'manage_plans', 'manage_subscriptions', 'view_analytics', 'view_audit_log']);
+    const root = await bootstrapSuperadmin(h);
+    const staff = await adminWith(h, ['manage_users', 'view_user_details', 'manage_content', 'manage_plans', 'manage_subscriptions', 'view_analytics', 'view_audit_log'], { by: root });
     for (const path of ['/api/v1/admin/create-admin', '/api/v1/admin/admins']) {
       expectError(await h.post(path, { email: uniqueEmail(), password: 'password123', name: 'X' }, staff.token), 403, 'FORBIDDEN');
     }
@@ -225,9 +192,9 @@ describe('create an admin: POST /api/v1/admin/create-admin and POST /api/v1/admi
 
 describe('list admins: GET /api/v1/admin/get-all-admins and GET /api/v1/admin/admins', () => {
   it('lists every admin for a superadmin, without passwords or hashes', async () => {
-    const root = await bootstrapSuperadmin();
-    const a = await makeAdmin(root, ['manage_users']);
-    const b = await makeAdmin(root, []);
+    const root = await bootstrapSuperadmin(h);
+    const a = await adminWith(h, ['manage_users'], { by: root });
+    const b = await adminWith(h, [], { by: root });
     for (const path of ['/api/v1/admin/get-all-admins', '/api/v1/admin/admins']) {
       const res = await h.get(path, root.token);
       expect(res.statusCode, res.body).toBe(200);
@@ -240,17 +207,17 @@ describe('list admins: GET /api/v1/admin/get-all-admins and GET /api/v1/admin/ad
   });
 
   it('answers 403 to a plain admin', async () => {
-    const root = await bootstrapSuperadmin();
-    const staff = await makeAdmin(root, ['view_user_details']);
+    const root = await bootstrapSuperadmin(h);
+    const staff = await adminWith(h, ['view_user_details'], { by: root });
     expectError(await h.get('/api/v1/admin/get-all-admins', staff.token), 403, 'FORBIDDEN');
   });
 });
 
 describe('admin details: GET /api/v1/admin/get-admin-details/{id} and GET /api/v1/admin/admins/{id}', () => {
   it('lets a superadmin read anyone and an admin read only itself', async () => {
-    const root = await bootstrapSuperadmin();
-    const a = await makeAdmin(root, ['manage_users']);
-    const b = await makeAdmin(root, ['view_analytics']);
+    const root = await bootstrapSuperadmin(h);
+    const a = await adminWith(h, ['manage_users'], { by: root });
+    const b = await adminWith(h, ['view_analytics'], { by: root });
     for (const base of ['/api/v1/admin/get-admin-details', '/api/v1/admin/admins']) {
       const byRoot = await h.get(`${base}/${a.id}`, root.token);
       expect(byRoot.statusCode, byRoot.body).toBe(200);
@@ -267,15 +234,15 @@ describe('admin details: GET /api/v1/admin/get-admin-details/{id} and GET /api/v
   });
 
   it('an admin reads itself whatever the case of the uuid in the path', async () => {
-    const root = await bootstrapSuperadmin();
-    const a = await makeAdmin(root, []);
+    const root = await bootstrapSuperadmin(h);
+    const a = await adminWith(h, [], { by: root });
     const res = await h.get(`/api/v1/admin/get-admin-details/${a.id.toUpperCase()}`, a.token);
     expect(res.statusCode, res.body).toBe(200);
     expect(res.json().data.id).toBe(a.id);
   });
 
   it('answers 404 "Admin not found" for an unknown uuid and 404 (never 500) for a malformed id', async () => {
-    const root = await bootstrapSuperadmin();
+    const root = await bootstrapSuperadmin(h);
     for (const base of ['/api/v1/admin/get-admin-details', '/api/v1/admin/admins']) {
       expectError(await h.get(`${base}/${crypto.randomUUID()}`, root.token), 404, 'NOT_FOUND', 'Admin not found');
       expectError(await h.get(`${base}/abc`, root.token), 404, 'NOT_FOUND');
@@ -285,9 +252,9 @@ describe('admin details: GET /api/v1/admin/get-admin-details/{id} and GET /api/v
 
 describe('delete an admin: DELETE /api/v1/admin/delete-admin/{id} and DELETE /api/v1/admin/admins/{id}', () => {
   it('deletes the admin (200); its token stops working at once and it cannot log in', async () => {
-    const root = await bootstrapSuperadmin();
+    const root = await bootstrapSuperadmin(h);
     for (const base of ['/api/v1/admin/delete-admin', '/api/v1/admin/admins']) {
-      const staff = await makeAdmin(root, ['view_user_details']);
+      const staff = await adminWith(h, ['view_user_details'], { by: root });
       expect((await h.get('/api/v1/admin/users', staff.token)).statusCode).toBe(200);
       const res = await h.delete(`${base}/${staff.id}`, root.token);
       expect(res.statusCode, res.body).toBe(200);
@@ -299,13 +266,13 @@ describe('delete an admin: DELETE /api/v1/admin/delete-admin/{id} and DELETE /ap
   });
 
   it('answers 404 for an unknown admin and for a malformed id', async () => {
-    const root = await bootstrapSuperadmin();
+    const root = await bootstrapSuperadmin(h);
     expectError(await h.delete(`/api/v1/admin/delete-admin/${crypto.randomUUID()}`, root.token), 404, 'NOT_FOUND', 'Admin not found');
     expectError(await h.delete('/api/v1/admin/delete-admin/abc', root.token), 404, 'NOT_FOUND');
   });
 
   it('refuses to delete the last superadmin (409), which still exists and still works', async () => {
-    const root = await bootstrapSuperadmin();
+    const root = await bootstrapSuperadmin(h);
     for (const base of ['/api/v1/admin/delete-admin', '/api/v1/admin/admins']) {
       expectError(await h.delete(`${base}/${root.id}`, root.token), 409, 'CONFLICT');
     }
@@ -314,7 +281,7 @@ describe('delete an admin: DELETE /api/v1/admin/delete-admin/{id} and DELETE /ap
   });
 
   it('lets one of two superadmins be deleted, then protects the remaining one', async () => {
-    const root = await bootstrapSuperadmin();
+    const root = await bootstrapSuperadmin(h);
     const second = await extraSuperadmin();
     const res = await h.delete(`/api/v1/admin/delete-admin/${second.id}`, root.token);
     expect(res.statusCode, res.body).toBe(200);
@@ -324,9 +291,9 @@ describe('delete an admin: DELETE /api/v1/admin/delete-admin/{id} and DELETE /ap
   });
 
   it('deletes a superadmin who created other admins; those admins stay', async () => {
-    const root = await bootstrapSuperadmin();
+    const root = await bootstrapSuperadmin(h);
     const second = await extraSuperadmin();
-    const createdBySecond = await makeAdmin(second, ['manage_users']);
+    const createdBySecond = await adminWith(h, ['manage_users'], { by: second });
     expect((await h.delete(`/api/v1/admin/delete-admin/${second.id}`, root.token)).statusCode).toBe(200);
     const details = await h.get(`/api/v1/admin/admins/${createdBySecond.id}`, root.token);
     expect(details.statusCode, details.body).toBe(200);
@@ -334,7 +301,7 @@ describe('delete an admin: DELETE /api/v1/admin/delete-admin/{id} and DELETE /ap
   });
 
   it('two concurrent deletions of the two remaining superadmins: exactly one succeeds and one superadmin remains', async () => {
-    const a = await bootstrapSuperadmin();
+    const a = await bootstrapSuperadmin(h);
     const b = await extraSuperadmin();
     const results = await Promise.all([
       h.delete(`/api/v1/admin/delete-admin/${b.id}`, a.token),
@@ -348,9 +315,9 @@ describe('delete an admin: DELETE /api/v1/admin/delete-admin/{id} and DELETE /ap
   });
 
   it('answers 403 to a plain admin and deletes nothing', async () => {
-    const root = await bootstrapSuperadmin();
-    const staff = await makeAdmin(root, ['manage_users']);
-    const other = await makeAdmin(root, []);
+    const root = await bootstrapSuperadmin(h);
+    const staff = await adminWith(h, ['manage_users'], { by: root });
+    const other = await adminWith(h, [], { by: root });
     expectError(await h.delete(`/api/v1/admin/delete-admin/${other.id}`, staff.token), 403, 'FORBIDDEN');
     expectError(await h.delete(`/api/v1/admin/delete-admin/${staff.id}`, staff.token), 403, 'FORBIDDEN');
     expect(await countAdmins()).toBe(3);
@@ -362,8 +329,8 @@ describe('permissions: PUT /api/v1/admin/update-admin-permissions/{id} and PUT /
 
   for (const path of paths) {
     it(`${path(':id')}: 200 with the new permissions; the old token is refused at once; a new login has the new rights`, async () => {
-      const root = await bootstrapSuperadmin();
-      const staff = await makeAdmin(root, ['view_analytics']);
+      const root = await bootstrapSuperadmin(h);
+      const staff = await adminWith(h, ['view_analytics'], { by: root });
       expectError(await h.get('/api/v1/admin/users', staff.token), 403, 'FORBIDDEN');
 
       const res = await h.put(path(staff.id), { permissions: ['view_user_details', 'view_analytics'] }, root.token);
@@ -375,7 +342,7 @@ describe('permissions: PUT /api/v1/admin/update-admin-permissions/{id} and PUT /
       expectError(await h.get('/api/v1/admin/users', staff.token), 401, 'UNAUTHENTICATED');
       expectError(await h.get(`/api/v1/admin/admins/${staff.id}`, staff.token), 401, 'UNAUTHENTICATED');
 
-      const token = await adminLogin(staff.email, staff.password);
+      const token = await adminLogin(h, staff.email, staff.password);
       expect((await h.get('/api/v1/admin/users', token)).statusCode).toBe(200);
       const me = await h.get(`/api/v1/admin/admins/${staff.id}`, token);
       expect([...me.json().data.permissions].sort()).toEqual(['view_analytics', 'view_user_details']);
@@ -383,17 +350,17 @@ describe('permissions: PUT /api/v1/admin/update-admin-permissions/{id} and PUT /
   }
 
   it('removing a permission takes the right away', async () => {
-    const root = await bootstrapSuperadmin();
-    const staff = await makeAdmin(root, ['view_user_details']);
+    const root = await bootstrapSuperadmin(h);
+    const staff = await adminWith(h, ['view_user_details'], { by: root });
     expect((await h.get('/api/v1/admin/users', staff.token)).statusCode).toBe(200);
     expect((await h.put(`/api/v1/admin/update-admin-permissions/${staff.id}`, { permissions: [] }, root.token)).statusCode).toBe(200);
-    const token = await adminLogin(staff.email, staff.password);
+    const token = await adminLogin(h, staff.email, staff.password);
     expectError(await h.get('/api/v1/admin/users', token), 403, 'FORBIDDEN');
   });
 
   it('answers 422 for an unknown permission and changes nothing (the old token keeps working)', async () => {
-    const root = await bootstrapSuperadmin();
-    const staff = await makeAdmin(root, ['view_user_details']);
+    const root = await bootstrapSuperadmin(h);
+    const staff = await adminWith(h, ['view_user_details'], { by: root });
     const res = await h.put(`/api/v1/admin/update-admin-permissions/${staff.id}`, { permissions: ['view_user_details', 'root_access'] }, root.token);
     expectError(res, 422, 'VALIDATION_FAILED');
     expect(fieldsOf(res).some((f) => f.startsWith('permissions'))).toBe(true);
@@ -404,8 +371,8 @@ describe('permissions: PUT /api/v1/admin/update-admin-permissions/{id} and PUT /
   });
 
   it('answers 404 for an unknown admin and a malformed id, and 403 to a plain admin', async () => {
-    const root = await bootstrapSuperadmin();
-    const staff = await makeAdmin(root, ['manage_users']);
+    const root = await bootstrapSuperadmin(h);
+    const staff = await adminWith(h, ['manage_users'], { by: root });
     expectError(await h.put(`/api/v1/admin/update-admin-permissions/${crypto.randomUUID()}`, { permissions: [] }, root.token), 404, 'NOT_FOUND', 'Admin not found');
     expectError(await h.put('/api/v1/admin/update-admin-permissions/abc', { permissions: [] }, root.token), 404, 'NOT_FOUND');
     // an admin cannot grant itself more

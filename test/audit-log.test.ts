@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { adminLogin, adminWith, bootstrapSuperadmin, countRows, type Admin } from './helpers/fixtures.js';
 import { Harness, uniqueEmail, type Response } from './helpers/harness.js';
 
 let h: Harness;
@@ -10,13 +11,6 @@ afterAll(() => h.close());
 beforeEach(() => h.reset());
 
 const LOG = '/api/v1/admin/audit-log';
-
-interface Admin {
-  id: string;
-  email: string;
-  password: string;
-  token: string;
-}
 
 interface AuditRow {
   id: string | number;
@@ -42,37 +36,12 @@ interface AuditEntry {
   created_at: string;
 }
 
-async function adminLogin(email: string, password: string): Promise<string> {
-  const res = await h.post('/api/v1/admin/login', { email, password });
-  if (res.statusCode !== 200) throw new Error(`admin login failed: ${res.statusCode} ${res.body}`);
-  return res.json().token as string;
-}
-
-async function bootstrapSuperadmin(): Promise<Admin> {
-  const email = uniqueEmail('root');
-  const password = 'root password 1';
-  const created = await h.app.services.admins.bootstrapSuperadmin(email, password);
-  if (!created) throw new Error('bootstrapSuperadmin returned null on an empty database');
-  return { id: created.id, email: created.email, password, token: await adminLogin(email, password) };
-}
-
-async function makeAdmin(superadmin: Admin, permissions: string[]): Promise<Admin> {
-  const email = uniqueEmail('staff');
-  const password = 'staff password 1';
-  const res = await h.post('/api/v1/admin/create-admin', { email, password, name: 'Staff Member', permissions }, superadmin.token);
-  if (res.statusCode !== 201) throw new Error(`create-admin failed: ${res.statusCode} ${res.body}`);
-  return { id: res.json().data.id, email, password, token: await adminLogin(email, password) };
-}
-
 async function auditRows(where = 'true', params: unknown[] = []): Promise<AuditRow[]> {
   const { rows } = await h.db.query<AuditRow>(`select * from audit_log where ${where} order by id`, params);
   return rows;
 }
 
-async function countAudit(): Promise<number> {
-  const { rows } = await h.db.query<{ n: number }>('select count(*)::int as n from audit_log');
-  return rows[0]!.n;
-}
+const countAudit = () => countRows(h, 'audit_log');
 
 /** The one row a successful action wrote, with who, what, which target, from where and when. */
 async function expectOneRow(action: string, actor: Admin, targetId: string, since: number): Promise<AuditRow> {
@@ -102,7 +71,7 @@ function entries(res: Response): AuditEntry[] {
 
 describe('every admin change writes one audit row', () => {
   it('admin.create, admin.permissions (before/after) and admin.delete', async () => {
-    const root = await bootstrapSuperadmin();
+    const root = await bootstrapSuperadmin(h);
     expect(await countAudit()).toBe(0); // bootstrap is not an admin action
 
     let since = await lastId();
@@ -135,8 +104,8 @@ describe('every admin change writes one audit row', () => {
   });
 
   it('user.deactivate, user.reactivate, user.reset_link and user.delete, by the admin who did them', async () => {
-    const root = await bootstrapSuperadmin();
-    const staff = await makeAdmin(root, ['manage_users']);
+    const root = await bootstrapSuperadmin(h);
+    const staff = await adminWith(h, ['manage_users'], { by: root });
     const user = await h.registerUser();
 
     let since = await lastId();
@@ -163,8 +132,8 @@ describe('every admin change writes one audit row', () => {
   });
 
   it('keeps the rows of an admin who was deleted later (who did it stays known)', async () => {
-    const root = await bootstrapSuperadmin();
-    const staff = await makeAdmin(root, ['manage_users']);
+    const root = await bootstrapSuperadmin(h);
+    const staff = await adminWith(h, ['manage_users'], { by: root });
     const user = await h.registerUser();
     expect((await h.post(`/api/v1/admin/users/${user.id}/deactivate`, undefined, staff.token)).statusCode).toBe(200);
     expect((await h.delete(`/api/v1/admin/admins/${staff.id}`, root.token)).statusCode).toBe(200);
@@ -176,8 +145,8 @@ describe('every admin change writes one audit row', () => {
 
 describe('a failed action writes no audit row', () => {
   it('409 deleting the last superadmin, 404 deactivating/reactivating/deleting an unknown user, 404 reset link to an unknown email, 409 duplicate admin, 404 permissions of an unknown admin, 422 bad input', async () => {
-    const root = await bootstrapSuperadmin();
-    const staff = await makeAdmin(root, ['manage_users']);
+    const root = await bootstrapSuperadmin(h);
+    const staff = await adminWith(h, ['manage_users'], { by: root });
     const before = await countAudit();
     const unknown = crypto.randomUUID();
 
@@ -197,9 +166,9 @@ describe('a failed action writes no audit row', () => {
   });
 
   it('the audit row and the change commit together: when the audit insert fails, the change is rolled back', async () => {
-    const root = await bootstrapSuperadmin();
+    const root = await bootstrapSuperadmin(h);
     const user = await h.registerUser();
-    const target = await makeAdmin(root, ['view_analytics']);
+    const target = await adminWith(h, ['view_analytics'], { by: root });
     // make every new audit row fail to insert
     await h.db.exec(`alter table audit_log add constraint audit_test_block check (action = 'admin.create') not valid`);
     try {
@@ -233,9 +202,9 @@ describe('a failed action writes no audit row', () => {
 describe('GET /api/v1/admin/audit-log', () => {
   /** root creates staff (1 row), staff deactivates/reactivates two users (4 rows), root changes staff's permissions (1 row): 6 rows, one second apart. */
   async function seed() {
-    const root = await bootstrapSuperadmin();
+    const root = await bootstrapSuperadmin(h);
     h.clock.advance(1000);
-    const staff = await makeAdmin(root, ['manage_users']);
+    const staff = await adminWith(h, ['manage_users'], { by: root });
     const u1 = await h.registerUser();
     const u2 = await h.registerUser();
     for (const [user, action] of [
@@ -249,7 +218,7 @@ describe('GET /api/v1/admin/audit-log', () => {
     }
     h.clock.advance(1000);
     expect((await h.put(`/api/v1/admin/admins/${staff.id}/permissions`, { permissions: ['manage_users', 'view_audit_log'] }, root.token)).statusCode).toBe(200);
-    const staffToken = await adminLogin(staff.email, staff.password);
+    const staffToken = await adminLogin(h, staff.email, staff.password);
     return { root, staff: { ...staff, token: staffToken }, u1, u2 };
   }
 
@@ -280,7 +249,7 @@ describe('GET /api/v1/admin/audit-log', () => {
   it('is open to an admin with view_audit_log and closed (403) to an admin with every other permission', async () => {
     const { root, staff } = await seed();
     expect(entries(await h.get(LOG, staff.token))).toHaveLength(6);
-    const others = await makeAdmin(root, ['manage_users', 'view_user_details', 'manage_content', 'manage_plans', 'manage_subscriptions', 'view_analytics']);
+    const others = await adminWith(h, ['manage_users', 'view_user_details', 'manage_content', 'manage_plans', 'manage_subscriptions', 'view_analytics'], { by: root });
     const refused = await h.get(LOG, others.token);
     expect(refused.statusCode).toBe(403);
     expect(refused.json()).toMatchObject({ status: false, code: 'FORBIDDEN' });

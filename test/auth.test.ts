@@ -1,5 +1,6 @@
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { decodeJwt, fieldsOf } from './helpers/fixtures.js';
 import { Harness, uniqueEmail, type Response, type TestUser } from './helpers/harness.js';
 
 let h: Harness;
@@ -15,17 +16,6 @@ const LOGIN = '/api/v1/auth/login';
 const CHANGE = '/api/v1/auth/change-password';
 const DETAILS = '/api/users/details';
 const MISSING = 'One or more required fields missing';
-
-/** The JWT payload, read without verifying: what other SocioX services see in the token. */
-function claimsOf(token: string): Record<string, unknown> {
-  const parts = token.split('.');
-  expect(parts).toHaveLength(3);
-  return JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8')) as Record<string, unknown>;
-}
-
-function fieldsOf(res: Response): string[] {
-  return ((res.json().errors ?? []) as { field: string }[]).map((e) => e.field);
-}
 
 /** Nothing secret in a response body. */
 function expectNoSecrets(res: Response, password: string): void {
@@ -197,7 +187,7 @@ describe('register (POST /api/v1/auth/register)', () => {
     const user = res.json().data.user;
     expect(user).toMatchObject({ role: 'parent', status: 'active', permissions: [], parent_id: null });
     expect(await userRow(user.id)).toMatchObject({ role: 'parent', status: 'active', permissions: [], parent_id: null });
-    expect(claimsOf(res.json().token)).toMatchObject({ role: 'parent', perms: [] });
+    expect(decodeJwt(res.json().token)).toMatchObject({ role: 'parent', perms: [] });
     // the account is really active: it logs in and its token works
     const login = await h.post(LOGIN, { email, password: 'password-123' });
     expect(login.statusCode).toBe(200);
@@ -313,7 +303,7 @@ describe('login (POST /api/v1/auth/login)', () => {
 describe('access tokens', () => {
   it('carries typ user, sub = user id, role and version for a parent', async () => {
     const user = await h.registerUser();
-    const claims = claimsOf(user.token);
+    const claims = decodeJwt(user.token);
     expect(claims).toMatchObject({ typ: 'user', sub: user.id, role: 'parent', perms: [] });
     expect(typeof claims.ver).toBe('number');
     expect(typeof claims.exp).toBe('number');
@@ -323,7 +313,7 @@ describe('access tokens', () => {
   it("carries role child and the child's permissions for a child user", async () => {
     const parent = await h.registerUser();
     const child = await h.createChild(parent, { permissions: ['create_posts', 'view_analytics'] });
-    const claims = claimsOf(child.token);
+    const claims = decodeJwt(child.token);
     expect(claims).toMatchObject({ typ: 'user', sub: child.id, role: 'child' });
     expect([...(claims.perms as string[])].sort()).toEqual(['create_posts', 'view_analytics']);
   });
@@ -345,7 +335,7 @@ describe('access tokens', () => {
 
   it('refuses a token signed with another secret, even with valid claims, with 401', async () => {
     const user = await h.registerUser();
-    const claims = claimsOf(user.token);
+    const claims = decodeJwt(user.token);
     const now = Math.floor(h.clock.now().getTime() / 1000);
     const forged = await new SignJWT({ typ: 'user', ver: claims.ver, role: 'parent', perms: [] })
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { fieldsOf } from './helpers/fixtures.js';
 import { Harness, uniqueEmail, type TestUser } from './helpers/harness.js';
 
 let h: Harness;
@@ -19,10 +20,6 @@ const TEN_MINUTES = 10 * 60 * 1000;
 /** A six-digit code that is certainly not `otp`. */
 function wrongOtp(otp: string, offset = 1): string {
   return ((Number(otp) + offset) % 1_000_000).toString().padStart(6, '0');
-}
-
-function fieldsOf(res: { json(): { errors?: { field: string }[] } }): string[] {
-  return (res.json().errors ?? []).map((e) => e.field);
 }
 
 async function requestOtp(user: TestUser, path = FORGOT): Promise<string> {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { Harness, uniqueEmail, type Response } from './helpers/harness.js';
+import { adminWith, createPlan, fieldsOf, rootSession, SUPERADMIN } from './helpers/fixtures.js';
+import { Harness, type Response } from './helpers/harness.js';
 
 /**
  * The plan catalogue (issue 4, "Plan catalogue"): the SocioX admin endpoints at every documented
@@ -14,12 +15,8 @@ beforeAll(async () => {
   h = await Harness.create();
 });
 afterAll(() => h.close());
-beforeEach(async () => {
-  await h.reset();
-  rootToken = null;
-});
+beforeEach(() => h.reset());
 
-const SUPERADMIN = { email: 'root@example.com', password: 'superadmin password 1' };
 const UNKNOWN_ID = '3f1b2c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d';
 const NOT_FOUND = 'Subscription plan not found';
 
@@ -112,37 +109,11 @@ function planBody(name: string, overrides: Record<string, unknown> = {}) {
 // ---------------------------------------------------------------------------------------------
 // helpers
 
-let rootToken: string | null = null;
-
-async function root(): Promise<string> {
-  if (rootToken) return rootToken;
-  await h.app.services.admins.bootstrapSuperadmin(SUPERADMIN.email, SUPERADMIN.password);
-  const res = await h.post('/api/v1/admin/login', SUPERADMIN);
-  expect(res.statusCode, res.body).toBe(200);
-  rootToken = res.json().token as string;
-  return rootToken;
-}
-
-/** An admin holding exactly `permissions`, created by the superadmin through the documented route. */
-async function adminWith(permissions: string[]): Promise<{ token: string; email: string }> {
-  const email = uniqueEmail('staff');
-  const password = 'staff password 1';
-  const created = await h.post('/api/v1/admin/create-admin', { email, password, name: 'Staff', permissions }, await root());
-  expect(created.statusCode, created.body).toBe(201);
-  const res = await h.post('/api/v1/admin/login', { email, password });
-  expect(res.statusCode, res.body).toBe(200);
-  return { token: res.json().token as string, email };
-}
+/** the superadmin (SUPERADMIN), logged in once per test */
+const root = rootSession();
 
 async function userToken(): Promise<string> {
   return (await h.registerUser()).token;
-}
-
-/** Creates a plan at the documented path as the superadmin; returns the plan as answered. */
-async function createPlan(body: Record<string, unknown> = premiumBody()): Promise<any> {
-  const res = await h.post(ADMIN_PLANS, body, await root());
-  expect(res.statusCode, res.body).toBe(201);
-  return res.json().data;
 }
 
 function expectError(res: Response, status: number, code?: string, message?: string): void {
@@ -152,10 +123,6 @@ function expectError(res: Response, status: number, code?: string, message?: str
   expect(typeof body.message).toBe('string');
   if (code) expect(body.code).toBe(code);
   if (message !== undefined) expect(body.message).toBe(message);
-}
-
-function fieldsOf(res: Response): string[] {
-  return ((res.json().errors ?? []) as { field: string }[]).map((e) => e.field);
 }
 
 function names(res: Response): string[] {
@@ -202,7 +169,7 @@ function expectPremium(data: any): void {
 
 describe('create: POST /api/admin/subscription/plans', () => {
   it("creates the seed's premium plan: 201, the same values back (29.99 stays 29.99), integer cents stored, audited", async () => {
-    const token = await root();
+    const token = await root.token(h);
     const body = { ...premiumBody(), customFeatures: ['Priority onboarding', 'Dedicated manager'] };
     const res = await h.post(ADMIN_PLANS, body, token);
     expect(res.statusCode, res.body).toBe(201);
@@ -231,13 +198,13 @@ describe('create: POST /api/admin/subscription/plans', () => {
   });
 
   it('also answers at the canonical POST /api/v1/admin/plans', async () => {
-    const res = await h.post(CANON, premiumBody(), await root());
+    const res = await h.post(CANON, premiumBody(), await root.token(h));
     expect(res.statusCode, res.body).toBe(201);
     expectPremium(res.json().data);
   });
 
   it('defaults: customFeatures [], status active; an amount like 0.1 or 1.15 round-trips exactly', async () => {
-    const res = await h.post(ADMIN_PLANS, planBody('cheap', { price: { monthly: { amount: 1.15, currency: 'usd' }, yearly: { amount: 0.1, currency: 'EUR' } } }), await root());
+    const res = await h.post(ADMIN_PLANS, planBody('cheap', { price: { monthly: { amount: 1.15, currency: 'usd' }, yearly: { amount: 0.1, currency: 'EUR' } } }), await root.token(h));
     expect(res.statusCode, res.body).toBe(201);
     const data = res.json().data;
     expect(data.customFeatures).toEqual([]);
@@ -248,8 +215,8 @@ describe('create: POST /api/admin/subscription/plans', () => {
   });
 
   it('a duplicate name, in any case, is 409 and writes nothing', async () => {
-    const token = await root();
-    await createPlan();
+    const token = await root.token(h);
+    await createPlan(h, await root.token(h), premiumBody());
     for (const name of ['premium', 'PREMIUM', 'Premium']) {
       expectError(await h.post(ADMIN_PLANS, { ...premiumBody(), name }, token), 409, 'CONFLICT');
     }
@@ -261,13 +228,13 @@ describe('create: POST /api/admin/subscription/plans', () => {
   it('refuses an amount with three decimals (422 naming price.monthly.amount), never rounding it', async () => {
     const body = premiumBody();
     body.price.monthly.amount = 29.999;
-    const res = await h.post(ADMIN_PLANS, body, await root());
+    const res = await h.post(ADMIN_PLANS, body, await root.token(h));
     expectError(res, 422, 'VALIDATION_FAILED');
     expect(fieldsOf(res)).toContain('price.monthly.amount');
 
     const yearly = premiumBody();
     yearly.price.yearly.amount = 299.991;
-    const res2 = await h.post(ADMIN_PLANS, yearly, await root());
+    const res2 = await h.post(ADMIN_PLANS, yearly, await root.token(h));
     expectError(res2, 422, 'VALIDATION_FAILED');
     expect(fieldsOf(res2)).toContain('price.yearly.amount');
 
@@ -276,7 +243,7 @@ describe('create: POST /api/admin/subscription/plans', () => {
   });
 
   it('refuses a negative amount or savings (422)', async () => {
-    const token = await root();
+    const token = await root.token(h);
     const body = premiumBody();
     body.price.monthly.amount = -1;
     const res = await h.post(ADMIN_PLANS, body, token);
@@ -291,7 +258,7 @@ describe('create: POST /api/admin/subscription/plans', () => {
   });
 
   it('refuses a currency that is not a three-letter code (422)', async () => {
-    const token = await root();
+    const token = await root.token(h);
     for (const currency of ['US', 'USDD', '12$', '']) {
       const body = premiumBody();
       body.price.monthly.currency = currency;
@@ -302,7 +269,7 @@ describe('create: POST /api/admin/subscription/plans', () => {
   });
 
   it('refuses feature counts that are negative or not integers (422)', async () => {
-    const token = await root();
+    const token = await root.token(h);
     for (const teamMembers of [-1, 2.5]) {
       const body = premiumBody();
       body.features.teamMembers = teamMembers;
@@ -318,7 +285,7 @@ describe('create: POST /api/admin/subscription/plans', () => {
   });
 
   it('refuses a price with neither monthly nor yearly, a missing price, a missing name, a bad status (422)', async () => {
-    const token = await root();
+    const token = await root.token(h);
     const noCycle = await h.post(ADMIN_PLANS, { ...premiumBody(), price: {} }, token);
     expectError(noCycle, 422, 'VALIDATION_FAILED');
     expect(fieldsOf(noCycle).some((f) => f.startsWith('price'))).toBe(true);
@@ -339,7 +306,7 @@ describe('create: POST /api/admin/subscription/plans', () => {
   });
 
   it('a yearly-only plan is valid: price.monthly is null', async () => {
-    const res = await h.post(ADMIN_PLANS, planBody('annual', { price: { yearly: { amount: 100, currency: 'USD' } } }), await root());
+    const res = await h.post(ADMIN_PLANS, planBody('annual', { price: { yearly: { amount: 100, currency: 'USD' } } }), await root.token(h));
     expect(res.statusCode, res.body).toBe(201);
     expect(res.json().data.price).toEqual({ monthly: null, yearly: { amount: 100, currency: 'USD', savings: null } });
   });
@@ -348,12 +315,12 @@ describe('create: POST /api/admin/subscription/plans', () => {
     expectError(await h.post(ADMIN_PLANS, premiumBody()), 401, 'UNAUTHENTICATED');
     expectError(await h.post(ADMIN_PLANS, premiumBody(), 'not-a-jwt'), 401);
     expectError(await h.post(ADMIN_PLANS, premiumBody(), await userToken()), 403, 'FORBIDDEN');
-    const other = await adminWith(['manage_users', 'view_user_details', 'manage_content', 'manage_subscriptions', 'view_analytics', 'view_audit_log']);
+    const other = await adminWith(h, ['manage_users', 'view_user_details', 'manage_content', 'manage_subscriptions', 'view_analytics', 'view_audit_log'], { by: await root.token(h) });
     expectError(await h.post(ADMIN_PLANS, premiumBody(), other.token), 403, 'FORBIDDEN');
     const { rows } = await h.db.query<{ n: number }>('select count(*)::int as n from plans');
     expect(rows[0]!.n).toBe(0);
 
-    const staff = await adminWith(['manage_plans']);
+    const staff = await adminWith(h, ['manage_plans'], { by: await root.token(h) });
     const res = await h.post(ADMIN_PLANS, premiumBody(), staff.token);
     expect(res.statusCode, res.body).toBe(201);
     const audit = await auditRows('plan.create', res.json().data.id);
@@ -364,7 +331,7 @@ describe('create: POST /api/admin/subscription/plans', () => {
 
 describe('concurrency', () => {
   it('concurrent creates of one name: exactly one 201, the rest 409, none 500', async () => {
-    const token = await root();
+    const token = await root.token(h);
     const results = await Promise.all(Array.from({ length: 5 }, (_, i) => h.post(ADMIN_PLANS, { ...premiumBody(), name: i % 2 ? 'PREMIUM' : 'premium' }, token)));
     const codes = results.map((r) => r.statusCode).sort();
     expect(codes).toEqual([201, 409, 409, 409, 409]);
@@ -373,8 +340,8 @@ describe('concurrency', () => {
   });
 
   it('concurrent partial feature updates of one plan both survive (read-modify-write under a lock)', async () => {
-    const token = await root();
-    const plan = await createPlan();
+    const token = await root.token(h);
+    const plan = await createPlan(h, await root.token(h), premiumBody());
     const [a, b] = await Promise.all([
       h.put(planFeaturesUrl(plan.id), { features: { teamMembers: 15 } }, token),
       h.put(planFeaturesUrl(plan.id), { features: { support: 'email' } }, token),
@@ -388,8 +355,8 @@ describe('concurrency', () => {
 
 describe('get by id: GET /api/admin/subscription/plans/{planId}', () => {
   it('200 with the plan; also at the canonical GET /api/v1/admin/plans/{planId}', async () => {
-    const plan = await createPlan();
-    const token = await root();
+    const plan = await createPlan(h, await root.token(h), premiumBody());
+    const token = await root.token(h);
     for (const url of [`${ADMIN_PLANS}/${plan.id}`, `${CANON}/${plan.id}`]) {
       const res = await h.get(url, token);
       expect(res.statusCode, res.body).toBe(200);
@@ -400,8 +367,8 @@ describe('get by id: GET /api/admin/subscription/plans/{planId}', () => {
   });
 
   it('an unknown uuid is 404 "Subscription plan not found"; a malformed id is 404, never 500', async () => {
-    const token = await root();
-    await createPlan();
+    const token = await root.token(h);
+    await createPlan(h, await root.token(h), premiumBody());
     expectError(await h.get(`${ADMIN_PLANS}/${UNKNOWN_ID}`, token), 404, 'NOT_FOUND', NOT_FOUND);
     for (const bad of ['not-a-uuid', '507f1f77bcf86cd799439011', '1', "x'or'1'='1"]) {
       expectError(await h.get(`${ADMIN_PLANS}/${encodeURIComponent(bad)}`, token), 404, 'NOT_FOUND');
@@ -409,7 +376,7 @@ describe('get by id: GET /api/admin/subscription/plans/{planId}', () => {
   });
 
   it('needs an admin token (401 without, 403 with a user token)', async () => {
-    const plan = await createPlan();
+    const plan = await createPlan(h, await root.token(h), premiumBody());
     expectError(await h.get(`${ADMIN_PLANS}/${plan.id}`), 401);
     expectError(await h.get(`${ADMIN_PLANS}/${plan.id}`, await userToken()), 403, 'FORBIDDEN');
   });
@@ -417,11 +384,11 @@ describe('get by id: GET /api/admin/subscription/plans/{planId}', () => {
 
 describe('list: GET /api/v1/admin/subscription/plans', () => {
   async function seedCatalogue() {
-    const token = await root();
-    const premium = await createPlan();
-    const premiumPlus = await createPlan(planBody('premium-plus', { category: 'enterprise' }));
-    const basic = await createPlan({ ...basicBody() });
-    const starter = await createPlan(planBody('starter'));
+    const token = await root.token(h);
+    const premium = await createPlan(h, await root.token(h), premiumBody());
+    const premiumPlus = await createPlan(h, await root.token(h), planBody('premium-plus', { category: 'enterprise' }));
+    const basic = await createPlan(h, await root.token(h), { ...basicBody() });
+    const starter = await createPlan(h, await root.token(h), planBody('starter'));
     const off = await h.post(statusUrl(premiumPlus.id), { status: 'inactive' }, token);
     expect(off.statusCode, off.body).toBe(200);
     return { token, premium, premiumPlus, basic, starter };
@@ -463,8 +430,8 @@ describe('list: GET /api/v1/admin/subscription/plans', () => {
 
 describe('full update: PUT /api/admin/subscription/plans/{planId}', () => {
   it("replaces everything with the seed's basic body (200), audited as plan.update", async () => {
-    const token = await root();
-    const plan = await createPlan({ ...premiumBody(), customFeatures: ['Something extra'] });
+    const token = await root.token(h);
+    const plan = await createPlan(h, await root.token(h), { ...premiumBody(), customFeatures: ['Something extra'] });
     const res = await h.put(`${ADMIN_PLANS}/${plan.id}`, basicBody(), token);
     expect(res.statusCode, res.body).toBe(200);
     const data = res.json().data;
@@ -493,16 +460,16 @@ describe('full update: PUT /api/admin/subscription/plans/{planId}', () => {
   });
 
   it('also at the canonical PUT /api/v1/admin/plans/{planId}', async () => {
-    const plan = await createPlan();
-    const res = await h.put(`${CANON}/${plan.id}`, basicBody(), await root());
+    const plan = await createPlan(h, await root.token(h), premiumBody());
+    const res = await h.put(`${CANON}/${plan.id}`, basicBody(), await root.token(h));
     expect(res.statusCode, res.body).toBe(200);
     expect(res.json().data.name).toBe('basic');
   });
 
   it("renaming to another plan's name (any case) is 409 and changes nothing; keeping its own name is fine", async () => {
-    const token = await root();
-    const premium = await createPlan();
-    await createPlan(basicBody());
+    const token = await root.token(h);
+    const premium = await createPlan(h, await root.token(h), premiumBody());
+    await createPlan(h, await root.token(h), basicBody());
     expectError(await h.put(`${ADMIN_PLANS}/${premium.id}`, basicBody(), token), 409, 'CONFLICT');
     expectError(await h.put(`${ADMIN_PLANS}/${premium.id}`, { ...basicBody(), name: 'BASIC' }, token), 409, 'CONFLICT');
     expectPremium((await h.get(`${ADMIN_PLANS}/${premium.id}`, token)).json().data);
@@ -514,8 +481,8 @@ describe('full update: PUT /api/admin/subscription/plans/{planId}', () => {
   });
 
   it('an unknown plan is 404; an invalid body is 422; a user token 403', async () => {
-    const token = await root();
-    const plan = await createPlan();
+    const token = await root.token(h);
+    const plan = await createPlan(h, await root.token(h), premiumBody());
     expectError(await h.put(`${ADMIN_PLANS}/${UNKNOWN_ID}`, basicBody(), token), 404, 'NOT_FOUND', NOT_FOUND);
     expectError(await h.put(`${ADMIN_PLANS}/not-a-uuid`, basicBody(), token), 404, 'NOT_FOUND');
     const bad = basicBody();
@@ -528,8 +495,8 @@ describe('full update: PUT /api/admin/subscription/plans/{planId}', () => {
 
 describe('custom features: PATCH /api/admin/subscription/plans/{planId}/features', () => {
   it("replaces customFeatures only (the seed's body), audited as plan.custom_features", async () => {
-    const token = await root();
-    const plan = await createPlan({ ...premiumBody(), customFeatures: ['Old one', 'Old two'] });
+    const token = await root.token(h);
+    const plan = await createPlan(h, await root.token(h), { ...premiumBody(), customFeatures: ['Old one', 'Old two'] });
     const res = await h.patch(customFeaturesUrl(plan.id), { customFeatures: SEED_CUSTOM_FEATURES }, token);
     expect(res.statusCode, res.body).toBe(200);
     const data = res.json().data;
@@ -548,15 +515,15 @@ describe('custom features: PATCH /api/admin/subscription/plans/{planId}/features
   });
 
   it('also at the canonical PATCH /api/v1/admin/plans/{planId}/custom-features', async () => {
-    const plan = await createPlan();
-    const res = await h.patch(`${CANON}/${plan.id}/custom-features`, { customFeatures: ['One'] }, await root());
+    const plan = await createPlan(h, await root.token(h), premiumBody());
+    const res = await h.patch(`${CANON}/${plan.id}/custom-features`, { customFeatures: ['One'] }, await root.token(h));
     expect(res.statusCode, res.body).toBe(200);
     expect(res.json().data.customFeatures).toEqual(['One']);
   });
 
   it('422 without customFeatures or with a non-list; 404 for an unknown plan; 403 for a user', async () => {
-    const token = await root();
-    const plan = await createPlan();
+    const token = await root.token(h);
+    const plan = await createPlan(h, await root.token(h), premiumBody());
     const missing = await h.patch(customFeaturesUrl(plan.id), {}, token);
     expectError(missing, 422, 'VALIDATION_FAILED');
     expect(fieldsOf(missing)).toContain('customFeatures');
@@ -570,8 +537,8 @@ describe('custom features: PATCH /api/admin/subscription/plans/{planId}/features
 
 describe('features: PUT /api/subscriptions/plan-features/{planId}', () => {
   it("with the seed's 'update both features' body: customFeatures replaced, features merged (keys not given stay)", async () => {
-    const token = await root();
-    const plan = await createPlan({ ...premiumBody(), customFeatures: ['Old'] });
+    const token = await root.token(h);
+    const plan = await createPlan(h, await root.token(h), { ...premiumBody(), customFeatures: ['Old'] });
     const body = bothFeaturesBody();
     const res = await h.put(planFeaturesUrl(plan.id), body, token);
     expect(res.statusCode, res.body).toBe(200);
@@ -587,8 +554,8 @@ describe('features: PUT /api/subscriptions/plan-features/{planId}', () => {
   });
 
   it("with the seed's 'update standard feature' body only teamMembers and support change", async () => {
-    const token = await root();
-    const plan = await createPlan({ ...premiumBody(), customFeatures: ['Keep me'] });
+    const token = await root.token(h);
+    const plan = await createPlan(h, await root.token(h), { ...premiumBody(), customFeatures: ['Keep me'] });
     const res = await h.put(planFeaturesUrl(plan.id), { features: { teamMembers: 15, support: '24/7' } }, token);
     expect(res.statusCode, res.body).toBe(200);
     const before = premiumBody().features;
@@ -608,8 +575,8 @@ describe('features: PUT /api/subscriptions/plan-features/{planId}', () => {
   });
 
   it('customFeatures alone replaces the list and leaves features as they were', async () => {
-    const token = await root();
-    const plan = await createPlan();
+    const token = await root.token(h);
+    const plan = await createPlan(h, await root.token(h), premiumBody());
     const res = await h.put(planFeaturesUrl(plan.id), { customFeatures: ['Only this'] }, token);
     expect(res.statusCode, res.body).toBe(200);
     expect(res.json().data.customFeatures).toEqual(['Only this']);
@@ -617,15 +584,15 @@ describe('features: PUT /api/subscriptions/plan-features/{planId}', () => {
   });
 
   it('also at the canonical PATCH /api/v1/admin/plans/{planId}/features', async () => {
-    const plan = await createPlan();
-    const res = await h.patch(`${CANON}/${plan.id}/features`, { features: { teamMembers: 7 } }, await root());
+    const plan = await createPlan(h, await root.token(h), premiumBody());
+    const res = await h.patch(`${CANON}/${plan.id}/features`, { features: { teamMembers: 7 } }, await root.token(h));
     expect(res.statusCode, res.body).toBe(200);
     expect(res.json().data.features).toEqual({ ...premiumBody().features, teamMembers: 7 });
   });
 
   it('{} is 422; invalid feature values are 422; unknown plan 404; user token 403; nothing changes', async () => {
-    const token = await root();
-    const plan = await createPlan();
+    const token = await root.token(h);
+    const plan = await createPlan(h, await root.token(h), premiumBody());
     expectError(await h.put(planFeaturesUrl(plan.id), {}, token), 422, 'VALIDATION_FAILED');
     const neg = await h.put(planFeaturesUrl(plan.id), { features: { teamMembers: -1 } }, token);
     expectError(neg, 422, 'VALIDATION_FAILED');
@@ -641,8 +608,8 @@ describe('features: PUT /api/subscriptions/plan-features/{planId}', () => {
 
 describe('status: POST /api/subscription/admin/plans/{planId}/status', () => {
   it('inactive, then back to active (200 each, audited as plan.status); anything else 422', async () => {
-    const token = await root();
-    const plan = await createPlan();
+    const token = await root.token(h);
+    const plan = await createPlan(h, await root.token(h), premiumBody());
     const off = await h.post(statusUrl(plan.id), { status: 'inactive' }, token);
     expect(off.statusCode, off.body).toBe(200);
     expect(off.json().data.status).toBe('inactive');
@@ -667,22 +634,22 @@ describe('status: POST /api/subscription/admin/plans/{planId}/status', () => {
   });
 
   it('also at the canonical POST /api/v1/admin/plans/{planId}/status', async () => {
-    const plan = await createPlan();
-    const res = await h.post(`${CANON}/${plan.id}/status`, { status: 'inactive' }, await root());
+    const plan = await createPlan(h, await root.token(h), premiumBody());
+    const res = await h.post(`${CANON}/${plan.id}/status`, { status: 'inactive' }, await root.token(h));
     expect(res.statusCode, res.body).toBe(200);
     expect(res.json().data.status).toBe('inactive');
   });
 
   it('an inactive plan takes no new subscriptions', async () => {
-    const plan = await createPlan();
-    await h.post(statusUrl(plan.id), { status: 'inactive' }, await root());
+    const plan = await createPlan(h, await root.token(h), premiumBody());
+    await h.post(statusUrl(plan.id), { status: 'inactive' }, await root.token(h));
     const res = await h.post('/api/v1/users/subscribe', { planId: plan.id, billingCycle: 'monthly' }, await userToken());
     expect([404, 409, 422]).toContain(res.statusCode);
   });
 
   it('unknown plan 404; user token 403; no token 401', async () => {
-    const plan = await createPlan();
-    expectError(await h.post(statusUrl(UNKNOWN_ID), { status: 'inactive' }, await root()), 404, 'NOT_FOUND', NOT_FOUND);
+    const plan = await createPlan(h, await root.token(h), premiumBody());
+    expectError(await h.post(statusUrl(UNKNOWN_ID), { status: 'inactive' }, await root.token(h)), 404, 'NOT_FOUND', NOT_FOUND);
     expectError(await h.post(statusUrl(plan.id), { status: 'inactive' }, await userToken()), 403, 'FORBIDDEN');
     expectError(await h.post(statusUrl(plan.id), { status: 'inactive' }), 401);
     expect((await stored(plan.id))!.status).toBe('active');
@@ -691,9 +658,9 @@ describe('status: POST /api/subscription/admin/plans/{planId}/status', () => {
 
 describe('delete: DELETE /api/subscription/admin/plans/{planId}', () => {
   it("soft-deletes (the seed's body is ignored): gone from get, listings and PUT; the name is free again; a second delete is 404", async () => {
-    const token = await root();
-    const plan = await createPlan();
-    const other = await createPlan(planBody('starter', { category: 'enterprise' }));
+    const token = await root.token(h);
+    const plan = await createPlan(h, await root.token(h), premiumBody());
+    const other = await createPlan(h, await root.token(h), planBody('starter', { category: 'enterprise' }));
 
     const res = await h.delete(deleteUrl(plan.id), token, { status: 'inactive' });
     expect(res.statusCode, res.body).toBe(200);
@@ -728,15 +695,15 @@ describe('delete: DELETE /api/subscription/admin/plans/{planId}', () => {
   });
 
   it('also at the canonical DELETE /api/v1/admin/plans/{planId}', async () => {
-    const plan = await createPlan();
-    const token = await root();
+    const plan = await createPlan(h, await root.token(h), premiumBody());
+    const token = await root.token(h);
     expect((await h.delete(`${CANON}/${plan.id}`, token)).statusCode).toBe(200);
     expectError(await h.get(`${CANON}/${plan.id}`, token), 404, 'NOT_FOUND');
   });
 
   it('existing subscriptions keep running; a new subscription to the deleted plan is 404', async () => {
-    const token = await root();
-    const plan = await createPlan();
+    const token = await root.token(h);
+    const plan = await createPlan(h, await root.token(h), premiumBody());
     const subscriber = await userToken();
     const sub = await h.post('/api/v1/users/subscribe', { planId: plan.id, billingCycle: 'monthly' }, subscriber);
     expect(sub.statusCode, sub.body).toBe(200);
@@ -754,14 +721,14 @@ describe('delete: DELETE /api/subscription/admin/plans/{planId}', () => {
   });
 
   it('HNG POST /api/subscribe/{plan_id} as documented (no body) to a deleted plan is 404 "Subscription plan not found"', async () => {
-    const plan = await createPlan();
-    expect((await h.delete(deleteUrl(plan.id), await root())).statusCode).toBe(200);
+    const plan = await createPlan(h, await root.token(h), premiumBody());
+    expect((await h.delete(deleteUrl(plan.id), await root.token(h))).statusCode).toBe(200);
     expectError(await h.post(`/api/subscribe/${plan.id}`, undefined, await userToken()), 404, 'NOT_FOUND', NOT_FOUND);
   });
 
   it('unknown 404; malformed 404; user token 403; no token 401', async () => {
-    const token = await root();
-    const plan = await createPlan();
+    const token = await root.token(h);
+    const plan = await createPlan(h, await root.token(h), premiumBody());
     expectError(await h.delete(deleteUrl(UNKNOWN_ID), token), 404, 'NOT_FOUND', NOT_FOUND);
     expectError(await h.delete(deleteUrl('abc'), token), 404, 'NOT_FOUND');
     expectError(await h.delete(deleteUrl(plan.id), await userToken(), { status: 'inactive' }), 403, 'FORBIDDEN');
@@ -773,12 +740,12 @@ describe('delete: DELETE /api/subscription/admin/plans/{planId}', () => {
 
 describe('public pricing page (no token)', () => {
   async function catalogue() {
-    const token = await root();
-    const premium = await createPlan();
-    const basic = await createPlan(basicBody());
-    const team = await createPlan(planBody('team', { category: 'enterprise' }));
-    const hidden = await createPlan(planBody('hidden', { category: 'enterprise' }));
-    const gone = await createPlan(planBody('gone', { category: 'basic' }));
+    const token = await root.token(h);
+    const premium = await createPlan(h, await root.token(h), premiumBody());
+    const basic = await createPlan(h, await root.token(h), basicBody());
+    const team = await createPlan(h, await root.token(h), planBody('team', { category: 'enterprise' }));
+    const hidden = await createPlan(h, await root.token(h), planBody('hidden', { category: 'enterprise' }));
+    const gone = await createPlan(h, await root.token(h), planBody('gone', { category: 'basic' }));
     expect((await h.post(statusUrl(hidden.id), { status: 'inactive' }, token)).statusCode).toBe(200);
     expect((await h.delete(deleteUrl(gone.id), token)).statusCode).toBe(200);
     return { premium, basic, team };
@@ -808,7 +775,7 @@ describe('public pricing page (no token)', () => {
 
   it('lists carry meta beside data (contract §3), admin and public alike', async () => {
     await catalogue();
-    const token = await root();
+    const token = await root.token(h);
     for (const [url, t] of [[ADMIN_PLANS_V1, token], [PUBLIC_PLANS, undefined], [`${PUBLIC_PLANS}/category/enterprise`, undefined], [HNG, undefined]] as const) {
       const res = await h.get(url, t);
       expect(res.statusCode, res.body).toBe(200);
@@ -820,7 +787,7 @@ describe('public pricing page (no token)', () => {
 
   it('a plan made inactive disappears, and reappears when active again', async () => {
     const { team } = await catalogue();
-    const token = await root();
+    const token = await root.token(h);
     await h.post(statusUrl(team.id), { status: 'inactive' }, token);
     expect(names(await h.get(`${PUBLIC_PLANS}/category/enterprise`))).toEqual(['premium']);
     await h.post(statusUrl(team.id), { status: 'active' }, token);
@@ -830,10 +797,10 @@ describe('public pricing page (no token)', () => {
 
 describe('HNG simple view: /api/subscription', () => {
   it('GET (no token) answers "Fetched subscriptions successfully" with [{id, name, price}], price = monthly amount, active only', async () => {
-    const token = await root();
-    const premium = await createPlan();
-    const annual = await createPlan(planBody('annual', { price: { yearly: { amount: 120, currency: 'USD' } } }));
-    const off = await createPlan(planBody('off'));
+    const token = await root.token(h);
+    const premium = await createPlan(h, await root.token(h), premiumBody());
+    const annual = await createPlan(h, await root.token(h), planBody('annual', { price: { yearly: { amount: 120, currency: 'USD' } } }));
+    const off = await createPlan(h, await root.token(h), planBody('off'));
     await h.post(statusUrl(off.id), { status: 'inactive' }, token);
 
     for (const url of [HNG, HNG_CANON]) {
@@ -849,7 +816,7 @@ describe('HNG simple view: /api/subscription', () => {
   });
 
   it('POST with a manage_plans admin: 201 "Plan created successfully"; visible in the rich view with price.monthly.amount = price', async () => {
-    const staff = await adminWith(['manage_plans']);
+    const staff = await adminWith(h, ['manage_plans'], { by: await root.token(h) });
     const res = await h.post(HNG, { name: 'Basic', price: 5 }, staff.token);
     expect(res.statusCode, res.body).toBe(201);
     expect(res.json().status).toBe(true);
@@ -876,7 +843,7 @@ describe('HNG simple view: /api/subscription', () => {
   it('POST with a user token (or an admin without manage_plans) is 403 "Only an admin can create a subscription plan."; no token 401', async () => {
     const msg = 'Only an admin can create a subscription plan.';
     expectError(await h.post(HNG, { name: 'Basic', price: 5 }, await userToken()), 403, 'FORBIDDEN', msg);
-    const other = await adminWith(['manage_users']);
+    const other = await adminWith(h, ['manage_users'], { by: await root.token(h) });
     expectError(await h.post(HNG, { name: 'Basic', price: 5 }, other.token), 403, 'FORBIDDEN', msg);
     expectError(await h.post(HNG, { name: 'Basic', price: 5 }), 401);
     const { rows } = await h.db.query<{ n: number }>('select count(*)::int as n from plans');
@@ -884,7 +851,7 @@ describe('HNG simple view: /api/subscription', () => {
   });
 
   it('POST without name or price is 422 "Name and price are required to create a new plan"', async () => {
-    const token = await root();
+    const token = await root.token(h);
     const msg = 'Name and price are required to create a new plan';
     for (const body of [{ name: 'Basic' }, { price: 5 }, {}, undefined]) {
       expectError(await h.post(HNG, body, token), 422, 'VALIDATION_FAILED', msg);
@@ -898,8 +865,8 @@ describe('HNG simple view: /api/subscription', () => {
   });
 
   it('PATCH {price: 12.5} is 200 "Plan updated successfully" and sets the monthly amount; a name renames', async () => {
-    const staff = await adminWith(['manage_plans']);
-    const plan = await createPlan();
+    const staff = await adminWith(h, ['manage_plans'], { by: await root.token(h) });
+    const plan = await createPlan(h, await root.token(h), premiumBody());
     const res = await h.patch(`${HNG}/${plan.id}`, { price: 12.5 }, staff.token);
     expect(res.statusCode, res.body).toBe(200);
     expect(res.json().status).toBe(true);
@@ -918,26 +885,26 @@ describe('HNG simple view: /api/subscription', () => {
   });
 
   it('PATCH errors: {} 422 "Enter name or price to update plan."; user 403 "You do not have access to this function."; unknown 404', async () => {
-    const token = await root();
-    const plan = await createPlan();
+    const token = await root.token(h);
+    const plan = await createPlan(h, await root.token(h), premiumBody());
     expectError(await h.patch(`${HNG}/${plan.id}`, {}, token), 422, 'VALIDATION_FAILED', 'Enter name or price to update plan.');
     expectError(await h.patch(`${HNG}/${plan.id}`, { price: 12.5 }, await userToken()), 403, 'FORBIDDEN', 'You do not have access to this function.');
     expectError(await h.patch(`${HNG}/${UNKNOWN_ID}`, { price: 12.5 }, token), 404, 'NOT_FOUND', NOT_FOUND);
     expectError(await h.patch(`${HNG}/not-a-uuid`, { price: 12.5 }, token), 404, 'NOT_FOUND', NOT_FOUND);
     expectError(await h.patch(`${HNG}/${plan.id}`, { price: 12.5 }), 401);
-    await createPlan(basicBody());
+    await createPlan(h, await root.token(h), basicBody());
     expectError(await h.patch(`${HNG}/${plan.id}`, { name: 'Basic' }, token), 409, 'CONFLICT');
     expect((await stored(plan.id))!.monthly_amount).toBe('2999');
   });
 
   it('PATCH with no body at all is the same 422 "Enter name or price to update plan."', async () => {
-    const plan = await createPlan();
-    expectError(await h.patch(`${HNG}/${plan.id}`, undefined, await root()), 422, 'VALIDATION_FAILED', 'Enter name or price to update plan.');
+    const plan = await createPlan(h, await root.token(h), premiumBody());
+    expectError(await h.patch(`${HNG}/${plan.id}`, undefined, await root.token(h)), 422, 'VALIDATION_FAILED', 'Enter name or price to update plan.');
   });
 
   it('DELETE is 200 "Plan deleted successfully" (a soft delete); user 403 "You do not have access to this function."; unknown 404', async () => {
-    const token = await root();
-    const plan = await createPlan();
+    const token = await root.token(h);
+    const plan = await createPlan(h, await root.token(h), premiumBody());
     expectError(await h.delete(`${HNG}/${plan.id}`, await userToken()), 403, 'FORBIDDEN', 'You do not have access to this function.');
     expectError(await h.delete(`${HNG}/${plan.id}`), 401);
     expectError(await h.delete(`${HNG}/${UNKNOWN_ID}`, token), 404, 'NOT_FOUND', NOT_FOUND);
@@ -955,7 +922,7 @@ describe('HNG simple view: /api/subscription', () => {
 
 describe('audit', () => {
   it('every plan write leaves one row naming the admin and the plan; reads leave none', async () => {
-    const staff = await adminWith(['manage_plans']);
+    const staff = await adminWith(h, ['manage_plans'], { by: await root.token(h) });
     const create = await h.post(ADMIN_PLANS, premiumBody(), staff.token);
     const id = create.json().data.id as string;
     await h.get(`${ADMIN_PLANS}/${id}`, staff.token);
@@ -974,9 +941,9 @@ describe('audit', () => {
   });
 
   it('a refused write (409, 422, 404) leaves no audit row', async () => {
-    const token = await root();
-    const plan = await createPlan();
-    await createPlan(basicBody());
+    const token = await root.token(h);
+    const plan = await createPlan(h, await root.token(h), premiumBody());
+    await createPlan(h, await root.token(h), basicBody());
     const before = (await h.db.query<{ n: number }>(`select count(*)::int as n from audit_log where action like 'plan.%'`)).rows[0]!.n;
     await h.post(ADMIN_PLANS, premiumBody(), token);
     await h.put(`${ADMIN_PLANS}/${plan.id}`, basicBody(), token);

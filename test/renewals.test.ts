@@ -5,6 +5,7 @@ import { openPostgres } from '../src/db/postgres.js';
 import type { Db } from '../src/db/types.js';
 import { MemoryMailer } from '../src/modules/email/mailer.js';
 import { subscriptionsRepository } from '../src/modules/subscriptions/repository.js';
+import { createPlan, relogin, rootSession, subscribed } from './helpers/fixtures.js';
 import { Harness, type Response, type TestUser } from './helpers/harness.js';
 
 /**
@@ -21,12 +22,8 @@ beforeAll(async () => {
   h = await Harness.create();
 });
 afterAll(() => h.close());
-beforeEach(async () => {
-  await h.reset();
-  rootToken = null;
-});
+beforeEach(() => h.reset());
 
-const SUPERADMIN = { email: 'root@example.com', password: 'superadmin password 1' };
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
 const DAY = 24 * 60 * MINUTE;
@@ -35,53 +32,15 @@ const RENEWED = 'Your subscription has been renewed';
 // ---------------------------------------------------------------------------------------------
 // helpers
 
-let rootToken: string | null = null;
-let rootTokenAt = 0;
-
 /** The superadmin, logged in (again when the test clock has moved past the token's life). */
-async function root(): Promise<string> {
-  const now = h.clock.now().getTime();
-  if (rootToken && now >= rootTokenAt && now - rootTokenAt < 30 * MINUTE) return rootToken;
-  await h.app.services.admins.bootstrapSuperadmin(SUPERADMIN.email, SUPERADMIN.password);
-  const res = await h.post('/api/v1/admin/login', SUPERADMIN);
-  expect(res.statusCode, res.body).toBe(200);
-  rootToken = res.json().token as string;
-  rootTokenAt = now;
-  return rootToken;
-}
-
-let planCounter = 0;
-async function createPlan(overrides: Record<string, unknown> = {}): Promise<{ id: string; name: string }> {
-  const body = {
-    name: `renewal-plan-${++planCounter}`,
-    price: { monthly: { amount: 10, currency: 'USD' }, yearly: { amount: 100, currency: 'USD' } },
-    features: { teamMembers: 2 },
-    ...overrides,
-  };
-  const res = await h.post('/api/admin/subscription/plans', body, await root());
-  expect(res.statusCode, res.body).toBe(201);
-  return res.json().data;
-}
-
-async function subscribe(user: TestUser, planId: string, billingCycle: 'monthly' | 'yearly' = 'monthly'): Promise<any> {
-  const res = await h.post('/api/v1/users/subscribe', { planId, billingCycle }, user.token);
-  expect(res.statusCode, res.body).toBe(200);
-  return res.json().data;
-}
-
-/** A fresh token: access tokens live an hour of the (moving) test clock. */
-async function relogin(user: TestUser): Promise<TestUser> {
-  const res = await h.post('/api/v1/auth/login', { email: user.email, password: user.password });
-  expect(res.statusCode, res.body).toBe(200);
-  return { ...user, token: res.json().token as string };
-}
+const root = rootSession({ maxAgeMs: 30 * MINUTE });
 
 async function current(user: TestUser): Promise<Response> {
-  return h.get('/api/v1/users/subscription', (await relogin(user)).token);
+  return h.get('/api/v1/users/subscription', (await relogin(h, user)).token);
 }
 
 async function notifications(user: TestUser): Promise<{ id: string; message: string; date: string; read: boolean }[]> {
-  const res = await h.get('/api/notifications?limit=100', (await relogin(user)).token);
+  const res = await h.get('/api/notifications?limit=100', (await relogin(h, user)).token);
   expect(res.statusCode, res.body).toBe(200);
   expect(res.json().message).toBe('Fetched notifications successfully');
   return res.json().data;
@@ -113,8 +72,8 @@ describe('renewal', () => {
   it('renews a monthly subscription once its period has ended: same subscription, next month, event, notification; once only', async () => {
     h.clock.set(new Date('2026-03-10T09:30:00.000Z'));
     const user = await h.registerUser();
-    const plan = await createPlan();
-    const sub = await subscribe(user, plan.id);
+    const plan = await createPlan(h, await root.token(h));
+    const sub = await subscribed(h, user, plan.id);
     expect(sub.currentPeriodEnd).toBe('2026-04-10T09:30:00.000Z');
 
     // not due yet: a pass a minute before the end changes nothing
@@ -157,8 +116,8 @@ describe('renewal', () => {
   it('a subscription whose period ends exactly now is due; the new period starts at the old end', async () => {
     h.clock.set(new Date('2026-05-05T00:00:00.000Z'));
     const user = await h.registerUser();
-    const plan = await createPlan();
-    const sub = await subscribe(user, plan.id);
+    const plan = await createPlan(h, await root.token(h));
+    const sub = await subscribed(h, user, plan.id);
     h.clock.set(new Date(sub.currentPeriodEnd));
     expect(await h.app.services.subscriptions.runDue()).toEqual({ renewed: 1, expired: 0 });
     const r = await row(sub.id);
@@ -170,9 +129,9 @@ describe('renewal', () => {
     h.clock.set(new Date('2026-01-01T00:00:00.000Z'));
     const a = await h.registerUser();
     const b = await h.registerUser();
-    const plan = await createPlan();
-    await subscribe(a, plan.id, 'monthly');
-    const yearly = await subscribe(b, plan.id, 'yearly');
+    const plan = await createPlan(h, await root.token(h));
+    await subscribed(h, a, plan.id, 'monthly');
+    const yearly = await subscribed(h, b, plan.id, 'yearly');
     h.clock.set(new Date('2026-02-01T00:00:01.000Z'));
     expect(await h.app.services.subscriptions.runDue()).toEqual({ renewed: 1, expired: 0 });
     expect((await row(yearly.id)).current_period_end.toISOString()).toBe('2027-01-01T00:00:00.000Z');
@@ -184,8 +143,8 @@ describe('month ends and leap days', () => {
   it('31 January: ends 28 February, then 31 March (anchored to the first day, no drift to the 28th)', async () => {
     h.clock.set(new Date('2026-01-31T10:00:00Z'));
     const user = await h.registerUser();
-    const plan = await createPlan();
-    const sub = await subscribe(user, plan.id);
+    const plan = await createPlan(h, await root.token(h));
+    const sub = await subscribed(h, user, plan.id);
     expect(sub.currentPeriodStart).toBe('2026-01-31T10:00:00.000Z');
     expect(sub.currentPeriodEnd).toBe('2026-02-28T10:00:00.000Z');
 
@@ -211,8 +170,8 @@ describe('month ends and leap days', () => {
   it('yearly from 29 February 2028 ends 28 February 2029, then 28 February 2030', async () => {
     h.clock.set(new Date('2028-02-29T12:00:00Z'));
     const user = await h.registerUser();
-    const plan = await createPlan();
-    const sub = await subscribe(user, plan.id, 'yearly');
+    const plan = await createPlan(h, await root.token(h));
+    const sub = await subscribed(h, user, plan.id, 'yearly');
     expect(sub.currentPeriodEnd).toBe('2029-02-28T12:00:00.000Z');
 
     h.clock.set(new Date('2029-02-28T12:00:01Z'));
@@ -224,8 +183,8 @@ describe('month ends and leap days', () => {
   it('period bounds and renewals are computed in UTC, whatever the session time zone', async () => {
     h.clock.set(new Date('2026-01-31T23:30:00Z'));
     const user = await h.registerUser();
-    const plan = await createPlan();
-    const sub = await subscribe(user, plan.id);
+    const plan = await createPlan(h, await root.token(h));
+    const sub = await subscribed(h, user, plan.id);
     // 31 January 23:30 UTC is already 1 February in Tokyo; a local-time computation would give 1 March
     expect(sub.currentPeriodEnd).toBe('2026-02-28T23:30:00.000Z');
     const now = new Date('2026-03-01T00:00:00Z');
@@ -247,8 +206,8 @@ describe('several periods overdue', () => {
   it('a service down for five months brings the subscription current in one step: one event (periods 5), one notification', async () => {
     h.clock.set(new Date('2026-01-15T12:00:00.000Z'));
     const user = await h.registerUser();
-    const plan = await createPlan();
-    const sub = await subscribe(user, plan.id);
+    const plan = await createPlan(h, await root.token(h));
+    const sub = await subscribed(h, user, plan.id);
 
     const now = new Date('2026-06-20T08:00:00.000Z');
     h.clock.set(now);
@@ -271,8 +230,8 @@ describe('several periods overdue', () => {
   it('a yearly subscription three years overdue lands in the year containing now', async () => {
     h.clock.set(new Date('2026-03-31T00:00:00.000Z'));
     const user = await h.registerUser();
-    const plan = await createPlan();
-    const sub = await subscribe(user, plan.id, 'yearly');
+    const plan = await createPlan(h, await root.token(h));
+    const sub = await subscribed(h, user, plan.id, 'yearly');
     h.clock.set(new Date('2029-04-01T00:00:00.000Z'));
     expect(await h.app.services.subscriptions.runDue()).toEqual({ renewed: 1, expired: 0 });
     const r = await row(sub.id);
@@ -284,8 +243,8 @@ describe('several periods overdue', () => {
   it('a month-end anchor several months overdue lands on the right month end', async () => {
     h.clock.set(new Date('2026-01-31T10:00:00.000Z'));
     const user = await h.registerUser();
-    const plan = await createPlan();
-    const sub = await subscribe(user, plan.id);
+    const plan = await createPlan(h, await root.token(h));
+    const sub = await subscribed(h, user, plan.id);
     h.clock.set(new Date('2026-04-30T10:00:00.000Z')); // exactly the end of period 2 (Mar 31 → Apr 30)
     await h.app.services.subscriptions.runDue();
     const r = await row(sub.id);
@@ -299,8 +258,8 @@ describe('expiry', () => {
   it('a subscription cancelled at period end is usable until then, then expires: expired event, notification, GET 404', async () => {
     h.clock.set(new Date('2026-03-10T09:30:00.000Z'));
     const user = await h.registerUser();
-    const plan = await createPlan();
-    const sub = await subscribe(user, plan.id);
+    const plan = await createPlan(h, await root.token(h));
+    const sub = await subscribed(h, user, plan.id);
     const cancel = await h.post('/api/v1/users/cancel-subscription', { reason: 'too pricey' }, user.token);
     expect(cancel.statusCode, cancel.body).toBe(200);
 
@@ -332,7 +291,7 @@ describe('expiry', () => {
     expect((await notifications(user)).filter((n) => /expired/i.test(n.message))).toHaveLength(1);
 
     // and the user can subscribe again
-    const fresh = await relogin(user);
+    const fresh = await relogin(h, user);
     const again = await h.post('/api/v1/users/subscribe', { planId: plan.id, billingCycle: 'monthly' }, fresh.token);
     expect(again.statusCode, again.body).toBe(200);
   });
@@ -340,20 +299,20 @@ describe('expiry', () => {
   it('an expired subscription gives the default allowance back to entitlements', async () => {
     h.clock.set(new Date('2026-03-10T09:30:00.000Z'));
     const user = await h.registerUser();
-    const plan = await createPlan({ features: { teamMembers: 7 } });
-    await subscribe(user, plan.id);
+    const plan = await createPlan(h, await root.token(h), { features: { teamMembers: 7 } });
+    await subscribed(h, user, plan.id);
     expect((await h.post('/api/v1/users/cancel-subscription', { reason: 'x' }, user.token)).statusCode).toBe(200);
     h.clock.set(new Date('2026-05-01T00:00:00.000Z'));
     await h.app.worker.runOnce();
-    const ent = await h.get('/api/v1/users/entitlements', (await relogin(user)).token);
+    const ent = await h.get('/api/v1/users/entitlements', (await relogin(h, user)).token);
     expect(ent.json().data).toMatchObject({ source: 'default', limits: { teamMembers: h.config.defaultTeamMembers } });
   });
 
   it('a resumed subscription renews instead of expiring', async () => {
     h.clock.set(new Date('2026-03-10T09:30:00.000Z'));
     const user = await h.registerUser();
-    const plan = await createPlan();
-    const sub = await subscribe(user, plan.id);
+    const plan = await createPlan(h, await root.token(h));
+    const sub = await subscribed(h, user, plan.id);
     expect((await h.post('/api/v1/users/cancel-subscription', { reason: 'x' }, user.token)).statusCode).toBe(200);
     expect((await h.put('/api/v1/users/subscription/update', { planId: plan.id }, user.token)).statusCode).toBe(200);
     h.clock.set(new Date('2026-04-11T00:00:00.000Z'));
@@ -367,15 +326,15 @@ describe('plans that changed under a subscription', () => {
     h.clock.set(new Date('2026-03-10T09:30:00.000Z'));
     const a = await h.registerUser();
     const b = await h.registerUser();
-    const deleted = await createPlan();
-    const inactive = await createPlan();
-    const subA = await subscribe(a, deleted.id);
-    const subB = await subscribe(b, inactive.id);
+    const deleted = await createPlan(h, await root.token(h));
+    const inactive = await createPlan(h, await root.token(h));
+    const subA = await subscribed(h, a, deleted.id);
+    const subB = await subscribed(h, b, inactive.id);
 
-    const del = await h.delete(`/api/subscription/admin/plans/${deleted.id}`, await root(), { status: 'inactive' });
+    const del = await h.delete(`/api/subscription/admin/plans/${deleted.id}`, await root.token(h), { status: 'inactive' });
     expect(del.statusCode, del.body).toBe(200);
-    expect((await h.get(`/api/admin/subscription/plans/${deleted.id}`, await root())).statusCode).toBe(404);
-    const st = await h.post(`/api/subscription/admin/plans/${inactive.id}/status`, { status: 'inactive' }, await root());
+    expect((await h.get(`/api/admin/subscription/plans/${deleted.id}`, await root.token(h))).statusCode).toBe(404);
+    const st = await h.post(`/api/subscription/admin/plans/${inactive.id}/status`, { status: 'inactive' }, await root.token(h));
     expect(st.statusCode, st.body).toBe(200);
 
     h.clock.set(new Date('2026-04-10T10:00:00.000Z'));
@@ -405,7 +364,7 @@ const M = 20;
 
 /** N due active subscriptions (0 to ~6 periods overdue) and M due cancelled ones, inserted directly. */
 async function seedDue(now: Date): Promise<{ planId: string }> {
-  const plan = await createPlan();
+  const plan = await createPlan(h, await root.token(h));
   await h.db.query(
     `insert into users (email, password_hash, name, first_name, last_name, created_at, updated_at)
      select 'bulk-' || i || '@example.com', 'not-a-hash', 'Bulk ' || i, 'Bulk', 'User ' || i, $1::timestamptz, $1::timestamptz

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { adminWith, countRows, createPlan, relogin, rootSession, subscribed } from './helpers/fixtures.js';
 import { Harness, uniqueEmail, type Response, type TestUser } from './helpers/harness.js';
 
 /**
@@ -15,12 +16,8 @@ beforeAll(async () => {
   h = await Harness.create();
 });
 afterAll(() => h.close());
-beforeEach(async () => {
-  await h.reset();
-  rootToken = null;
-});
+beforeEach(() => h.reset());
 
-const SUPERADMIN = { email: 'root@example.com', password: 'superadmin password 1' };
 const UNKNOWN_ID = '3f1b2c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d';
 const SECOND = 1000;
 const DAY = 24 * 60 * 60 * SECOND;
@@ -36,53 +33,8 @@ const CHILDREN = '/api/users/child-users';
 // ---------------------------------------------------------------------------------------------
 // helpers
 
-let rootToken: string | null = null;
-
-/** The superadmin (bootstrapped once per test, after the reset), logged in. */
-let rootTokenAt = 0;
-async function root(): Promise<string> {
-  // tokens live an hour on the test clock, which tests move
-  const now = h.clock.now().getTime();
-  if (rootToken && now >= rootTokenAt && now - rootTokenAt < 30 * 60 * SECOND) return rootToken;
-  await h.app.services.admins.bootstrapSuperadmin(SUPERADMIN.email, SUPERADMIN.password);
-  const res = await h.post('/api/v1/admin/login', SUPERADMIN);
-  expect(res.statusCode, res.body).toBe(200);
-  rootToken = res.json().token as string;
-  rootTokenAt = now;
-  return rootToken;
-}
-
-/** An admin holding exactly `permissions`, created by the superadmin through the documented route. */
-async function adminWith(permissions: string[]): Promise<{ id: string; token: string }> {
-  const email = uniqueEmail('staff');
-  const password = 'staff password 1';
-  const created = await h.post('/api/v1/admin/create-admin', { email, password, name: 'Staff', permissions }, await root());
-  expect(created.statusCode, created.body).toBe(201);
-  const res = await h.post('/api/v1/admin/login', { email, password });
-  expect(res.statusCode, res.body).toBe(200);
-  return { id: created.json().data.id as string, token: res.json().token as string };
-}
-
-interface Plan {
-  id: string;
-  name: string;
-  displayName: string;
-  status: string;
-}
-
-let planCounter = 0;
-/** A plan created through the documented admin route: 10 USD a month, 100 a year, 2 team members. */
-async function createPlan(overrides: Record<string, unknown> = {}): Promise<Plan> {
-  const body = {
-    name: `plan-${++planCounter}`,
-    price: { monthly: { amount: 10, currency: 'USD' }, yearly: { amount: 100, currency: 'USD' } },
-    features: { teamMembers: 2 },
-    ...overrides,
-  };
-  const res = await h.post('/api/admin/subscription/plans', body, await root());
-  expect(res.statusCode, res.body).toBe(201);
-  return res.json().data as Plan;
-}
+/** The superadmin (bootstrapped once per test, after the reset), logged in; again once the test clock has moved (tokens live an hour on it). */
+const root = rootSession({ maxAgeMs: 30 * 60 * SECOND });
 
 function subscribe(user: TestUser, body: Record<string, unknown>, headers: Record<string, string> = {}): Promise<Response> {
   return h.request('POST', SUBSCRIBE, { body, token: user.token, headers });
@@ -92,41 +44,20 @@ function update(user: TestUser, body: Record<string, unknown>, headers: Record<s
   return h.request('PUT', UPDATE, { body, token: user.token, headers });
 }
 
-async function subscribed(user: TestUser, planId: string, billingCycle = 'monthly'): Promise<any> {
-  const res = await subscribe(user, { planId, billingCycle });
-  expect(res.statusCode, res.body).toBe(200);
-  return res.json().data;
-}
-
-/** A new token for `user` (after the clock moved past the token lifetime). */
-async function relogin(user: TestUser): Promise<TestUser> {
-  const res = await h.post('/api/v1/auth/login', { email: user.email, password: user.password });
-  expect(res.statusCode, res.body).toBe(200);
-  return { ...user, token: res.json().token as string };
-}
-
 function historyTypes(sub: { history: { type: string }[] }): string[] {
   return sub.history.map((e) => e.type);
 }
 
-async function count(sql: string, params: unknown[] = []): Promise<number> {
-  const { rows } = await h.db.query<{ n: number }>(sql, params);
-  return Number(rows[0]?.n ?? 0);
-}
-
 function liveRows(userId: string): Promise<number> {
-  return count(`select count(*)::int as n from subscriptions where user_id = $1 and status in ('active', 'canceled')`, [userId]);
+  return countRows(h, 'subscriptions', `user_id = $1 and status in ('active', 'canceled')`, [userId]);
 }
 
 function allRows(userId: string): Promise<number> {
-  return count('select count(*)::int as n from subscriptions where user_id = $1', [userId]);
+  return countRows(h, 'subscriptions', 'user_id = $1', [userId]);
 }
 
 function eventCount(userId: string, type: string): Promise<number> {
-  return count(
-    `select count(*)::int as n from subscription_events e join subscriptions s on s.id = e.subscription_id where s.user_id = $1 and e.type = $2`,
-    [userId, type],
-  );
+  return countRows(h, 'subscription_events e join subscriptions s on s.id = e.subscription_id', 's.user_id = $1 and e.type = $2', [userId, type]);
 }
 
 function statuses(responses: Response[]): number[] {
@@ -148,7 +79,7 @@ describe('subscribe and get (SocioX)', () => {
   it('subscribes monthly: 200, active, period of one calendar month from now, price, history [subscribed]; GET returns it', async () => {
     h.clock.set(new Date(START));
     const user = await h.registerUser();
-    const plan = await createPlan({ price: { monthly: { amount: 29.99, currency: 'USD' }, yearly: { amount: 299.99, currency: 'USD' } } });
+    const plan = await createPlan(h, await root.token(h), { price: { monthly: { amount: 29.99, currency: 'USD' }, yearly: { amount: 299.99, currency: 'USD' } } });
     const res = await subscribe(user, { planId: plan.id, billingCycle: 'monthly' });
     expect(res.statusCode, res.body).toBe(200);
     const body = res.json();
@@ -179,9 +110,9 @@ describe('subscribe and get (SocioX)', () => {
 
   it('a second subscribe while one is live is 409, and leaves one row', async () => {
     const user = await h.registerUser();
-    const plan = await createPlan();
-    const other = await createPlan();
-    await subscribed(user, plan.id);
+    const plan = await createPlan(h, await root.token(h));
+    const other = await createPlan(h, await root.token(h));
+    await subscribed(h, user, plan.id);
     const again = await subscribe(user, { planId: other.id, billingCycle: 'monthly' });
     expect(again.statusCode, again.body).toBe(409);
     expect(again.json()).toMatchObject({ status: false, code: 'CONFLICT' });
@@ -192,8 +123,8 @@ describe('subscribe and get (SocioX)', () => {
   it('yearly runs one calendar year, at the yearly price', async () => {
     h.clock.set(new Date(START));
     const user = await h.registerUser();
-    const plan = await createPlan();
-    const sub = await subscribed(user, plan.id, 'yearly');
+    const plan = await createPlan(h, await root.token(h));
+    const sub = await subscribed(h, user, plan.id, 'yearly');
     expect(sub).toMatchObject({
       billingCycle: 'yearly',
       currentPeriodStart: START,
@@ -204,7 +135,7 @@ describe('subscribe and get (SocioX)', () => {
 
   it('billingCycle other than monthly/yearly is 422 naming the field', async () => {
     const user = await h.registerUser();
-    const plan = await createPlan();
+    const plan = await createPlan(h, await root.token(h));
     const res = await subscribe(user, { planId: plan.id, billingCycle: 'weekly' });
     expect(res.statusCode, res.body).toBe(422);
     expect(res.json().code).toBe('VALIDATION_FAILED');
@@ -225,8 +156,8 @@ describe('subscribe and get (SocioX)', () => {
     expect(unknown.statusCode, unknown.body).toBe(404);
     expect(unknown.json().code).toBe('NOT_FOUND');
 
-    const plan = await createPlan();
-    const del = await h.delete(`/api/subscription/admin/plans/${plan.id}`, await root(), { status: 'inactive' });
+    const plan = await createPlan(h, await root.token(h));
+    const del = await h.delete(`/api/subscription/admin/plans/${plan.id}`, await root.token(h), { status: 'inactive' });
     expect(del.statusCode, del.body).toBe(200);
     const deleted = await subscribe(user, { planId: plan.id, billingCycle: 'monthly' });
     expect(deleted.statusCode, deleted.body).toBe(404);
@@ -235,13 +166,13 @@ describe('subscribe and get (SocioX)', () => {
 
   it('an inactive plan is 422 (created inactive, or made inactive later)', async () => {
     const user = await h.registerUser();
-    const inactive = await createPlan({ status: 'inactive' });
+    const inactive = await createPlan(h, await root.token(h), { status: 'inactive' });
     const res = await subscribe(user, { planId: inactive.id, billingCycle: 'monthly' });
     expect(res.statusCode, res.body).toBe(422);
     expect(res.json().code).toBe('VALIDATION_FAILED');
 
-    const plan = await createPlan();
-    const st = await h.post(`/api/subscription/admin/plans/${plan.id}/status`, { status: 'inactive' }, await root());
+    const plan = await createPlan(h, await root.token(h));
+    const st = await h.post(`/api/subscription/admin/plans/${plan.id}/status`, { status: 'inactive' }, await root.token(h));
     expect(st.statusCode, st.body).toBe(200);
     const later = await subscribe(user, { planId: plan.id, billingCycle: 'monthly' });
     expect(later.statusCode, later.body).toBe(422);
@@ -250,7 +181,7 @@ describe('subscribe and get (SocioX)', () => {
 
   it('a plan without a yearly price subscribed yearly is 422; monthly works', async () => {
     const user = await h.registerUser();
-    const plan = await createPlan({ price: { monthly: { amount: 5, currency: 'EUR' } } });
+    const plan = await createPlan(h, await root.token(h), { price: { monthly: { amount: 5, currency: 'EUR' } } });
     const res = await subscribe(user, { planId: plan.id, billingCycle: 'yearly' });
     expect(res.statusCode, res.body).toBe(422);
     expect((res.json().errors as { field: string }[]).map((e) => e.field)).toContain('billingCycle');
@@ -261,7 +192,7 @@ describe('subscribe and get (SocioX)', () => {
   });
 
   it('no token is 401 on every user subscription endpoint', async () => {
-    const plan = await createPlan();
+    const plan = await createPlan(h, await root.token(h));
     for (const [method, url, body] of [
       ['GET', GET_SUB, undefined],
       ['POST', SUBSCRIBE, { planId: plan.id, billingCycle: 'monthly' }],
@@ -276,8 +207,8 @@ describe('subscribe and get (SocioX)', () => {
   });
 
   it('an admin token is not a user token (403)', async () => {
-    const plan = await createPlan();
-    const res = await h.post(SUBSCRIBE, { planId: plan.id, billingCycle: 'monthly' }, await root());
+    const plan = await createPlan(h, await root.token(h));
+    const res = await h.post(SUBSCRIBE, { planId: plan.id, billingCycle: 'monthly' }, await root.token(h));
     expect(res.statusCode, res.body).toBe(403);
   });
 });
@@ -286,7 +217,7 @@ describe('HNG POST /api/subscribe/{plan_id}', () => {
   it('200 "Subscribed successfully", monthly by default', async () => {
     h.clock.set(new Date(START));
     const user = await h.registerUser();
-    const plan = await createPlan();
+    const plan = await createPlan(h, await root.token(h));
     const res = await h.post(`/api/subscribe/${plan.id}`, undefined, user.token);
     expect(res.statusCode, res.body).toBe(200);
     expect(res.json()).toMatchObject({ status: true, message: 'Subscribed successfully' });
@@ -297,7 +228,7 @@ describe('HNG POST /api/subscribe/{plan_id}', () => {
 
   it('the body may ask for yearly', async () => {
     const user = await h.registerUser();
-    const plan = await createPlan();
+    const plan = await createPlan(h, await root.token(h));
     const res = await h.post(`/api/subscribe/${plan.id}`, { billingCycle: 'yearly' }, user.token);
     expect(res.statusCode, res.body).toBe(200);
     expect(res.json().data.billingCycle).toBe('yearly');
@@ -321,7 +252,7 @@ describe('HNG POST /api/subscribe/{plan_id}', () => {
 
   it('a second HNG subscribe is 409', async () => {
     const user = await h.registerUser();
-    const plan = await createPlan();
+    const plan = await createPlan(h, await root.token(h));
     expect((await h.post(`/api/subscribe/${plan.id}`, undefined, user.token)).statusCode).toBe(200);
     const again = await h.post(`/api/subscribe/${plan.id}`, undefined, user.token);
     expect(again.statusCode, again.body).toBe(409);
@@ -331,7 +262,7 @@ describe('HNG POST /api/subscribe/{plan_id}', () => {
 describe('concurrency', () => {
   it('10 concurrent subscribes for one user: exactly one 200, the rest 409, none 500, one live row', async () => {
     const user = await h.registerUser();
-    const plan = await createPlan();
+    const plan = await createPlan(h, await root.token(h));
     const results = await Promise.all(Array.from({ length: 10 }, () => subscribe(user, { planId: plan.id, billingCycle: 'monthly' })));
     const codes = statuses(results);
     expect(codes.filter((c) => c === 200), codes.join(',')).toHaveLength(1);
@@ -344,8 +275,8 @@ describe('concurrency', () => {
 
   it('the database, not only the code, refuses a second live subscription', async () => {
     const user = await h.registerUser();
-    const plan = await createPlan();
-    await subscribed(user, plan.id);
+    const plan = await createPlan(h, await root.token(h));
+    await subscribed(h, user, plan.id);
     await expect(
       h.db.query(
         `insert into subscriptions (user_id, plan_id, billing_cycle, status, anchor_at, current_period_start, current_period_end)
@@ -360,7 +291,7 @@ describe('concurrency', () => {
 describe('Idempotency-Key', () => {
   it('two sequential subscribes with the same key: both 200, same subscription, one row, one event, one notification', async () => {
     const user = await h.registerUser();
-    const plan = await createPlan();
+    const plan = await createPlan(h, await root.token(h));
     const headers = { 'idempotency-key': 'subscribe-once-1' };
     const first = await subscribe(user, { planId: plan.id, billingCycle: 'monthly' }, headers);
     expect(first.statusCode, first.body).toBe(200);
@@ -371,20 +302,20 @@ describe('Idempotency-Key', () => {
     expect(second.json().data).toEqual(first.json().data);
     expect(await allRows(user.id)).toBe(1);
     expect(await eventCount(user.id, 'subscribed')).toBe(1);
-    expect(await count(`select count(*)::int as n from notifications where user_id = $1 and kind = 'subscription.subscribed'`, [user.id])).toBe(1);
+    expect(await countRows(h, 'notifications', `user_id = $1 and kind = 'subscription.subscribed'`, [user.id])).toBe(1);
   });
 
   it('without a key the retry is a 409 (the replay above is the key at work)', async () => {
     const user = await h.registerUser();
-    const plan = await createPlan();
-    await subscribed(user, plan.id);
+    const plan = await createPlan(h, await root.token(h));
+    await subscribed(h, user, plan.id);
     expect((await subscribe(user, { planId: plan.id, billingCycle: 'monthly' })).statusCode).toBe(409);
   });
 
   it('the same key with a different body is 422', async () => {
     const user = await h.registerUser();
-    const plan = await createPlan();
-    const other = await createPlan();
+    const plan = await createPlan(h, await root.token(h));
+    const other = await createPlan(h, await root.token(h));
     const headers = { 'idempotency-key': 'k-mismatch' };
     expect((await subscribe(user, { planId: plan.id, billingCycle: 'monthly' }, headers)).statusCode).toBe(200);
     const diffPlan = await subscribe(user, { planId: other.id, billingCycle: 'monthly' }, headers);
@@ -398,7 +329,7 @@ describe('Idempotency-Key', () => {
   it('keys belong to one principal: another user with the same key gets their own subscription', async () => {
     const a = await h.registerUser();
     const b = await h.registerUser();
-    const plan = await createPlan();
+    const plan = await createPlan(h, await root.token(h));
     const headers = { 'idempotency-key': 'shared-key' };
     const ra = await subscribe(a, { planId: plan.id, billingCycle: 'monthly' }, headers);
     const rb = await subscribe(b, { planId: plan.id, billingCycle: 'monthly' }, headers);
@@ -411,7 +342,7 @@ describe('Idempotency-Key', () => {
 
   it('concurrent requests with the same key: all 200, the same subscription, one row', async () => {
     const user = await h.registerUser();
-    const plan = await createPlan();
+    const plan = await createPlan(h, await root.token(h));
     const headers = { 'idempotency-key': 'concurrent-key' };
     const results = await Promise.all(Array.from({ length: 6 }, () => subscribe(user, { planId: plan.id, billingCycle: 'monthly' }, headers)));
     expect(statuses(results), results.map((r) => r.body).join('\n')).toEqual([200, 200, 200, 200, 200, 200]);
@@ -423,10 +354,10 @@ describe('Idempotency-Key', () => {
 
   it('a failed request does not store its key: once the cause is fixed, the retry with the key acts', async () => {
     const user = await h.registerUser();
-    const plan = await createPlan({ status: 'inactive' });
+    const plan = await createPlan(h, await root.token(h), { status: 'inactive' });
     const headers = { 'idempotency-key': 'retry-after-failure' };
     expect((await subscribe(user, { planId: plan.id, billingCycle: 'monthly' }, headers)).statusCode).toBe(422);
-    const st = await h.post(`/api/subscription/admin/plans/${plan.id}/status`, { status: 'active' }, await root());
+    const st = await h.post(`/api/subscription/admin/plans/${plan.id}/status`, { status: 'active' }, await root.token(h));
     expect(st.statusCode, st.body).toBe(200);
     const retry = await subscribe(user, { planId: plan.id, billingCycle: 'monthly' }, headers);
     expect(retry.statusCode, retry.body).toBe(200);
@@ -435,9 +366,9 @@ describe('Idempotency-Key', () => {
 
   it('update with a key replays its first result instead of acting again', async () => {
     const user = await h.registerUser();
-    const a = await createPlan();
-    const b = await createPlan();
-    await subscribed(user, a.id);
+    const a = await createPlan(h, await root.token(h));
+    const b = await createPlan(h, await root.token(h));
+    await subscribed(h, user, a.id);
     const headers = { 'idempotency-key': 'change-to-b' };
     const first = await update(user, { planId: b.id }, headers);
     expect(first.statusCode, first.body).toBe(200);
@@ -465,11 +396,11 @@ describe('update', () => {
   it('{planId} changes the plan, records plan_changed, keeps the period', async () => {
     h.clock.set(new Date(START));
     const user = await h.registerUser();
-    const a = await createPlan();
-    const b = await createPlan({ price: { monthly: { amount: 20, currency: 'USD' } } });
-    const sub = await subscribed(user, a.id);
+    const a = await createPlan(h, await root.token(h));
+    const b = await createPlan(h, await root.token(h), { price: { monthly: { amount: 20, currency: 'USD' } } });
+    const sub = await subscribed(h, user, a.id);
     h.clock.advance(3 * DAY);
-    const fresh = await relogin(user);
+    const fresh = await relogin(h, user);
     const res = await update(fresh, { planId: b.id });
     expect(res.statusCode, res.body).toBe(200);
     const changed = res.json().data;
@@ -489,10 +420,10 @@ describe('update', () => {
   it('{billingCycle: yearly} records cycle_changed; the new period starts now and ends in a year', async () => {
     h.clock.set(new Date(START));
     const user = await h.registerUser();
-    const plan = await createPlan();
-    await subscribed(user, plan.id);
+    const plan = await createPlan(h, await root.token(h));
+    await subscribed(h, user, plan.id);
     h.clock.set(new Date('2026-03-20T12:00:00.000Z'));
-    const res = await update(await relogin(user), { billingCycle: 'yearly' });
+    const res = await update(await relogin(h, user), { billingCycle: 'yearly' });
     expect(res.statusCode, res.body).toBe(200);
     expect(res.json().data).toMatchObject({
       billingCycle: 'yearly',
@@ -505,9 +436,9 @@ describe('update', () => {
 
   it('moving to a plan without a price for the current cycle is 422', async () => {
     const user = await h.registerUser();
-    const plan = await createPlan();
-    const monthlyOnly = await createPlan({ price: { monthly: { amount: 3, currency: 'USD' } } });
-    await subscribed(user, plan.id, 'yearly');
+    const plan = await createPlan(h, await root.token(h));
+    const monthlyOnly = await createPlan(h, await root.token(h), { price: { monthly: { amount: 3, currency: 'USD' } } });
+    await subscribed(h, user, plan.id, 'yearly');
     const res = await update(user, { planId: monthlyOnly.id });
     expect(res.statusCode, res.body).toBe(422);
     const both = await update(user, { planId: monthlyOnly.id, billingCycle: 'monthly' });
@@ -517,9 +448,9 @@ describe('update', () => {
 
   it('the canonical PUT /api/v1/users/subscription is the same handler', async () => {
     const user = await h.registerUser();
-    const a = await createPlan();
-    const b = await createPlan();
-    await subscribed(user, a.id);
+    const a = await createPlan(h, await root.token(h));
+    const b = await createPlan(h, await root.token(h));
+    await subscribed(h, user, a.id);
     const res = await h.put('/api/v1/users/subscription', { planId: b.id }, user.token);
     expect(res.statusCode, res.body).toBe(200);
     expect(res.json().data.planId).toBe(b.id);
@@ -527,14 +458,14 @@ describe('update', () => {
 
   it('{} is 422; no subscription is 404; an inactive target plan is 422; an unknown one 404', async () => {
     const user = await h.registerUser();
-    const plan = await createPlan();
+    const plan = await createPlan(h, await root.token(h));
     const none = await update(user, { planId: plan.id });
     expect(none.statusCode, none.body).toBe(404);
-    await subscribed(user, plan.id);
+    await subscribed(h, user, plan.id);
     const empty = await update(user, {});
     expect(empty.statusCode, empty.body).toBe(422);
     expect(empty.json().code).toBe('VALIDATION_FAILED');
-    const inactive = await createPlan({ status: 'inactive' });
+    const inactive = await createPlan(h, await root.token(h), { status: 'inactive' });
     expect((await update(user, { planId: inactive.id })).statusCode).toBe(422);
     expect((await update(user, { planId: UNKNOWN_ID })).statusCode).toBe(404);
     expect((await update(user, { billingCycle: 'weekly' })).statusCode).toBe(422);
@@ -548,10 +479,10 @@ describe('cancel', () => {
   it('at period end by default: 200, canceled, cancelAtPeriodEnd, reason kept, still returned by GET; again is 409', async () => {
     h.clock.set(new Date(START));
     let user = await h.registerUser();
-    const plan = await createPlan();
-    const sub = await subscribed(user, plan.id);
+    const plan = await createPlan(h, await root.token(h));
+    const sub = await subscribed(h, user, plan.id);
     h.clock.advance(DAY);
-    user = await relogin(user);
+    user = await relogin(h, user);
     const res = await h.post(CANCEL, { reason: 'my wish why do u wanna know' }, user.token);
     expect(res.statusCode, res.body).toBe(200);
     expect(res.json().status).toBe(true);
@@ -581,21 +512,21 @@ describe('cancel', () => {
 
   it('canonical POST /api/v1/users/subscription/cancel is the same handler; no subscription is 404', async () => {
     const user = await h.registerUser();
-    const plan = await createPlan();
+    const plan = await createPlan(h, await root.token(h));
     expect((await h.post(CANCEL, { reason: 'x' }, user.token)).statusCode).toBe(404);
-    await subscribed(user, plan.id);
+    await subscribed(h, user, plan.id);
     const res = await h.post('/api/v1/users/subscription/cancel', { reason: 'canonical' }, user.token);
     expect(res.statusCode, res.body).toBe(200);
     expect(res.json().data.cancelReason).toBe('canonical');
   });
 
   it('a cancel with no body is a cancel at period end without a reason (user and admin)', async () => {
-    const staff = await adminWith(['manage_subscriptions']);
+    const staff = await adminWith(h, ['manage_subscriptions'], { by: await root.token(h) });
     const user = await h.registerUser();
     const other = await h.registerUser();
-    const plan = await createPlan();
-    await subscribed(user, plan.id);
-    await subscribed(other, plan.id);
+    const plan = await createPlan(h, await root.token(h));
+    await subscribed(h, user, plan.id);
+    await subscribed(h, other, plan.id);
     const res = await h.post(CANCEL, undefined, user.token);
     expect(res.statusCode, res.body).toBe(200);
     expect(res.json().data).toMatchObject({ status: 'canceled', cancelAtPeriodEnd: true, cancelReason: null });
@@ -607,10 +538,10 @@ describe('cancel', () => {
   it('{immediately: true} ends it now: expired, endedAt set, GET 404, and a new subscribe works', async () => {
     h.clock.set(new Date(START));
     let user = await h.registerUser();
-    const plan = await createPlan();
-    const sub = await subscribed(user, plan.id);
+    const plan = await createPlan(h, await root.token(h));
+    const sub = await subscribed(h, user, plan.id);
     h.clock.advance(2 * DAY);
-    user = await relogin(user);
+    user = await relogin(h, user);
     const res = await h.post(CANCEL, { reason: 'leaving', immediately: true }, user.token);
     expect(res.statusCode, res.body).toBe(200);
     expect(res.json().data).toMatchObject({ id: sub.id, status: 'expired', cancelReason: 'leaving', endedAt: new Date(Date.parse(START) + 2 * DAY).toISOString() });
@@ -628,8 +559,8 @@ describe('cancel', () => {
 
   it('a cancelled (not ended) subscription can still be ended immediately', async () => {
     const user = await h.registerUser();
-    const plan = await createPlan();
-    await subscribed(user, plan.id);
+    const plan = await createPlan(h, await root.token(h));
+    await subscribed(h, user, plan.id);
     expect((await h.post(CANCEL, { reason: 'first' }, user.token)).statusCode).toBe(200);
     const now = await h.post(CANCEL, { immediately: true }, user.token);
     expect(now.statusCode, now.body).toBe(200);
@@ -639,8 +570,8 @@ describe('cancel', () => {
 
   it('updating a cancelled (not ended) subscription resumes it', async () => {
     const user = await h.registerUser();
-    const plan = await createPlan();
-    const sub = await subscribed(user, plan.id);
+    const plan = await createPlan(h, await root.token(h));
+    const sub = await subscribed(h, user, plan.id);
     expect((await h.post(CANCEL, { reason: 'maybe' }, user.token)).statusCode).toBe(200);
     h.clock.advance(SECOND);
     const res = await update(user, { planId: plan.id });
@@ -655,10 +586,10 @@ describe('cancel', () => {
 describe('cancelled subscriptions at and after their end', () => {
   it('resuming keeps the plan it runs on, even one since deleted', async () => {
     const user = await h.registerUser();
-    const plan = await createPlan();
-    await subscribed(user, plan.id);
+    const plan = await createPlan(h, await root.token(h));
+    await subscribed(h, user, plan.id);
     expect((await h.post(CANCEL, { reason: 'maybe' }, user.token)).statusCode).toBe(200);
-    expect((await h.delete(`/api/subscription/admin/plans/${plan.id}`, await root())).statusCode).toBe(200);
+    expect((await h.delete(`/api/subscription/admin/plans/${plan.id}`, await root.token(h))).statusCode).toBe(200);
     const res = await update(user, { planId: plan.id });
     expect(res.statusCode, res.body).toBe(200);
     expect(res.json().data).toMatchObject({ status: 'active', planId: plan.id });
@@ -667,11 +598,11 @@ describe('cancelled subscriptions at and after their end', () => {
 
   it('once the period of a cancelled subscription has ended it is over before the worker runs: GET 404, update 404, subscribe again works', async () => {
     let user = await h.registerUser();
-    const plan = await createPlan();
-    const first = await subscribed(user, plan.id);
+    const plan = await createPlan(h, await root.token(h));
+    const first = await subscribed(h, user, plan.id);
     expect((await h.post(CANCEL, { reason: 'done' }, user.token)).statusCode).toBe(200);
     h.clock.set(new Date(Date.parse(first.currentPeriodEnd) + SECOND));
-    user = await relogin(user);
+    user = await relogin(h, user);
     expect((await h.get(GET_SUB, user.token)).statusCode).toBe(404);
     expect((await update(user, { billingCycle: 'yearly' })).statusCode).toBe(404);
     const again = await subscribe(user, { planId: plan.id, billingCycle: 'monthly' });
@@ -680,15 +611,15 @@ describe('cancelled subscriptions at and after their end', () => {
     const { rows } = await h.db.query<{ status: string; ended_at: Date }>('select status, ended_at from subscriptions where id = $1', [first.id]);
     expect(rows[0]!.status).toBe('expired');
     expect(rows[0]!.ended_at.toISOString()).toBe(first.currentPeriodEnd);
-    expect(await count(`select count(*)::int as n from subscription_events where subscription_id = $1 and type = 'expired'`, [first.id])).toBe(1);
+    expect(await countRows(h, 'subscription_events', `subscription_id = $1 and type = 'expired'`, [first.id])).toBe(1);
     // the worker finds nothing more to expire
     expect((await h.app.services.subscriptions.runDue()).expired).toBe(0);
   });
 
   it('lists notifications written in the same instant newest first', async () => {
     const user = await h.registerUser();
-    const plan = await createPlan();
-    await subscribed(user, plan.id);
+    const plan = await createPlan(h, await root.token(h));
+    await subscribed(h, user, plan.id);
     await h.post(CANCEL, { reason: 'same instant' }, user.token);
     const res = await h.get(NOTIFICATIONS, user.token);
     const messages = (res.json().data as { message: string }[]).map((n) => n.message);
@@ -701,10 +632,10 @@ describe('children', () => {
   it('a child without manage_billing gets 403 on subscribe, get, update and cancel', async () => {
     const parent = await h.registerUser();
     const child = await h.createChild(parent);
-    const plan = await createPlan();
+    const plan = await createPlan(h, await root.token(h));
     expect((await subscribe(child, { planId: plan.id, billingCycle: 'monthly' })).statusCode).toBe(403);
     expect((await h.post(`/api/subscribe/${plan.id}`, undefined, child.token)).statusCode).toBe(403);
-    await subscribed(parent, plan.id);
+    await subscribed(h, parent, plan.id);
     expect((await h.get(GET_SUB, child.token)).statusCode).toBe(403);
     expect((await update(child, { billingCycle: 'yearly' })).statusCode).toBe(403);
     expect((await h.post(CANCEL, { reason: 'child' }, child.token)).statusCode).toBe(403);
@@ -714,7 +645,7 @@ describe('children', () => {
   it('a child with manage_billing subscribes on behalf of its parent; the parent sees it', async () => {
     const parent = await h.registerUser();
     const child = await h.createChild(parent, { permissions: ['manage_billing'] });
-    const plan = await createPlan();
+    const plan = await createPlan(h, await root.token(h));
     const res = await subscribe(child, { planId: plan.id, billingCycle: 'monthly' });
     expect(res.statusCode, res.body).toBe(200);
     expect(res.json().data.userId).toBe(parent.id);
@@ -734,10 +665,10 @@ describe('children', () => {
 describe('admin on behalf of a user', () => {
   it('subscribe, get, update and cancel at the documented paths, each audited', async () => {
     h.clock.set(new Date(START));
-    const staff = await adminWith(['manage_subscriptions']);
+    const staff = await adminWith(h, ['manage_subscriptions'], { by: await root.token(h) });
     const user = await h.registerUser();
-    const a = await createPlan();
-    const b = await createPlan();
+    const a = await createPlan(h, await root.token(h));
+    const b = await createPlan(h, await root.token(h));
 
     const sub = await h.post(`/api/v1/admin/users/${user.id}/subscription`, { planId: a.id, billingCycle: 'monthly' }, staff.token);
     expect(sub.statusCode, sub.body).toBe(200);
@@ -770,16 +701,16 @@ describe('admin on behalf of a user', () => {
 
   it('user self-service writes no audit rows', async () => {
     const user = await h.registerUser();
-    const plan = await createPlan();
-    await subscribed(user, plan.id);
+    const plan = await createPlan(h, await root.token(h));
+    await subscribed(h, user, plan.id);
     await h.post(CANCEL, { reason: 'x' }, user.token);
-    expect(await count(`select count(*)::int as n from audit_log where action like 'subscription.%'`)).toBe(0);
+    expect(await countRows(h, 'audit_log', `action like 'subscription.%'`)).toBe(0);
   });
 
   it('an admin without manage_subscriptions gets 403; a user token 403; no token 401', async () => {
-    const other = await adminWith(['manage_users', 'manage_plans']);
+    const other = await adminWith(h, ['manage_users', 'manage_plans'], { by: await root.token(h) });
     const user = await h.registerUser();
-    const plan = await createPlan();
+    const plan = await createPlan(h, await root.token(h));
     const calls = [
       ['POST', `/api/v1/admin/users/${user.id}/subscription`, { planId: plan.id, billingCycle: 'monthly' }],
       ['GET', `/api/admin/users/${user.id}/subscription`, undefined],
@@ -798,10 +729,10 @@ describe('admin on behalf of a user', () => {
   });
 
   it('an unknown user is 404; a malformed id 404; a child user 422', async () => {
-    const staff = await adminWith(['manage_subscriptions']);
+    const staff = await adminWith(h, ['manage_subscriptions'], { by: await root.token(h) });
     const parent = await h.registerUser();
     const child = await h.createChild(parent);
-    const plan = await createPlan();
+    const plan = await createPlan(h, await root.token(h));
     for (const id of [UNKNOWN_ID, 'not-a-uuid']) {
       const calls = [
         h.post(`/api/v1/admin/users/${id}/subscription`, { planId: plan.id, billingCycle: 'monthly' }, staff.token),
@@ -825,9 +756,9 @@ describe('admin on behalf of a user', () => {
   });
 
   it('the admin gets 404 for a user with no subscription, 409 subscribing one who has one, and the same plan rules', async () => {
-    const staff = await adminWith(['manage_subscriptions']);
+    const staff = await adminWith(h, ['manage_subscriptions'], { by: await root.token(h) });
     const user = await h.registerUser();
-    const plan = await createPlan({ price: { monthly: { amount: 1, currency: 'USD' } } });
+    const plan = await createPlan(h, await root.token(h), { price: { monthly: { amount: 1, currency: 'USD' } } });
     expect((await h.get(`/api/admin/users/${user.id}/subscription`, staff.token)).statusCode).toBe(404);
     expect((await h.post(`/api/v1/admin/users/${user.id}/subscription`, { planId: plan.id, billingCycle: 'yearly' }, staff.token)).statusCode).toBe(422);
     expect((await h.post(`/api/v1/admin/users/${user.id}/subscription`, { planId: plan.id, billingCycle: 'monthly' }, staff.token)).statusCode).toBe(200);
@@ -850,8 +781,8 @@ describe('entitlements', () => {
   it('with a live plan: source plan, limits from the plan; a child sees its parent\'s', async () => {
     const parent = await h.registerUser();
     const child = await h.createChild(parent);
-    const plan = await createPlan({ features: { teamMembers: 2, posting: { postsPerDay: 20 }, socialAccounts: { total: 10 } } });
-    await subscribed(parent, plan.id);
+    const plan = await createPlan(h, await root.token(h), { features: { teamMembers: 2, posting: { postsPerDay: 20 }, socialAccounts: { total: 10 } } });
+    await subscribed(h, parent, plan.id);
     const res = await h.get(ENTITLEMENTS, parent.token);
     expect(res.statusCode, res.body).toBe(200);
     expect(res.json().data).toMatchObject({
@@ -868,8 +799,8 @@ describe('entitlements', () => {
 
   it('an immediately cancelled subscription no longer counts: back to the default', async () => {
     const parent = await h.registerUser();
-    const plan = await createPlan();
-    await subscribed(parent, plan.id);
+    const plan = await createPlan(h, await root.token(h));
+    await subscribed(h, parent, plan.id);
     expect((await h.get(ENTITLEMENTS, parent.token)).json().data.source).toBe('plan');
     expect((await h.post(CANCEL, { immediately: true }, parent.token)).statusCode).toBe(200);
     expect((await h.get(ENTITLEMENTS, parent.token)).json().data).toMatchObject({ source: 'default', limits: { teamMembers: 100 } });
@@ -877,16 +808,16 @@ describe('entitlements', () => {
 
   it('teamMembers 2: the third child is 403 PLAN_LIMIT_REACHED', async () => {
     const parent = await h.registerUser();
-    const plan = await createPlan({ features: { teamMembers: 2 } });
-    await subscribed(parent, plan.id);
+    const plan = await createPlan(h, await root.token(h), { features: { teamMembers: 2 } });
+    await subscribed(h, parent, plan.id);
     await h.createChild(parent);
     await h.createChild(parent);
     const third = await h.post(CHILDREN, { name: 'Third', email: uniqueEmail('child'), password: 'child password 1', permissions: [] }, parent.token);
     expect(third.statusCode, third.body).toBe(403);
     expect(third.json()).toMatchObject({ status: false, code: 'PLAN_LIMIT_REACHED' });
-    expect(await count('select count(*)::int as n from users where parent_id = $1', [parent.id])).toBe(2);
+    expect(await countRows(h, 'users', 'parent_id = $1', [parent.id])).toBe(2);
     // upgrading lifts the limit
-    const bigger = await createPlan({ features: { teamMembers: 3 } });
+    const bigger = await createPlan(h, await root.token(h), { features: { teamMembers: 3 } });
     expect((await update(parent, { planId: bigger.id })).statusCode).toBe(200);
     const now = await h.post(CHILDREN, { name: 'Third', email: uniqueEmail('child'), password: 'child password 1', permissions: [] }, parent.token);
     expect(now.statusCode, now.body).toBe(201);
@@ -894,8 +825,8 @@ describe('entitlements', () => {
 
   it('5 concurrent child creations with a limit of 2: exactly 2 succeed, the rest 403 PLAN_LIMIT_REACHED', async () => {
     const parent = await h.registerUser();
-    const plan = await createPlan({ features: { teamMembers: 2 } });
-    await subscribed(parent, plan.id);
+    const plan = await createPlan(h, await root.token(h), { features: { teamMembers: 2 } });
+    await subscribed(h, parent, plan.id);
     const results = await Promise.all(
       Array.from({ length: 5 }, (_, i) =>
         h.post(CHILDREN, { name: `Racer ${i}`, email: uniqueEmail('racer'), password: 'child password 1', permissions: [] }, parent.token),
@@ -904,7 +835,7 @@ describe('entitlements', () => {
     const codes = statuses(results);
     expect(codes, results.map((r) => r.body).join('\n')).toEqual([201, 201, 403, 403, 403]);
     for (const r of results) if (r.statusCode === 403) expect(r.json().code).toBe('PLAN_LIMIT_REACHED');
-    expect(await count('select count(*)::int as n from users where parent_id = $1', [parent.id])).toBe(2);
+    expect(await countRows(h, 'users', 'parent_id = $1', [parent.id])).toBe(2);
   });
 
   it('without a subscription the default allowance applies (DEFAULT_TEAM_MEMBERS=1: one child, then 403)', async () => {
@@ -919,8 +850,8 @@ describe('entitlements', () => {
       const ent = await s.get(ENTITLEMENTS, parent.token);
       expect(ent.json().data).toMatchObject({ source: 'default', limits: { teamMembers: 1 }, usage: { teamMembers: 1 } });
       // a plan's allowance replaces the default
-      const plan = await createPlan({ features: { teamMembers: 2 } });
-      await subscribed(parent, plan.id);
+      const plan = await createPlan(h, await root.token(h), { features: { teamMembers: 2 } });
+      await subscribed(h, parent, plan.id);
       const third = await s.post(CHILDREN, { name: 'Two', email: uniqueEmail('child'), password: 'child password 1', permissions: [] }, parent.token);
       expect(third.statusCode, third.body).toBe(201);
     } finally {
@@ -945,9 +876,9 @@ describe('notifications', () => {
 
   /** subscribe, change plan, cancel: one second apart */
   async function threeEvents(user: TestUser): Promise<void> {
-    const a = await createPlan({ displayName: 'Alpha Plan' });
-    const b = await createPlan({ displayName: 'Beta Plan' });
-    await subscribed(user, a.id);
+    const a = await createPlan(h, await root.token(h), { displayName: 'Alpha Plan' });
+    const b = await createPlan(h, await root.token(h), { displayName: 'Beta Plan' });
+    await subscribed(h, user, a.id);
     h.clock.advance(SECOND);
     expect((await update(user, { planId: b.id })).statusCode).toBe(200);
     h.clock.advance(SECOND);
@@ -1034,7 +965,7 @@ describe('notifications', () => {
     expect((await h.get('/api/v1/notifications/unread-count')).statusCode).toBe(401);
     expect((await h.post('/api/v1/notifications/read-all')).statusCode).toBe(401);
     expect((await h.patch(`/api/v1/notifications/${UNKNOWN_ID}/read`)).statusCode).toBe(401);
-    expect((await h.get(NOTIFICATIONS, await root())).statusCode).toBe(403);
+    expect((await h.get(NOTIFICATIONS, await root.token(h))).statusCode).toBe(403);
   });
 
   it('?limit and ?page are validated (422), never 500', async () => {
@@ -1060,7 +991,7 @@ describe('notifications', () => {
 
   it('a subscribe that fails writes no notification', async () => {
     const user = await h.registerUser();
-    const plan = await createPlan({ status: 'inactive' });
+    const plan = await createPlan(h, await root.token(h), { status: 'inactive' });
     expect((await subscribe(user, { planId: plan.id, billingCycle: 'monthly' })).statusCode).toBe(422);
     expect((await notes(user)).json().data).toEqual([]);
   });

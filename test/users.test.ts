@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { countRows, decodeJwt, fieldsOf, userLogin } from './helpers/fixtures.js';
 import { Harness, uniqueEmail, type TestUser } from './helpers/harness.js';
 
 let h: Harness;
@@ -12,25 +13,10 @@ beforeEach(() => h.reset());
 const CATALOGUE = ['create_posts', 'view_analytics', 'schedule_posts', 'manage_social_accounts', 'manage_billing'];
 const HOUR = 60 * 60 * 1000;
 
-/** The claims of a JWT, read without verifying it (what another SocioX service would see). */
-function jwtPayload(token: string): Record<string, unknown> {
-  const part = token.split('.')[1];
-  if (!part) throw new Error(`not a JWT: ${token}`);
-  return JSON.parse(Buffer.from(part, 'base64url').toString('utf8')) as Record<string, unknown>;
-}
-
 /** No key that names a password, hash or token version, and no argon2 string, anywhere in a body. */
 function expectNoSecrets(body: string): void {
   expect(body).not.toMatch(/"[a-z_]*(password|hash|token_version)[a-z_]*"\s*:/i);
   expect(body).not.toContain('$argon2');
-}
-
-function fieldsOf(body: { errors?: { field: string }[] }): string[] {
-  return (body.errors ?? []).map((e) => e.field);
-}
-
-async function login(email: string, password: string) {
-  return h.post('/api/v1/auth/login', { email, password });
 }
 
 /** Delivers the outbox and returns the newest account-deletion link sent to `email`. */
@@ -56,10 +42,7 @@ async function requestDeletionToken(user: TestUser): Promise<string> {
   return tokenOf(await deletionLink(user.email));
 }
 
-async function countUsers(where: string, params: unknown[]): Promise<number> {
-  const { rows } = await h.db.query<{ n: number }>(`select count(*)::int as n from users where ${where}`, params);
-  return rows[0]!.n;
-}
+const countUsers = (where: string, params: unknown[]) => countRows(h, 'users', where, params);
 
 describe('GET /api/users/details and /api/v1/users/me', () => {
   it('returns the signed-in parent with its children, and no password or hash anywhere', async () => {
@@ -173,7 +156,7 @@ describe('PUT /api/profile', () => {
     expect(res.statusCode).toBe(200);
     expect(res.json().profile.email).toBe('mixed.case@example.com');
     expect((await h.get('/api/profile', user.token)).json().profile.email).toBe('mixed.case@example.com');
-    expect((await login('mixed.case@example.com', user.password)).statusCode).toBe(200);
+    expect((await userLogin(h, 'mixed.case@example.com', user.password)).statusCode).toBe(200);
   });
 
   it("refuses another account's email, in any case, with 409 'Email already in use' and changes nothing", async () => {
@@ -208,7 +191,7 @@ describe('PUT /api/profile', () => {
     const res = await h.put('/api/profile', { email: 'not-an-email' }, user.token);
     expect(res.statusCode).toBe(422);
     expect(res.json()).toMatchObject({ status: false, code: 'VALIDATION_FAILED' });
-    expect(fieldsOf(res.json())).toContain('email');
+    expect(fieldsOf(res)).toContain('email');
     expect((await h.get('/api/profile', user.token)).json().profile.email).toBe(user.email);
   });
 
@@ -237,17 +220,17 @@ describe('PUT /api/profile', () => {
     const res = await h.put('/api/profile', { email: user.email.toUpperCase(), name: 'Same Email' }, user.token);
     expect(res.statusCode).toBe(200);
     expect(res.json().profile.email).toBe(user.email);
-    expect((await login(user.email, user.password)).statusCode).toBe(200);
+    expect((await userLogin(h, user.email, user.password)).statusCode).toBe(200);
   });
 
   it('after an email change, logs in with the new email and no longer with the old one', async () => {
     const user = await h.registerUser();
     const email = uniqueEmail('moved');
     expect((await h.put('/api/profile', { email }, user.token)).statusCode).toBe(200);
-    const ok = await login(email, user.password);
+    const ok = await userLogin(h, email, user.password);
     expect(ok.statusCode).toBe(200);
     expect(ok.json().data.user.id).toBe(user.id);
-    expect((await login(user.email, user.password)).statusCode).toBe(401);
+    expect((await userLogin(h, user.email, user.password)).statusCode).toBe(401);
     // the old email is free for someone else now
     expect((await h.post('/api/v1/auth/register', { name: 'New Owner', email: user.email, password: 'another password' })).statusCode).toBe(201);
   });
@@ -264,7 +247,7 @@ describe('DELETE /api/profile', () => {
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({ status: true, message: 'Profile deleted successfully' });
     expect((await h.get('/api/profile', user.token)).statusCode).toBe(401);
-    expect((await login(user.email, user.password)).statusCode).toBe(401);
+    expect((await userLogin(h, user.email, user.password)).statusCode).toBe(401);
     expect(await countUsers('id = $1', [user.id])).toBe(0);
     await h.deliver();
     expect(h.mailer.last(user.email)?.subject).toMatch(/deleted/i);
@@ -276,7 +259,7 @@ describe('DELETE /api/profile', () => {
     expect((await h.get('/api/profile', child.token)).statusCode).toBe(200);
     expect((await h.delete('/api/v1/profile', parent.token)).statusCode).toBe(200);
     expect((await h.get('/api/profile', child.token)).statusCode).toBe(401);
-    expect((await login(child.email, child.password)).statusCode).toBe(401);
+    expect((await userLogin(h, child.email, child.password)).statusCode).toBe(401);
     expect(await countUsers('parent_id = $1 or id = $2', [parent.id, child.id])).toBe(0);
   });
 
@@ -364,7 +347,7 @@ describe('child users: POST /api/users/child-users, /api/v1/users/children', () 
     );
     expect(res.statusCode).toBe(422);
     expect(res.json()).toMatchObject({ status: false, code: 'VALIDATION_FAILED' });
-    const fields = fieldsOf(res.json());
+    const fields = fieldsOf(res);
     expect(fields.length).toBeGreaterThan(0);
     expect(fields.every((f) => /^permissions(\.|$)/.test(f)), fields.join(',')).toBe(true);
     expect(await countUsers('parent_id = $1', [parent.id])).toBe(0);
@@ -413,7 +396,7 @@ describe('child users: POST /api/users/child-users, /api/v1/users/children', () 
       const res = await h.post('/api/users/child-users', body, parent.token);
       expect(res.statusCode, field).toBe(422);
       expect(res.json()).toMatchObject({ status: false, code: 'VALIDATION_FAILED' });
-      expect(fieldsOf(res.json()), field).toContain(field);
+      expect(fieldsOf(res), field).toContain(field);
     }
     expect(await countUsers('parent_id = $1', [parent.id])).toBe(0);
   });
@@ -422,7 +405,7 @@ describe('child users: POST /api/users/child-users, /api/v1/users/children', () 
     const parent = await h.registerUser();
     const res = await h.post('/api/users/child-users', { email: uniqueEmail('kid'), password: 'short7c', name: 'Kid' }, parent.token);
     expect(res.statusCode).toBe(422);
-    expect(fieldsOf(res.json())).toContain('password');
+    expect(fieldsOf(res)).toContain('password');
   });
 
   it("lets the child log in; its token says role child and carries its permissions", async () => {
@@ -434,14 +417,14 @@ describe('child users: POST /api/users/child-users, /api/v1/users/children', () 
       parent.token,
     );
     expect(created.statusCode).toBe(201);
-    const res = await login(email, 'childewqepassword123');
+    const res = await userLogin(h, email, 'childewqepassword123');
     expect(res.statusCode).toBe(200);
     const token = res.json().token as string;
-    const claims = jwtPayload(token);
+    const claims = decodeJwt(token);
     expect(claims.sub).toBe(created.json().data.id);
     expect(claims.role).toBe('child');
     expect(claims.perms).toEqual(['create_posts', 'view_analytics']);
-    const parentClaims = jwtPayload(parent.token);
+    const parentClaims = decodeJwt(parent.token);
     expect(parentClaims.role).toBe('parent');
     expect(parentClaims.perms).toEqual([]);
     expect((await h.get('/api/profile', token)).json().profile.id).toBe(created.json().data.id);
@@ -493,7 +476,7 @@ describe('account deletion by email confirmation', () => {
     expect(h.mailer.to('xnikunja@gmail.com')).toHaveLength(0);
     // nothing happens until the link is used
     expect((await h.get('/api/profile', user.token)).statusCode).toBe(200);
-    expect((await login(user.email, user.password)).statusCode).toBe(200);
+    expect((await userLogin(h, user.email, user.password)).statusCode).toBe(200);
   });
 
   it('stores only a hash of the link token', async () => {
@@ -514,9 +497,9 @@ describe('account deletion by email confirmation', () => {
     expect(res.json().status).toBe(true);
 
     expect((await h.get('/api/profile', parent.token)).statusCode).toBe(401);
-    expect((await login(parent.email, parent.password)).statusCode).toBe(401);
+    expect((await userLogin(h, parent.email, parent.password)).statusCode).toBe(401);
     expect((await h.get('/api/profile', child.token)).statusCode).toBe(401);
-    expect((await login(child.email, child.password)).statusCode).toBe(401);
+    expect((await userLogin(h, child.email, child.password)).statusCode).toBe(401);
     expect(await countUsers('id = $1 or id = $2', [parent.id, child.id])).toBe(0);
 
     const { rows } = await h.db.query<{ kind: string }>('select kind from email_outbox where to_address = $1 order by id', [parent.email]);
@@ -530,7 +513,7 @@ describe('account deletion by email confirmation', () => {
     const token = await requestDeletionToken(user);
     const res = await h.post('/api/v1/users/confirm-delete', { token });
     expect(res.statusCode).toBe(200);
-    expect((await login(user.email, user.password)).statusCode).toBe(401);
+    expect((await userLogin(h, user.email, user.password)).statusCode).toBe(401);
   });
 
   it('a link works once: the same token again is 400 INVALID_TOKEN', async () => {
@@ -553,7 +536,7 @@ describe('account deletion by email confirmation', () => {
     expect(garbage.json()).toMatchObject({ status: false, code: 'INVALID_TOKEN' });
     const missing = await h.post('/api/users/confirm-delete', {});
     expect(missing.statusCode).toBe(422);
-    expect(fieldsOf(missing.json())).toContain('token');
+    expect(fieldsOf(missing)).toContain('token');
     expect((await h.get('/api/profile', user.token)).statusCode).toBe(200);
   });
 
@@ -565,7 +548,7 @@ describe('account deletion by email confirmation', () => {
     expect(res.statusCode).toBe(400);
     expect(res.json()).toMatchObject({ status: false, code: 'INVALID_TOKEN' });
     expect(await countUsers('id = $1', [user.id])).toBe(1);
-    expect((await login(user.email, user.password)).statusCode).toBe(200);
+    expect((await userLogin(h, user.email, user.password)).statusCode).toBe(200);
   });
 
   it('a link still works just before the hour is up', async () => {
