@@ -10,7 +10,7 @@ import type { Db } from './db/index.js';
 import { createAuthenticator } from './http/auth.js';
 import { installErrorHandling } from './http/error-handler.js';
 import { AppError } from './http/errors.js';
-import { installRoutePolicy } from './http/routing.js';
+import { installRoutePolicy, markOptionalBodies } from './http/routing.js';
 import { ErrorEnvelope } from './http/schemas.js';
 import { healthRoutes } from './http/health.js';
 import { loggerOptions } from './logger.js';
@@ -119,6 +119,7 @@ export async function buildApp(deps: AppDeps) {
       components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
     },
     refResolver: { buildLocalReference: (json, _base, _frag, i) => String(json.$id ?? `def-${i}`) },
+    transformObject: (doc) => ('openapiObject' in doc ? markOptionalBodies(doc.openapiObject as Parameters<typeof markOptionalBodies>[0]) : doc.swaggerObject) as never,
   });
   await app.register(scalar, { routePrefix: '/docs', configuration: { url: '/openapi.json' } });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

@@ -144,10 +144,23 @@ describe('OpenAPI', () => {
     }
   });
 
+  it('says which request bodies may be left out (the seeds send none) and keeps the others required', async () => {
+    const doc = (await h.get('/openapi.json')).json();
+    expect(doc.paths['/api/subscribe/{plan_id}'].post.requestBody.required).toBe(false);
+    expect(doc.paths['/api/v1/users/cancel-subscription'].post.requestBody.required).toBe(false);
+    expect(doc.paths['/api/organisation'].delete.requestBody.required).toBe(false);
+    expect(doc.paths['/api/v1/auth/register'].post.requestBody.required).toBe(true);
+    expect(JSON.stringify(doc)).not.toContain('x-optional-body');
+  });
+
   it('serves a reference UI at /docs', async () => {
     const res = await h.get('/docs/');
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toContain('text/html');
+    // served from the package, not a CDN: the reference works on a machine without internet
+    const script = res.body.match(/<script src="([^"]+)"/)?.[1];
+    expect(script).toBe('js/scalar.js');
+    expect((await h.get('/docs/js/scalar.js')).statusCode).toBe(200);
   });
 });
 

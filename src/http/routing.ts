@@ -4,6 +4,22 @@ import { aliasesByCanonical } from './aliases.js';
 import type { Authenticator } from './auth.js';
 import { AppError } from './errors.js';
 
+/** A route-schema key (kept by @fastify/swagger, as every `x-` key is) marking a body that may be absent. */
+export const OPTIONAL_BODY_MARK = 'x-optional-body';
+
+/** @fastify/swagger always writes `requestBody.required: true`; routes marked optional get `false`. */
+export function markOptionalBodies<T extends { paths?: Record<string, Record<string, unknown>> }>(doc: T): T {
+  for (const operations of Object.values(doc.paths ?? {})) {
+    for (const op of Object.values(operations) as Record<string, unknown>[]) {
+      if (op && typeof op === 'object' && op[OPTIONAL_BODY_MARK]) {
+        delete op[OPTIONAL_BODY_MARK];
+        if (op.requestBody) (op.requestBody as { required: boolean }).required = false;
+      }
+    }
+  }
+  return doc;
+}
+
 /** Every admin route as registered (aliases included): the shared guard suite walks this list. */
 export type AdminRouteRegistry = { method: string; url: string; permission: RoutePermission }[];
 
@@ -59,6 +75,8 @@ export function installRoutePolicy(
         request.body ??= {};
       };
       route.preValidation = [defaultBody, ...(route.preValidation ? ([] as unknown[]).concat(route.preValidation) : [])] as RouteOptions['preValidation'];
+      // read by the OpenAPI transform in app.ts: the document says the body may be omitted
+      route.schema = { ...route.schema, [OPTIONAL_BODY_MARK]: true } as RouteOptions['schema'];
     }
 
     if (config.credential) {

@@ -14,9 +14,8 @@ const UserIdField = IdField('the user (uuid)');
 const OrgParams = Type.Object({ org_id: Uuid });
 const OrgEnvelope = Envelope({ data: OrganisationSchema });
 
-/** A body that may be left out entirely (DELETE, or a PATCH that sends only the query). */
-const OptionalBody = <P extends TProperties>(properties: P) =>
-  Type.Union([Type.Object(properties, { additionalProperties: false }), Type.Null()]);
+/** A body that may be left out entirely (DELETE, or a PATCH that sends only the query): the route also sets `optionalBody`. */
+const OptionalBody = <P extends TProperties>(properties: P) => Type.Object(properties, { additionalProperties: false });
 
 const UpdateFields = { name: Type.Optional(Name), description: Type.Optional(Description) };
 
@@ -59,7 +58,7 @@ export const organisationRoutes: FastifyPluginAsyncTypebox<{ organisations: Orga
   app.patch(
     '/api/v1/organisations/:org_id',
     {
-      config: { auth: 'user', messages: { missing: MESSAGES.nothingToUpdate, notFound: MESSAGES.orgNotFound } },
+      config: { auth: 'user', optionalBody: true, messages: { missing: MESSAGES.nothingToUpdate, notFound: MESSAGES.orgNotFound } },
       schema: {
         tags: ['organisations'],
         summary: 'Update the name and/or description of an organisation you created',
@@ -78,7 +77,7 @@ export const organisationRoutes: FastifyPluginAsyncTypebox<{ organisations: Orga
   app.patch(
     '/api/v1/organisations',
     {
-      config: { auth: 'user', messages: { missing: MESSAGES.nothingToUpdate } },
+      config: { auth: 'user', optionalBody: true, messages: { missing: MESSAGES.nothingToUpdate } },
       schema: {
         tags: ['organisations'],
         summary: 'Update an organisation you created, named by org_id (query or body), or your only one when you created exactly one',
@@ -117,7 +116,7 @@ export const organisationRoutes: FastifyPluginAsyncTypebox<{ organisations: Orga
   app.delete(
     '/api/v1/organisations',
     {
-      config: { auth: 'user' },
+      config: { auth: 'user', optionalBody: true },
       schema: {
         tags: ['organisations'],
         summary: 'Delete an organisation you created, named by org_id (query or body), or your only one when you created exactly one',
@@ -153,7 +152,7 @@ export const organisationRoutes: FastifyPluginAsyncTypebox<{ organisations: Orga
   app.delete(
     '/api/v1/organisations/:org_id/members',
     {
-      config: { auth: 'user', messages: { missing: MESSAGES.removeUserIdRequired, notFound: MESSAGES.orgNotFound } },
+      config: { auth: 'user', optionalBody: true, messages: { missing: MESSAGES.removeUserIdRequired, notFound: MESSAGES.orgNotFound } },
       schema: {
         tags: ['organisations'],
         summary: 'Remove a user (user_id in the body or the query) from an organisation you created; the user is notified',
