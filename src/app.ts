@@ -11,6 +11,7 @@ import { createAuthenticator } from './http/auth.js';
 import { installErrorHandling } from './http/error-handler.js';
 import { AppError } from './http/errors.js';
 import { installRoutePolicy, markOptionalBodies } from './http/routing.js';
+import { databaseRateLimitStore, purgeRateLimitHits } from './http/rate-limit-store.js';
 import { ErrorEnvelope } from './http/schemas.js';
 import { healthRoutes } from './http/health.js';
 import { loggerOptions } from './logger.js';
@@ -72,6 +73,7 @@ export async function buildApp(deps: AppDeps) {
       { name: 'deliver-emails', run: () => outbox.deliverDue() },
       { name: 'renew-subscriptions', run: () => subscriptions.runDue() },
       { name: 'purge-idempotency-keys', run: () => purgeIdempotencyKeys(db, clock.now()) },
+      { name: 'purge-rate-limit-hits', run: () => purgeRateLimitHits(db, clock.now()) },
     ],
   });
   const services: ServiceDeps = { config, db, clock, log: app.log, tokens, outbox, afterCommit: () => worker.kick() };
@@ -100,11 +102,12 @@ export async function buildApp(deps: AppDeps) {
   });
   await app.register(rateLimit, {
     global: false,
+    ...(config.rateLimitStore === 'database' ? { store: databaseRateLimitStore(db, clock, app.log) } : {}),
     keyGenerator: (request) => request.ip,
     errorResponseBuilder: (_request, context) =>
       new AppError('RATE_LIMITED', `Too many requests, try again in ${Math.ceil(context.ttl / 1000)} seconds`),
   });
-  // The store is in memory, per instance. For a shared one across instances, pass `store` here.
+  // RATE_LIMIT_STORE: in memory (one instance) or in the database (shared by every instance)
   const credentialLimiter = app.rateLimit({ max: config.rateLimitPerMinute, timeWindow: 60_000 });
   const adminRouteRegistry = installRoutePolicy(app, { authenticator: createAuthenticator({ db, tokens }), credentialLimiter });
   await app.register(swagger, {

@@ -23,6 +23,8 @@ export interface Config {
   /** the window in which LOGIN_MAX_FAILURES failures lock an account (contract: 15 minutes) */
   loginFailureWindowMs: number;
   rateLimitPerMinute: number;
+  /** where the per-IP counters live: this process, or the database (shared by every instance) */
+  rateLimitStore: 'memory' | 'database';
   logLevel: string;
   /** behind a load balancer: trust X-Forwarded-For so rate limits see the client's IP */
   trustProxy: boolean;
@@ -82,6 +84,14 @@ function durationSeconds(env: Env, name: string, fallback: number): number {
   return seconds;
 }
 
+/** Several instances share a PostgreSQL server, so that is when counters belong in the database. */
+function rateLimitStore(env: Env, databaseUrl: string | null): Config['rateLimitStore'] {
+  const raw = env.RATE_LIMIT_STORE?.trim();
+  if (!raw) return databaseUrl ? 'database' : 'memory';
+  if (raw !== 'memory' && raw !== 'database') throw new ConfigError(`RATE_LIMIT_STORE must be memory or database, got "${raw}"`);
+  return raw;
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const nodeEnvRaw = env.NODE_ENV?.trim() || 'development';
   if (!['development', 'production', 'test'].includes(nodeEnvRaw)) {
@@ -139,6 +149,7 @@ export function loadConfig(env: Env = process.env): Config {
     loginMaxFailures: int(env, 'LOGIN_MAX_FAILURES', 10, 1),
     loginFailureWindowMs: 15 * 60_000,
     rateLimitPerMinute: int(env, 'RATE_LIMIT_PER_MINUTE', 100, 1),
+    rateLimitStore: rateLimitStore(env, databaseUrl),
     trustProxy: ['1', 'true', 'yes'].includes((env.TRUST_PROXY ?? '').trim().toLowerCase()),
     logLevel: str(env, 'LOG_LEVEL') ?? (nodeEnv === 'test' ? 'silent' : 'info'),
     defaultTeamMembers: int(env, 'DEFAULT_TEAM_MEMBERS', 3, 0, 1_000_000),
