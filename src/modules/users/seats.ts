@@ -5,12 +5,10 @@ import { usersRepository } from './repository.js';
 /**
  * The one place that decides whether a parent may add another child user.
  * It locks the parent row and counts inside the caller's transaction, so two concurrent
- * creations cannot both take the last seat. `limitFor` is where the plan's `teamMembers`
- * entitlement plugs in; until plans exist every parent is unlimited.
+ * creations cannot both take the last seat. `limitFor` is the subscriptions service's answer:
+ * the live plan's `teamMembers`, or DEFAULT_TEAM_MEMBERS (null would mean unlimited).
  */
 export type SeatLimit = (q: Queryable, parentId: string) => Promise<number | null>;
-
-export const unlimitedSeats: SeatLimit = async () => null;
 
 export async function reserveSeat(q: Queryable, parentId: string, limitFor: SeatLimit): Promise<{ used: number; limit: number | null }> {
   const used = await usersRepository.lockAndCountChildren(q, parentId);

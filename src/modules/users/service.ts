@@ -8,7 +8,7 @@ import type { ChildPermission } from './permissions.js';
 import { normaliseEmail, presentUser, resolveNames, splitName, type PublicUser } from './present.js';
 import type { NewAccountInput } from './schemas.js';
 import { usersRepository as users, type ProfileChanges } from './repository.js';
-import { reserveSeat, unlimitedSeats, type SeatLimit } from './seats.js';
+import { reserveSeat, type SeatLimit } from './seats.js';
 import { linkTokensRepository as links } from './tokens-repository.js';
 
 export const DELETE_LINK_TTL_MINUTES = 60;
@@ -24,9 +24,9 @@ export interface ProfileInput {
 
 export type ChildInput = NewAccountInput & { permissions: ChildPermission[] };
 
-export function createUsersService(deps: ServiceDeps & { seatLimit?: SeatLimit }) {
+export function createUsersService(deps: ServiceDeps & { seatLimit: SeatLimit }) {
   const { db, clock, outbox, config } = deps;
-  const seatLimit = deps.seatLimit ?? unlimitedSeats;
+  const { seatLimit } = deps;
 
   async function mustFind(id: string) {
     const user = await users.findById(db, id);
