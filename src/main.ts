@@ -46,8 +46,13 @@ async function main(): Promise<void> {
       process.exit(1);
     }, 25_000);
     force.unref();
+    // a keep-alive connection whose request finishes during shutdown would hold server.close()
+    // open until its keep-alive timeout: close connections as soon as they fall idle
+    const idleCloser = setInterval(() => app.server.closeIdleConnections(), 100);
+    idleCloser.unref();
     try {
       await app.close(); // stops accepting, waits for in-flight requests, stops the worker (onClose)
+      clearInterval(idleCloser);
       await mailer.close();
       await db.close();
       logger.info('stopped');

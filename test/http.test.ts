@@ -1,7 +1,9 @@
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { buildApp } from '../src/app.js';
 import { DOCUMENTED_ROUTES } from '../src/http/aliases.js';
+import { MemoryMailer } from '../src/modules/email/mailer.js';
 import { Harness } from './helpers/harness.js';
 
 let h: Harness;
@@ -125,6 +127,22 @@ describe('health', () => {
     const res = await h.get('/readyz');
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({ status: true, message: 'ready' });
+  });
+});
+
+describe('readiness when the database is gone', () => {
+  it('/readyz answers 503 while /healthz still answers 200', async () => {
+    const gone = await Harness.database();
+    await gone.drop();
+    const app = await buildApp({ config: h.config, db: gone.db, clock: h.clock, mailer: new MemoryMailer(), logger: pino({ level: 'silent' }) });
+    try {
+      const ready = await app.inject('/readyz');
+      expect(ready.statusCode).toBe(503);
+      expect(ready.json()).toEqual({ status: false, message: 'database unavailable' });
+      expect((await app.inject('/healthz')).statusCode).toBe(200);
+    } finally {
+      await app.close();
+    }
   });
 });
 

@@ -203,6 +203,32 @@ describe('the service process (src/main.ts)', () => {
   );
 
   it(
+    'on SIGTERM finishes the request in flight before exiting 0',
+    async () => {
+      const port = await freePort();
+      const base = `http://127.0.0.1:${port}`;
+      // forgot-password never answers before FORGOT_PASSWORD_MIN_MS: a request that is surely in flight
+      const proc = start({ DATA_DIR: freshDir(), PORT: String(port), NODE_ENV: 'development', LOG_LEVEL: 'info', FORGOT_PASSWORD_MIN_MS: '2000' });
+      await waitHealthy(proc, base);
+      const inFlight = fetch(`${base}/api/auth/forgot-password`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: 'nobody@example.com' }),
+      });
+      await new Promise((r) => setTimeout(r, 500));
+      proc.child.kill('SIGTERM');
+      const res = await inFlight;
+      expect(res.status).toBe(200);
+      expect((await json(res)).status).toBe(true);
+      const exit = await exitWithin(proc, 30_000);
+      expect(exit, describeOutput(proc)).toEqual({ code: 0, signal: null });
+      // and it no longer accepts connections
+      await expect(fetch(`${base}/healthz`, { signal: AbortSignal.timeout(2_000) })).rejects.toThrow();
+    },
+    120_000,
+  );
+
+  it(
     'refuses to start in production without JWT_SECRET',
     async () => {
       const dataDir = freshDir();
