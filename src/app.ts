@@ -70,7 +70,7 @@ export async function buildApp(deps: AppDeps) {
     intervalMs: config.jobsIntervalMs,
     log: app.log.child({ component: 'worker' }),
     tasks: [
-      { name: 'deliver-emails', run: () => outbox.deliverDue() },
+      { name: 'deliver-emails', run: () => outbox.deliverDue(), onKick: true },
       { name: 'renew-subscriptions', run: () => subscriptions.runDue() },
       { name: 'purge-idempotency-keys', run: () => purgeIdempotencyKeys(db, clock.now()) },
       { name: 'purge-rate-limit-hits', run: () => purgeRateLimitHits(db, clock.now()) },

@@ -38,18 +38,44 @@ describe('the worker loop', () => {
     expect(ran).toEqual(['broken', 'fine']);
   });
 
-  it('a kick after commit runs a pass promptly, and again after one in progress', async () => {
-    let passes = 0;
-    const worker = createWorker({ intervalMs: 60_000, log, tasks: [{ name: 'count', run: async () => { passes++; } }] });
+  it('a kick runs the onKick tasks promptly, the others only on the interval', async () => {
+    const ran: string[] = [];
+    const worker = createWorker({
+      intervalMs: 60_000,
+      log,
+      tasks: [
+        { name: 'emails', run: async () => void ran.push('emails'), onKick: true },
+        { name: 'renewals', run: async () => void ran.push('renewals') },
+      ],
+    });
     worker.start();
     await new Promise((r) => setTimeout(r, 20));
-    expect(passes).toBe(1);
+    expect(ran).toEqual(['emails', 'renewals']);
     worker.kick();
     await new Promise((r) => setTimeout(r, 20));
-    expect(passes).toBe(2);
+    expect(ran).toEqual(['emails', 'renewals', 'emails']);
     await worker.stop();
     worker.kick();
     await new Promise((r) => setTimeout(r, 20));
+    expect(ran).toEqual(['emails', 'renewals', 'emails']);
+  });
+
+  it('a request during a pass runs once more right after it', async () => {
+    let passes = 0;
+    let release!: () => void;
+    const worker = createWorker({
+      intervalMs: 60_000,
+      log,
+      tasks: [{ name: 'gate', run: () => new Promise<void>((r) => { passes++; release = r; }) }],
+    });
+    worker.start();
+    await new Promise((r) => setImmediate(r));
+    const again = worker.runOnce();
+    release();
+    await new Promise((r) => setTimeout(r, 10));
     expect(passes).toBe(2);
+    release();
+    await again;
+    await worker.stop();
   });
 });
