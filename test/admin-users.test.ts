@@ -383,6 +383,18 @@ describe('GET /api/admin/users/{userId}/details and GET /api/v1/admin/users/{use
     expect(res.json().data.organisations).toEqual({ created: 0, member: 0 });
   });
 
+  it('shows the real last login: null before one, then the time of the latest login', async () => {
+    const admin = (await adminWith(h, ['view_user_details'])).token;
+    const user = await h.registerUser();
+    const before = await h.get(`/api/admin/users/${user.id}/details`, admin);
+    expect(before.json().data.user.last_login_at).toBeNull();
+    h.clock.advance(5000);
+    expect((await userLogin(h, user.email, user.password)).statusCode).toBe(200);
+    const res = await h.get(`/api/admin/users/${user.id}/details`, admin);
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json().data.user.last_login_at).toBe(h.clock.now().toISOString());
+  });
+
   it('an unknown uuid → 404 "User not found"; a malformed id → 404, never 500', async () => {
     const admin = (await adminWith(h, ['view_user_details'])).token;
     for (const path of [...paths(UNKNOWN_ID), ...paths('not-a-uuid')]) {
@@ -557,6 +569,8 @@ describe('the admin-sent password reset link', () => {
       expect(links).toHaveLength(1);
       const link = links[0]!;
       expect(link.startsWith(`${h.config.appUrl}/reset-password?token=`)).toBe(true);
+      // the literal APP_URL the harness sets, so a wrong or missing base would show here
+      expect(link.startsWith('https://app.example.test/reset-password?token=')).toBe(true);
       const token = tokenOf(link);
       expect(token.length).toBeGreaterThanOrEqual(32);
       expect(res.body).not.toContain(token);

@@ -107,6 +107,23 @@ describe('POST /api/v1/admin/login', () => {
   });
 });
 
+describe('admin login under the per-IP credential rate limit (RATE_LIMIT_PER_MINUTE)', () => {
+  it('answers the 4th login within a minute with 429 and Retry-After when the limit is 3, whatever the emails', async () => {
+    const sibling = await h.sibling({ RATE_LIMIT_PER_MINUTE: '3' });
+    try {
+      // three different unknown emails: the per-account lockout cannot be what stops the fourth
+      for (let i = 0; i < 3; i++) {
+        expectError(await sibling.post(LOGIN, { email: uniqueEmail('nobody'), password: 'wrong password 1' }), 401, 'INVALID_CREDENTIALS');
+      }
+      const limited = await sibling.post(LOGIN, { email: uniqueEmail('nobody'), password: 'wrong password 1' });
+      expectError(limited, 429, 'RATE_LIMITED');
+      expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+    } finally {
+      await sibling.app.close();
+    }
+  });
+});
+
 describe('create an admin: POST /api/v1/admin/create-admin and POST /api/v1/admin/admins', () => {
   for (const path of ['/api/v1/admin/create-admin', '/api/v1/admin/admins']) {
     it(`${path}: 201 with the admin (never a password), who can then log in`, async () => {

@@ -548,6 +548,24 @@ describe('per-account login lockout (LOGIN_MAX_FAILURES)', () => {
     }
   });
 
+  it('counts failures within 15 minutes only: older failures do not add up to a lock', async () => {
+    const s = await h.sibling({ LOGIN_MAX_FAILURES: '3' });
+    try {
+      const user = await s.registerUser();
+      for (let i = 0; i < 2; i++) expect((await s.post(LOGIN, { email: user.email, password: 'wrong-password' })).statusCode).toBe(401);
+      s.clock.advance(16 * 60 * 1000);
+      for (let i = 0; i < 2; i++) {
+        const res = await s.post(LOGIN, { email: user.email, password: 'wrong-password' });
+        expect(res.statusCode, `failure ${i + 1} in the new window`).toBe(401);
+      }
+      // four failures in all, but only two in the last 15 minutes: under the limit of three
+      const ok = await s.post(LOGIN, { email: user.email, password: user.password });
+      expect(ok.statusCode, ok.body).toBe(200);
+    } finally {
+      await s.app.close();
+    }
+  });
+
   it('resets the failure count on a successful login', async () => {
     const s = await h.sibling({ LOGIN_MAX_FAILURES: '3' });
     try {
@@ -602,6 +620,23 @@ describe('per-IP credential rate limit (RATE_LIMIT_PER_MINUTE)', () => {
       expect(sixth.statusCode).toBe(429);
       expect(sixth.json()).toMatchObject({ status: false, code: 'RATE_LIMITED' });
       expect(retryAfterOf(sixth)).toBeGreaterThan(0);
+    } finally {
+      await s.app.close();
+    }
+  });
+
+  it('counts per client IP: one address at the limit does not limit another', async () => {
+    const s = await h.sibling({ RATE_LIMIT_PER_MINUTE: '2' });
+    try {
+      const login = (remoteAddress: string) =>
+        s.app.inject({ method: 'POST', url: LOGIN, payload: { email: uniqueEmail(), password: 'password-123' }, remoteAddress });
+      expect((await login('10.0.0.1')).statusCode).toBe(401);
+      expect((await login('10.0.0.1')).statusCode).toBe(401);
+      const third = await login('10.0.0.1');
+      expect(third.statusCode).toBe(429);
+      expect(third.json()).toMatchObject({ status: false, code: 'RATE_LIMITED' });
+      const other = await login('10.0.0.2');
+      expect(other.statusCode, other.body).toBe(401);
     } finally {
       await s.app.close();
     }

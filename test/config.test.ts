@@ -52,6 +52,10 @@ describe('loadConfig defaults', () => {
     });
   });
 
+  it('drops a trailing slash from APP_URL, so emailed links have a single slash', () => {
+    expect(loadConfig({ DATA_DIR: freshDir(), APP_URL: 'https://x.test/' }).appUrl).toBe('https://x.test');
+  });
+
   it('puts the data directory at ./data when DATA_DIR is unset', () => {
     // a JWT_SECRET keeps loadConfig from writing a development secret into ./data
     const config = loadConfig({ JWT_SECRET: STRONG_SECRET });

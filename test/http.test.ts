@@ -104,6 +104,35 @@ describe('the envelope and errors (contract §3)', () => {
     expect(log).not.toContain(user.token);
   });
 
+  it('never writes a reset code (OTP) or an emailed link token to the log', async () => {
+    const from = logLines.length;
+    const user = await h.registerUser();
+    expect((await h.post('/api/auth/forgot-password', { email: user.email })).statusCode).toBe(200);
+    const otp = await h.otpFor(user.email);
+    const reset = await h.post('/api/auth/reset-password', { email: user.email, otp, newPassword: 'a brand new password' });
+    expect(reset.statusCode, reset.body).toBe(200);
+
+    // the reset revoked the old token: sign in again, then ask for and confirm a deletion
+    const login = await h.post('/api/v1/auth/login', { email: user.email, password: 'a brand new password' });
+    expect(login.statusCode, login.body).toBe(200);
+    expect((await h.post('/api/v1/users/delete', {}, login.json().token)).statusCode).toBe(200);
+    await h.deliver();
+    const link = h.mailer.last(user.email)?.text.match(/\S+\/confirm-delete\?token=\S+/)?.[0];
+    expect(link, 'deletion link emailed').toBeDefined();
+    const token = new URL(link!).searchParams.get('token')!;
+    expect(token.length).toBeGreaterThanOrEqual(32);
+    expect((await h.post('/api/users/confirm-delete', { token })).statusCode).toBe(200);
+
+    const log = logLines.slice(from).join('');
+    // the log did capture these requests
+    expect(log).toContain('/api/auth/reset-password');
+    expect(log).toContain('/api/users/confirm-delete');
+    // six digits on their own (a millisecond timestamp may hold the same digits by chance)
+    expect(log).not.toMatch(new RegExp(`(?<!\\d)${otp}(?!\\d)`));
+    expect(log).not.toContain(token);
+    expect(log).not.toContain(encodeURIComponent(token));
+  });
+
   it('carries a request id in the log, taken from X-Request-Id when given', async () => {
     await h.request('GET', '/healthz', { headers: { 'x-request-id': 'trace-abc-123' } });
     expect(logLines.some((l) => l.includes('"reqId":"trace-abc-123"'))).toBe(true);

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { countsForUser } from '../src/modules/organisations/repository.js';
+import { adminWith } from './helpers/fixtures.js';
 import { Harness, type TestUser } from './helpers/harness.js';
 
 let h: Harness;
@@ -592,6 +593,51 @@ describe('deleting a user account', () => {
     });
     expect(await notificationsOf(host.id)).toEqual([]);
     expect((await h.get('/api/organisation', member.token)).json().data.map((o: { id: string }) => o.id)).toEqual([joined]);
+  });
+
+  /** `leaving` created an org with `member` in it, and belongs to `host`'s org. */
+  async function leavingWithOrgs() {
+    const leaving = await h.registerUser();
+    const member = await h.registerUser();
+    const host = await h.registerUser();
+    const created = await createOrg(leaving, 'Leaving club');
+    await addMember(leaving, created, member);
+    const joined = await createOrg(host, 'Host club');
+    await addMember(host, joined, leaving);
+    return { leaving, member, host, created, joined };
+  }
+
+  async function expectOrgsCleanedUp({ leaving, member, created, joined }: Awaited<ReturnType<typeof leavingWithOrgs>>) {
+    expect(await orgExists(created)).toBe(false);
+    const { rows } = await h.db.query('select 1 from organisation_members where organisation_id = $1', [created]);
+    expect(rows).toEqual([]);
+    expect(await isMember(joined, leaving.id)).toBe(false);
+    expect(await orgExists(joined)).toBe(true);
+    expect(await notificationsOf(member.id)).toContainEqual({
+      kind: 'organisation.deleted',
+      message: 'The organisation "Leaving club" has been deleted',
+    });
+  }
+
+  it('an admin deleting the account (DELETE /api/admin/users/{id}) does the same', async () => {
+    const admin = await adminWith(h, ['manage_users']);
+    const setup = await leavingWithOrgs();
+    const res = await h.delete(`/api/admin/users/${setup.leaving.id}`, admin.token);
+    expect(res.statusCode, res.body).toBe(200);
+    await expectOrgsCleanedUp(setup);
+  });
+
+  it('deleting by the emailed confirmation link (POST /api/users/confirm-delete) does the same', async () => {
+    const setup = await leavingWithOrgs();
+    const { leaving } = setup;
+    expect((await h.post('/api/v1/users/delete', { name: 'Nikunja', email: 'xnikunja@gmail.com', picture: 'dsafsd' }, leaving.token)).statusCode).toBe(200);
+    await h.deliver();
+    const link = h.mailer.last(leaving.email)?.text.match(/\S+\/confirm-delete\?token=\S+/)?.[0];
+    if (!link) throw new Error(`no deletion link emailed to ${leaving.email}`);
+    const token = new URL(link).searchParams.get('token');
+    const res = await h.post('/api/users/confirm-delete', { token });
+    expect(res.statusCode, res.body).toBe(200);
+    await expectOrgsCleanedUp(setup);
   });
 
   it("also closes the organisations of a deleted parent's child users, telling their members", async () => {

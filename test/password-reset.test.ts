@@ -355,6 +355,22 @@ describe('rate limit on the reset endpoints', () => {
     }
   });
 
+  it('limits the admin-link reset (POST /api/admin/users/reset-password) per IP too', async () => {
+    const s = await h.sibling({ RATE_LIMIT_PER_MINUTE: '3' });
+    try {
+      for (let i = 0; i < 3; i++) {
+        const res = await s.post('/api/admin/users/reset-password', { token: 'x', newPassword: 'long enough pw' });
+        expect(res.statusCode, `attempt ${i + 1}: ${res.body}`).toBe(400);
+      }
+      const res = await s.post('/api/admin/users/reset-password', { token: 'x', newPassword: 'long enough pw' });
+      expect(res.statusCode).toBe(429);
+      expect(res.json()).toMatchObject({ status: false, code: 'RATE_LIMITED' });
+      expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
+    } finally {
+      await s.app.close();
+    }
+  });
+
   it('limits reset-password attempts per IP too', async () => {
     const s = await h.sibling({ RATE_LIMIT_PER_MINUTE: '3' });
     try {

@@ -1,8 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { SMTPServer } from 'smtp-server';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 
 /**
@@ -120,12 +122,133 @@ async function json(res: Response): Promise<any> {
   }
 }
 
+interface ReceivedMail {
+  /** envelope recipients (RCPT TO), lower-cased */
+  to: string[];
+  raw: string;
+  /** the header block, folded lines unfolded */
+  headers: string;
+  /** the decoded text body */
+  text: string;
+}
+
+interface TestSmtp {
+  port: number;
+  received: ReceivedMail[];
+  close(): Promise<void>;
+}
+
+const smtpServers = new Set<TestSmtp>();
+
+/** Decodes the body of a single-part text message (quoted-printable, base64 or plain). */
+function decodeMail(raw: string): { headers: string; text: string } {
+  const split = raw.indexOf('\r\n\r\n');
+  const headers = raw.slice(0, split).replace(/\r\n[ \t]+/g, ' ');
+  const body = raw.slice(split + 4);
+  const encoding = /^content-transfer-encoding:\s*(\S+)/im.exec(headers)?.[1]?.toLowerCase() ?? '7bit';
+  let text: string;
+  if (encoding === 'quoted-printable') {
+    const bytes = body.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/gi, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+    text = Buffer.from(bytes, 'latin1').toString('utf8');
+  } else if (encoding === 'base64') {
+    text = Buffer.from(body.replace(/\s+/g, ''), 'base64').toString('utf8');
+  } else {
+    text = body;
+  }
+  return { headers, text };
+}
+
+/** A real SMTP server in the test process, on a free port of 127.0.0.1, keeping every message it accepts. */
+async function startSmtp(): Promise<TestSmtp> {
+  const received: ReceivedMail[] = [];
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    disableReverseLookup: true,
+    logger: false,
+    closeTimeout: 1000,
+    onData(stream, session, callback) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', () => {
+        const raw = Buffer.concat(chunks).toString('utf8');
+        received.push({ to: session.envelope.rcptTo.map((a) => a.address.toLowerCase()), raw, ...decodeMail(raw) });
+        callback();
+      });
+    },
+  });
+  await new Promise<void>((resolveListen, reject) => {
+    server.server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolveListen());
+  });
+  const { port } = server.server.address() as AddressInfo;
+  const smtp: TestSmtp = {
+    port,
+    received,
+    close: () =>
+      new Promise<void>((resolveClose) => {
+        smtpServers.delete(smtp);
+        server.close(() => resolveClose());
+      }),
+  };
+  smtpServers.add(smtp);
+  return smtp;
+}
+
+/** Polls `check` every 100 ms until it returns something truthy; fails after ms with `describe()`. */
+async function waitFor<T>(check: () => T | undefined | null | false, ms: number, describe: () => string): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`gave up after ${ms} ms: ${describe()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** The JSON log lines of a process's stdout (pino writes one object a line). */
+function logLines(text: string): Array<Record<string, any>> {
+  const lines: Array<Record<string, any>> = [];
+  for (const line of text.split('\n')) {
+    if (!line.trim().startsWith('{')) continue;
+    try {
+      lines.push(JSON.parse(line));
+    } catch {
+      // a partial line still being written
+    }
+  }
+  return lines;
+}
+
+async function post(base: string, path: string, body: unknown): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${base}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, body: await json(res) };
+}
+
+/** Registers a user and asks for a password reset: the service queues one email with a 6-digit code. */
+async function registerAndForget(base: string, email: string): Promise<void> {
+  const registered = await post(base, '/api/v1/auth/register', { email, password: 'password123', name: 'Process Mail' });
+  expect(registered.status, JSON.stringify(registered.body)).toBe(201);
+  const forgot = await post(base, '/api/auth/forgot-password', { email });
+  expect(forgot.status, JSON.stringify(forgot.body)).toBe(200);
+  expect(forgot.body.status).toBe(true);
+}
+
+function uniqueAddress(prefix: string): string {
+  return `${prefix}.${Date.now().toString(36)}.${randomBytes(3).toString('hex')}@example.com`;
+}
+
 afterEach(async () => {
   // a failed test must not leave a server behind
   for (const proc of [...running]) {
     proc.child.kill('SIGKILL');
     await proc.exited;
   }
+  for (const smtp of [...smtpServers]) await smtp.close();
 });
 afterAll(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
@@ -250,5 +373,165 @@ describe('the service process (src/main.ts)', () => {
       expect(proc.stderr()).toMatch(/JWT_SECRET.*weak/);
     },
     90_000,
+  );
+
+  it(
+    'delivers email over SMTP_URL from MAIL_FROM, promptly after the commit (no worker interval)',
+    async () => {
+      const smtp = await startSmtp();
+      const port = await freePort();
+      const base = `http://127.0.0.1:${port}`;
+      const proc = start({
+        DATA_DIR: freshDir(),
+        PORT: String(port),
+        NODE_ENV: 'development',
+        LOG_LEVEL: 'info',
+        SMTP_URL: `smtp://127.0.0.1:${smtp.port}`,
+        MAIL_FROM: 'SocioX Test <no-reply@sociox.test>',
+        // the interval pass is 10 minutes away: only the kick after the commit can deliver in time
+        JOBS_INTERVAL_MS: '600000',
+        FORGOT_PASSWORD_MIN_MS: '0',
+      });
+      await waitHealthy(proc, base);
+      expect(smtp.received).toHaveLength(0);
+
+      const email = uniqueAddress('smtp');
+      await registerAndForget(base, email);
+
+      // no other request, no runOnce: the process must send it on its own
+      await waitFor(() => smtp.received.length >= 1, 10_000, () => `no email reached the SMTP server${describeOutput(proc)}`);
+      // give a stray duplicate a moment to show up
+      await new Promise((r) => setTimeout(r, 500));
+      expect(smtp.received, describeOutput(proc)).toHaveLength(1);
+      const mail = smtp.received[0]!;
+      expect(mail.to).toEqual([email]);
+      expect(mail.headers).toMatch(/^From: SocioX Test <no-reply@sociox\.test>$/im);
+      expect(mail.headers).toMatch(new RegExp(`^To: ${email.replace(/[.+]/g, '\\$&')}$`, 'im'));
+      expect(mail.text).toMatch(/\b\d{6}\b/);
+
+      const exit = await stop(proc);
+      expect(exit, describeOutput(proc)).toEqual({ code: 0, signal: null });
+      await smtp.close();
+    },
+    120_000,
+  );
+
+  it(
+    'without SMTP_URL logs emails: the body in development, never the body in production',
+    async () => {
+      // development: the whole email is in the log, so a developer can read the code
+      const devPort = await freePort();
+      const devBase = `http://127.0.0.1:${devPort}`;
+      const dev = start({ DATA_DIR: freshDir(), PORT: String(devPort), NODE_ENV: 'development', LOG_LEVEL: 'info', FORGOT_PASSWORD_MIN_MS: '0' });
+      await waitHealthy(dev, devBase);
+      const devEmail = uniqueAddress('devlog');
+      await registerAndForget(devBase, devEmail);
+      const devLine = await waitFor(
+        () => logLines(dev.stdout()).find((l) => l.msg === 'email (not sent: SMTP_URL is unset)' && l.email?.to === devEmail),
+        10_000,
+        () => `no "email (not sent: SMTP_URL is unset)" line for ${devEmail}${describeOutput(dev)}`,
+      );
+      expect(devLine.email.subject).toBe('Your password reset code');
+      expect(String(devLine.emailBody)).toMatch(/Your password reset code is \d{6}\b/);
+      expect(dev.stdout()).toContain('SMTP_URL is unset');
+      expect(await stop(dev), describeOutput(dev)).toEqual({ code: 0, signal: null });
+
+      // production: who and what, but never the secret in the body
+      const prodPort = await freePort();
+      const prodBase = `http://127.0.0.1:${prodPort}`;
+      const prod = start({
+        DATA_DIR: freshDir(),
+        PORT: String(prodPort),
+        NODE_ENV: 'production',
+        JWT_SECRET: randomBytes(36).toString('base64url'), // 48 characters
+        LOG_LEVEL: 'info',
+        FORGOT_PASSWORD_MIN_MS: '0',
+      });
+      await waitHealthy(prod, prodBase);
+      const prodEmail = uniqueAddress('prodlog');
+      await registerAndForget(prodBase, prodEmail);
+      const prodLine = await waitFor(
+        () => logLines(prod.stdout()).find((l) => l.msg === 'email dropped to the log: SMTP_URL is unset' && l.email?.to === prodEmail),
+        10_000,
+        () => `no "email dropped to the log" line for ${prodEmail}${describeOutput(prod)}`,
+      );
+      expect(prodLine.email.subject).toBe('Your password reset code');
+      expect(prodLine.emailBody).toBeUndefined();
+      expect(await stop(prod), describeOutput(prod)).toEqual({ code: 0, signal: null });
+
+      const prodOut = prod.stdout() + prod.stderr();
+      expect(prodOut).not.toContain('Your password reset code is');
+      expect(prodOut).not.toContain('email (not sent: SMTP_URL is unset)');
+      for (const line of prodOut.split('\n').filter((l) => l.includes('Your password reset code') || l.includes(prodEmail))) {
+        expect(line).not.toMatch(/\b\d{6}\b/);
+      }
+    },
+    180_000,
+  );
+
+  it(
+    'creates the first superadmin from SUPERADMIN_EMAIL/SUPERADMIN_PASSWORD once, and keeps it across a restart',
+    async () => {
+      const port = await freePort();
+      const base = `http://127.0.0.1:${port}`;
+      const env = {
+        DATA_DIR: freshDir(),
+        PORT: String(port),
+        NODE_ENV: 'development',
+        LOG_LEVEL: 'info',
+        SUPERADMIN_EMAIL: 'ops@example.com',
+        SUPERADMIN_PASSWORD: 'ops password 123',
+      };
+      const credentials = { email: 'ops@example.com', password: 'ops password 123' };
+
+      const first = start(env);
+      await waitHealthy(first, base);
+      const login = await post(base, '/api/v1/admin/login', credentials);
+      expect(login.status, JSON.stringify(login.body) + describeOutput(first)).toBe(200);
+      expect(login.body.data.admin.role).toBe('superadmin');
+      expect(login.body.data.admin.email).toBe('ops@example.com');
+      expect(login.body.token).toEqual(expect.any(String));
+      expect(first.stdout()).toContain('created the first superadmin');
+      const wrong = await post(base, '/api/v1/admin/login', { ...credentials, password: 'not the password' });
+      expect(wrong.status).toBe(401);
+      expect(await stop(first), describeOutput(first)).toEqual({ code: 0, signal: null });
+
+      const second = start(env);
+      await waitHealthy(second, base);
+      const again = await post(base, '/api/v1/admin/login', credentials);
+      expect(again.status, JSON.stringify(again.body) + describeOutput(second)).toBe(200);
+      expect(again.body.data.admin.role).toBe('superadmin');
+      expect(second.stdout()).toContain('database ready');
+      expect(second.stdout()).not.toContain('created the first superadmin');
+      expect(await stop(second), describeOutput(second)).toEqual({ code: 0, signal: null });
+    },
+    180_000,
+  );
+
+  it(
+    'npm run create-superadmin creates a superadmin the service then accepts',
+    async () => {
+      const dataDir = freshDir();
+      const cli = spawnSync('npm', ['run', 'create-superadmin', '--', '--email', 'cli@example.com', '--password', 'cli password 123'], {
+        cwd: ROOT,
+        env: { ...baseEnv(), DATA_DIR: dataDir, NODE_ENV: 'development' },
+        encoding: 'utf8',
+        timeout: 120_000,
+      });
+      const cliOutput = `\n--- stdout ---\n${cli.stdout}\n--- stderr ---\n${cli.stderr}\n--- error ---\n${String(cli.error ?? '')}`;
+      expect(cli.status, cliOutput).toBe(0);
+      expect(cli.stdout, cliOutput).toContain('Created superadmin cli@example.com');
+
+      const port = await freePort();
+      const base = `http://127.0.0.1:${port}`;
+      const proc = start({ DATA_DIR: dataDir, PORT: String(port), NODE_ENV: 'development', LOG_LEVEL: 'info' });
+      await waitHealthy(proc, base);
+      const login = await post(base, '/api/v1/admin/login', { email: 'cli@example.com', password: 'cli password 123' });
+      expect(login.status, JSON.stringify(login.body) + describeOutput(proc)).toBe(200);
+      expect(login.body.data.admin.role).toBe('superadmin');
+      expect(login.body.data.admin.email).toBe('cli@example.com');
+      expect(await stop(proc), describeOutput(proc)).toEqual({ code: 0, signal: null });
+    },
+    180_000,
   );
 });

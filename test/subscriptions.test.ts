@@ -989,6 +989,23 @@ describe('notifications', () => {
     expect(data[0]!.message).toMatch(/password/i);
   });
 
+  it('writes the notification in the same transaction as the event: when it cannot be written, nothing is subscribed', async () => {
+    const user = await h.registerUser();
+    const plan = await createPlan(h, await root.token(h));
+    // make every new notification fail to insert
+    await h.db.exec('alter table notifications add constraint t_block check (false) not valid');
+    try {
+      const res = await subscribe(user, { planId: plan.id, billingCycle: 'monthly' });
+      expect(res.statusCode, res.body).toBeGreaterThanOrEqual(400);
+      expect(await allRows(user.id)).toBe(0);
+      expect(await eventCount(user.id, 'subscribed')).toBe(0);
+      // the database was emptied before this test: any event at all would be this one's
+      expect(await countRows(h, 'subscription_events')).toBe(0);
+    } finally {
+      await h.db.exec('alter table notifications drop constraint t_block');
+    }
+  });
+
   it('a subscribe that fails writes no notification', async () => {
     const user = await h.registerUser();
     const plan = await createPlan(h, await root.token(h), { status: 'inactive' });

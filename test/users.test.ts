@@ -472,6 +472,8 @@ describe('account deletion by email confirmation', () => {
     expect(res.json().status).toBe(true);
     const link = await deletionLink(user.email);
     expect(link.startsWith(`${h.config.appUrl}/confirm-delete?token=`)).toBe(true);
+    // the literal APP_URL the harness sets, so a wrong or missing base would show here
+    expect(link.startsWith('https://app.example.test/confirm-delete?token=')).toBe(true);
     expect(tokenOf(link).length).toBeGreaterThanOrEqual(32);
     expect(h.mailer.to('xnikunja@gmail.com')).toHaveLength(0);
     // nothing happens until the link is used

@@ -24,6 +24,22 @@ describe('the worker loop', () => {
     expect(events).toEqual(['started', 'finished', 'stopped']);
   });
 
+  it('runs every task again each intervalMs while started, and no more once stopped', async () => {
+    let passes = 0;
+    const worker = createWorker({ intervalMs: 30, log, tasks: [{ name: 'counter', run: async () => void passes++ }] });
+    worker.start();
+    try {
+      await new Promise((r) => setTimeout(r, 150));
+      // the pass at start, then one every 30 ms: at least three by now
+      expect(passes).toBeGreaterThanOrEqual(3);
+    } finally {
+      await worker.stop();
+    }
+    const atStop = passes;
+    await new Promise((r) => setTimeout(r, 90));
+    expect(passes).toBe(atStop);
+  });
+
   it('a failing task does not stop the others', async () => {
     const ran: string[] = [];
     const worker = createWorker({
