@@ -1,11 +1,11 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { SMTPServer } from 'smtp-server';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { startSmtp, type TestSmtp } from './helpers/smtp.js';
 
 /**
  * The real entry point as `npm start` runs it, but from the TypeScript sources through tsx
@@ -122,77 +122,15 @@ async function json(res: Response): Promise<any> {
   }
 }
 
-interface ReceivedMail {
-  /** envelope recipients (RCPT TO), lower-cased */
-  to: string[];
-  raw: string;
-  /** the header block, folded lines unfolded */
-  headers: string;
-  /** the decoded text body */
-  text: string;
-}
-
-interface TestSmtp {
-  port: number;
-  received: ReceivedMail[];
-  close(): Promise<void>;
-}
-
+/** SMTP servers this file started, closed after each test even when it fails. */
 const smtpServers = new Set<TestSmtp>();
 
-/** Decodes the body of a single-part text message (quoted-printable, base64 or plain). */
-function decodeMail(raw: string): { headers: string; text: string } {
-  const split = raw.indexOf('\r\n\r\n');
-  const headers = raw.slice(0, split).replace(/\r\n[ \t]+/g, ' ');
-  const body = raw.slice(split + 4);
-  const encoding = /^content-transfer-encoding:\s*(\S+)/im.exec(headers)?.[1]?.toLowerCase() ?? '7bit';
-  let text: string;
-  if (encoding === 'quoted-printable') {
-    const bytes = body.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/gi, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16)));
-    text = Buffer.from(bytes, 'latin1').toString('utf8');
-  } else if (encoding === 'base64') {
-    text = Buffer.from(body.replace(/\s+/g, ''), 'base64').toString('utf8');
-  } else {
-    text = body;
-  }
-  return { headers, text };
-}
-
-/** A real SMTP server in the test process, on a free port of 127.0.0.1, keeping every message it accepts. */
-async function startSmtp(): Promise<TestSmtp> {
-  const received: ReceivedMail[] = [];
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    disableReverseLookup: true,
-    logger: false,
-    closeTimeout: 1000,
-    onData(stream, session, callback) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => {
-        const raw = Buffer.concat(chunks).toString('utf8');
-        received.push({ to: session.envelope.rcptTo.map((a) => a.address.toLowerCase()), raw, ...decodeMail(raw) });
-        callback();
-      });
-    },
-  });
-  await new Promise<void>((resolveListen, reject) => {
-    server.server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolveListen());
-  });
-  const { port } = server.server.address() as AddressInfo;
-  const smtp: TestSmtp = {
-    port,
-    received,
-    close: () =>
-      new Promise<void>((resolveClose) => {
-        smtpServers.delete(smtp);
-        server.close(() => resolveClose());
-      }),
-  };
-  smtpServers.add(smtp);
-  return smtp;
+async function startSmtpServer(): Promise<TestSmtp> {
+  const smtp = await startSmtp();
+  const close = smtp.close;
+  const tracked: TestSmtp = { ...smtp, close: () => (smtpServers.delete(tracked), close()) };
+  smtpServers.add(tracked);
+  return tracked;
 }
 
 /** Polls `check` every 100 ms until it returns something truthy; fails after ms with `describe()`. */
@@ -378,7 +316,7 @@ describe('the service process (src/main.ts)', () => {
   it(
     'delivers email over SMTP_URL from MAIL_FROM, promptly after the commit (no worker interval)',
     async () => {
-      const smtp = await startSmtp();
+      const smtp = await startSmtpServer();
       const port = await freePort();
       const base = `http://127.0.0.1:${port}`;
       const proc = start({
