@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { AuditRow } from '../src/modules/audit/repository.js';
 import { adminLogin, adminWith, bootstrapSuperadmin, countRows, type Admin } from './helpers/fixtures.js';
 import { Harness, uniqueEmail, type Response } from './helpers/harness.js';
 
@@ -11,18 +12,6 @@ afterAll(() => h.close());
 beforeEach(() => h.reset());
 
 const LOG = '/api/v1/admin/audit-log';
-
-interface AuditRow {
-  id: string | number;
-  admin_id: string | null;
-  admin_email: string;
-  action: string;
-  target_type: string;
-  target_id: string | null;
-  ip: string | null;
-  detail: Record<string, unknown>;
-  created_at: Date;
-}
 
 interface AuditEntry {
   id: number;

@@ -5,7 +5,7 @@ import { systemClock } from '../clock.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { openDatabase } from '../db/index.js';
 import { migrate } from '../db/migrate.js';
-import { AppError } from '../http/errors.js';
+import { AppError, translateDbError } from '../http/errors.js';
 import { createAdminsService } from '../modules/admins/service.js';
 import { createTokenService } from '../modules/auth/tokens.js';
 import { LogMailer } from '../modules/email/mailer.js';
@@ -59,8 +59,9 @@ export async function createSuperadminCommand(argv: string[], env = process.env)
     console.log(`Created superadmin ${admin.email} (${admin.id})`);
     return 0;
   } catch (err) {
-    if (err instanceof AppError) {
-      console.error(err.message);
+    const known = err instanceof AppError ? err : translateDbError(err);
+    if (known) {
+      console.error(known.message);
       return 1;
     }
     throw err;

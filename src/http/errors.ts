@@ -72,9 +72,16 @@ export function translateDbError(err: unknown): AppError | null {
   }
 }
 
+/**
+ * The message of each unique constraint a client can run into. The database decides every
+ * duplicate (no read before the write); this table says it in words, in one place.
+ */
 const CONFLICT_MESSAGES: Record<string, string> = {
   users_email_key: 'Account with the email already exists',
   users_phone_key: 'Account with the phone number already exists',
+  admins_email_key: 'An admin with this email already exists',
+  plans_name_key: 'A plan with this name already exists',
+  subscriptions_one_live_key: 'There is already a live subscription; change it with the update endpoint',
 };
 
 function conflictMessage(constraint: string): string {

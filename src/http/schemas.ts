@@ -27,7 +27,6 @@ export const Uuid = Type.String({ format: 'uuid' });
 export const Email = Type.String({ format: 'email', maxLength: 254 });
 /** contract §4: 8–128 characters */
 export const Password = Type.String({ minLength: 8, maxLength: 128 });
-export const DateTime = Type.String({ format: 'date-time' });
 
 export const PageQuery = {
   page: Type.Optional(Type.Integer({ minimum: 1, default: 1 })),

@@ -85,5 +85,3 @@ export function createWorker(options: { intervalMs: number; tasks: Task[]; log: 
     },
   };
 }
-
-export type Worker = ReturnType<typeof createWorker>;

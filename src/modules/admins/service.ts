@@ -59,10 +59,7 @@ export function createAdminsService(deps: ServiceDeps) {
             createdBy: actor.id,
           },
           clock.now(),
-        ).catch((err) => {
-          if ((err as { constraint?: string }).constraint === 'admins_email_key') throw new AppError('CONFLICT', 'An admin with this email already exists');
-          throw err;
-        });
+        );
         await audit.record(tx, {
           admin: actor, action: 'admin.create', targetType: 'admin', targetId: admin.id, ip: actor.ip,
           detail: { email: admin.email, role: admin.role, permissions: admin.permissions },
@@ -117,11 +114,7 @@ export function createAdminsService(deps: ServiceDeps) {
     async createSuperadmin(email: string, password: string, name = 'Superadmin'): Promise<PublicAdmin> {
       const passwordHash = await hashPassword(password);
       const created = await admins
-        .insert(db, { email: normaliseEmail(email), passwordHash, name, role: 'superadmin', permissions: [], createdBy: null }, clock.now())
-        .catch((err) => {
-          if ((err as { constraint?: string }).constraint === 'admins_email_key') throw new AppError('CONFLICT', 'An admin with this email already exists');
-          throw err;
-        });
+        .insert(db, { email: normaliseEmail(email), passwordHash, name, role: 'superadmin', permissions: [], createdBy: null }, clock.now());
       return presentAdmin(created);
     },
 

@@ -72,18 +72,13 @@ function rowToValues(p: PlanRow): PlanValues {
   };
 }
 
-function nameTaken(err: unknown): never {
-  if ((err as { constraint?: string }).constraint === 'plans_name_key') throw new AppError('CONFLICT', 'A plan with this name already exists');
-  throw err;
-}
-
 export function createPlansService(deps: ServiceDeps) {
   const { db, clock } = deps;
 
   /** Every plan write: in one transaction with its audit row. */
   async function write(actor: Actor, action: string, planId: string | null, fn: (tx: Parameters<typeof plans.insert>[0]) => Promise<PlanRow | null>, detail: Record<string, unknown> = {}) {
     const row = await db.transaction(async (tx) => {
-      const result = await fn(tx).catch(nameTaken);
+      const result = await fn(tx);
       if (!result) throw new AppError('NOT_FOUND', PLAN_NOT_FOUND);
       await audit.record(tx, { admin: actor, action, targetType: 'plan', targetId: result.id ?? planId, ip: actor.ip, detail: { name: result.name, ...detail } }, clock.now());
       return result;

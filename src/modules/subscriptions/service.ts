@@ -118,12 +118,7 @@ export function createSubscriptionsService(deps: ServiceDeps) {
         const plan = await availablePlan(tx, input.planId, cycle);
         const now = clock.now();
         await subs.expireEnded(tx, accountId, now);
-        const s = await subs.insert(tx, accountId, plan.id, cycle, now).catch((err) => {
-          if ((err as { constraint?: string }).constraint === 'subscriptions_one_live_key') {
-            throw new AppError('CONFLICT', 'There is already a live subscription; change it with the update endpoint');
-          }
-          throw err;
-        });
+        const s = await subs.insert(tx, accountId, plan.id, cycle, now);
         await subs.addEvent(tx, s.id, 'subscribed', actorName(actor), { planId: plan.id, plan: plan.name, billingCycle: cycle }, now);
         await notifications.create(tx, accountId, 'subscription.subscribed', `You are now subscribed to the ${plan.display_name} plan (${cycle})`, now);
         await recordAudit(tx, actor, 'subscription.subscribe', s, { planId: plan.id, billingCycle: cycle });
@@ -239,4 +234,3 @@ export function createSubscriptionsService(deps: ServiceDeps) {
 }
 
 export type SubscriptionsService = ReturnType<typeof createSubscriptionsService>;
-export type PresentedSubscription = Awaited<ReturnType<SubscriptionsService['current']>>;

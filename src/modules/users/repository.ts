@@ -123,8 +123,7 @@ export const usersRepository = {
   /** Locks the parent row so concurrent child creations count and insert one at a time. */
   async lockAndCountChildren(q: Queryable, parentId: string): Promise<number> {
     await q.query('select id from users where id = $1 for update', [parentId]);
-    const { rows } = await q.query<{ n: number }>('select count(*)::int as n from users where parent_id = $1', [parentId]);
-    return rows[0]?.n ?? 0;
+    return usersRepository.countChildren(q, parentId);
   },
 
   async listChildren(q: Queryable, parentId: string): Promise<UserRow[]> {
