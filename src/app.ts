@@ -9,6 +9,10 @@ import type { Config } from './config.js';
 import type { Db } from './db/index.js';
 import { createAuthenticator } from './http/auth.js';
 import { installErrorHandling } from './http/error-handler.js';
+import { clientErrorHandler, frameworkErrorHandler } from './http/framework-errors.js';
+import { installJsonParser } from './http/json-body.js';
+import { installLingeringClose } from './http/lingering-close.js';
+import { bodyStrictValidatorBuilder } from './http/validators.js';
 import { AppError } from './http/errors.js';
 import { installRoutePolicy, markOptionalBodies } from './http/routing.js';
 import { databaseRateLimitStore, purgeRateLimitHits } from './http/rate-limit-store.js';
@@ -17,6 +21,7 @@ import { healthRoutes } from './http/health.js';
 import { loggerOptions } from './logger.js';
 import { createWorker } from './jobs/worker.js';
 import { authRoutes } from './modules/auth/routes.js';
+import { lockoutFromConfig } from './modules/auth/lockout.js';
 import { createAuthService } from './modules/auth/service.js';
 import { createTokenService } from './modules/auth/tokens.js';
 import type { Mailer } from './modules/email/mailer.js';
@@ -60,9 +65,16 @@ export async function buildApp(deps: AppDeps) {
     bodyLimit: BODY_LIMIT,
     trustProxy: config.trustProxy,
     requestIdHeader: 'x-request-id',
+    // what Fastify and Node answer before any route runs, in the envelope too
+    frameworkErrors: frameworkErrorHandler,
+    clientErrorHandler,
     genReqId: () => crypto.randomUUID(),
-    ajv: { customOptions: { allErrors: true, removeAdditional: true, coerceTypes: 'array', useDefaults: true } },
+    // bodies validated as typed, query/params/headers coerced (src/http/validators.ts); the
+    // declared type is @fastify/ajv-compiler's, which does not describe the route-schema argument
+    schemaController: { compilersFactory: { buildValidator: bodyStrictValidatorBuilder() as never } },
   }).withTypeProvider<TypeBoxTypeProvider>();
+  installJsonParser(app, BODY_LIMIT);
+  installLingeringClose(app);
 
   const tokens = createTokenService(config.jwtSecret, config.tokenTtlSeconds, clock);
   const outbox = createOutbox({ db, mailer, clock, log: app.log.child({ component: 'outbox' }) });
@@ -74,13 +86,14 @@ export async function buildApp(deps: AppDeps) {
       { name: 'renew-subscriptions', run: () => subscriptions.runDue() },
       { name: 'purge-idempotency-keys', run: () => purgeIdempotencyKeys(db, clock.now()) },
       { name: 'purge-rate-limit-hits', run: () => purgeRateLimitHits(db, clock.now()) },
+      { name: 'purge-login-failures', run: () => lockoutFromConfig(config).purge(db, clock.now()) },
     ],
   });
   const services: ServiceDeps = { config, db, clock, log: app.log, tokens, outbox, afterCommit: () => worker.kick() };
   const auth = createAuthService(services);
   const plans = createPlansService(services);
   const subscriptions = createSubscriptionsService(services);
-  const users = createUsersService({ ...services, seatLimit: subscriptions.seatLimit });
+  const users = createUsersService({ ...services, seatLimit: subscriptions.seatLimit, confirmPassword: auth.confirmPassword });
   const admins = createAdminsService(services);
   const adminUsers = createAdminUsersService({ ...services, auth, users, subscriptions });
   const organisations = createOrganisationsService(services);

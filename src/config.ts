@@ -16,10 +16,15 @@ export interface Config {
   appUrl: string;
   jwtSecret: string;
   tokenTtlSeconds: number;
+  /** how recent a login must be to change a login identifier or delete the account without the password */
+  reauthWindowSeconds: number;
   superadminEmail: string | null;
   superadminPassword: string | null;
   jobsIntervalMs: number;
+  /** failed logins per account from one client IP within the window before that IP is locked out of it */
   loginMaxFailures: number;
+  /** failed logins per account from every IP together within an hour: distributed guessing */
+  loginMaxFailuresPerAccount: number;
   /** the window in which LOGIN_MAX_FAILURES failures lock an account (contract: 15 minutes) */
   loginFailureWindowMs: number;
   rateLimitPerMinute: number;
@@ -143,10 +148,12 @@ export function loadConfig(env: Env = process.env): Config {
     appUrl,
     jwtSecret,
     tokenTtlSeconds: durationSeconds(env, 'TOKEN_TTL', 3600),
+    reauthWindowSeconds: durationSeconds(env, 'REAUTH_WINDOW', 600),
     superadminEmail: superadminEmail?.toLowerCase() ?? null,
     superadminPassword,
     jobsIntervalMs: int(env, 'JOBS_INTERVAL_MS', 60_000, 100),
     loginMaxFailures: int(env, 'LOGIN_MAX_FAILURES', 10, 1),
+    loginMaxFailuresPerAccount: int(env, 'LOGIN_MAX_FAILURES_PER_ACCOUNT', 100, 1),
     loginFailureWindowMs: 15 * 60_000,
     rateLimitPerMinute: int(env, 'RATE_LIMIT_PER_MINUTE', 100, 1),
     rateLimitStore: rateLimitStore(env, databaseUrl),

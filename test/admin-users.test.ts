@@ -419,7 +419,8 @@ describe('deactivate and reactivate', () => {
 
   for (const [method, path] of deactivations) {
     it(`${method} ${path(':userId')}: 200 deactivated, the existing token is refused at once, login → 403 ACCOUNT_DEACTIVATED`, async () => {
-      const admin = (await adminWith(h, ['manage_users'])).token;
+      // view_user_details too: the answer carries the whole user only with it (test/account-abuse.test.ts)
+      const admin = (await adminWith(h, ['manage_users', 'view_user_details'])).token;
       const user = await h.registerUser();
       expect(await me(user.token)).toBe(200);
 

@@ -36,10 +36,12 @@ export function createAuthenticator(deps: { db: Db; tokens: TokenService }) {
   return {
     async user(request: FastifyRequest): Promise<AuthUser> {
       const claims = await claimsOf(request, 'user');
-      const user = await usersRepository.findById(deps.db, claims.sub);
+      const user = await usersRepository.findForAuth(deps.db, claims.sub);
       if (!user) throw new AppError('UNAUTHENTICATED', 'The account of this token no longer exists');
       if (user.token_version !== claims.ver) throw new AppError('UNAUTHENTICATED', 'Token has been revoked, please log in again');
       if (user.status !== 'active') throw new AppError('UNAUTHENTICATED', 'Your account has been deactivated');
+      // a child acts for its parent: while the parent is deactivated, so is the child (reactivation restores both)
+      if (user.parent_status === 'deactivated') throw new AppError('UNAUTHENTICATED', 'The parent account of this account has been deactivated');
       return {
         id: user.id,
         email: user.email,
@@ -47,6 +49,7 @@ export function createAuthenticator(deps: { db: Db; tokens: TokenService }) {
         parentId: user.parent_id,
         permissions: user.permissions,
         tokenVersion: user.token_version,
+        authTime: new Date(claims.iat * 1000),
       };
     },
 

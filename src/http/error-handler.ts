@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { loggable } from '../logger.js';
 import { AppError, ERROR_CODES, GENERIC_500, translateDbError, type FieldError } from './errors.js';
+import { PATTERN_MESSAGES } from './schemas.js';
 
 interface AjvError {
   instancePath: string;
@@ -16,16 +17,27 @@ function fieldOf(e: AjvError, context: string): string {
   return path.length ? path.join('.') : context;
 }
 
+/** ajv says "must be number"; a client reads "must be a number" */
+const TYPE_NAMES: Record<string, string> = { integer: 'an integer', object: 'an object', array: 'an array', null: 'null' };
+
 function describe(e: AjvError): string {
   switch (e.keyword) {
     case 'required':
       return 'is required';
+    case 'type':
+      return `must be ${String(e.params.type).split(',').map((t) => TYPE_NAMES[t] ?? `a ${t}`).join(' or ')}`;
     case 'format':
       return `must be a valid ${String(e.params.format)}`;
+    case 'minimum':
+      return `must be at least ${String(e.params.limit)}`;
+    case 'maximum':
+      return `must be at most ${String(e.params.limit)}`;
     case 'minLength':
       return `must be at least ${String(e.params.limit)} characters`;
     case 'maxLength':
       return `must be at most ${String(e.params.limit)} characters`;
+    case 'pattern':
+      return PATTERN_MESSAGES[String(e.params.pattern)] ?? e.message ?? 'is invalid';
     case 'enum':
       return `must be one of: ${(e.params.allowedValues as unknown[]).join(', ')}`;
     default:
@@ -33,17 +45,38 @@ function describe(e: AjvError): string {
   }
 }
 
+const oneOf = (allowed: unknown[]) => (allowed.length === 1 ? `must be ${String(allowed[0])}` : `must be one of: ${allowed.join(', ')}`);
+
+const RANGE_KEYWORDS = new Set(['minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum']);
+
+/** How many fields one 422 names at most. */
+export const MAX_FIELD_ERRORS = 20;
+
 export function validationError(error: FastifyError, request: FastifyRequest): AppError {
   const context = error.validationContext ?? 'body';
   const ajvErrors = (error.validation ?? []) as AjvError[];
-  const fields: FieldError[] = [];
+  // allErrors reports every bad item of an array: the answer names the first few fields, not
+  // thousands, and finds them in one pass (a list searched per error was quadratic)
+  const byField = new Map<string, { message: string; allowed?: unknown[] }>();
   for (const e of ajvErrors) {
     const field = fieldOf(e, context);
-    if (!fields.some((f) => f.field === field)) fields.push({ field, message: describe(e) });
+    const known = byField.get(field);
+    if (known) {
+      // a union of literals fails once per literal (after "must be a string"): name them all
+      if (e.keyword === 'const') {
+        (known.allowed ??= []).push(e.params.allowedValue);
+        known.message = oneOf(known.allowed);
+      }
+    } else if (byField.size < MAX_FIELD_ERRORS) {
+      const allowed = e.keyword === 'const' ? [e.params.allowedValue] : undefined;
+      byField.set(field, { message: allowed ? oneOf(allowed) : describe(e), allowed });
+    }
   }
+  const fields: FieldError[] = [...byField].map(([field, { message }]) => ({ field, message }));
   const messages = request.routeOptions.config.messages;
-  if (context === 'params') {
-    // a malformed id names nothing that exists (contract §2): 404, never 500
+  if (context === 'params' && !ajvErrors.some((e) => RANGE_KEYWORDS.has(e.keyword))) {
+    // a malformed id names nothing that exists (contract §2): 404, never 500; a number out of
+    // the declared range is a bad request like any other (422)
     return new AppError('NOT_FOUND', messages?.notFound ?? 'Not found');
   }
   const onlyMissing = ajvErrors.length > 0 && ajvErrors.every((e) => e.keyword === 'required' || e.keyword === 'type' && e.instancePath === '');
@@ -84,23 +117,53 @@ export function sendError(reply: FastifyReply, err: AppError): FastifyReply {
   });
 }
 
-/** Where a string holds a NUL (PostgreSQL text cannot store one), or null. */
-function nulPath(value: unknown, path: string[] = []): string | null {
-  if (typeof value === 'string') return value.includes('\u0000') ? path.join('.') || 'body' : null;
-  if (value && typeof value === 'object') {
-    for (const [k, v] of Object.entries(value)) {
-      const found = nulPath(v, [...path, k]);
-      if (found !== null) return found;
+interface Visit {
+  value: unknown;
+  key: string;
+  parent: Visit | null;
+}
+
+/** An unpaired UTF-16 surrogate (`"\ud800"` in JSON): UTF-8 cannot encode it, so it would be stored as U+FFFD. */
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+
+/** Why a string cannot be stored as given, or null. */
+function unstorable(text: string): string | null {
+  if (text.includes('\u0000')) return 'must not contain a NUL character';
+  if (LONE_SURROGATE.test(text)) return 'must be valid Unicode text (it has an unpaired surrogate)';
+  return null;
+}
+
+/**
+ * The first string that PostgreSQL text cannot hold as given (a NUL, an unpaired surrogate), or
+ * null. An explicit stack, not recursion: a body's depth is bounded by the JSON parser, but a walk
+ * must not depend on that. Each entry points at its parent, so the path is built only when found.
+ */
+export function unstorableText(root: unknown): { field: string; message: string } | null {
+  const stack: Visit[] = [{ value: root, key: '', parent: null }];
+  for (let visit = stack.pop(); visit; visit = stack.pop()) {
+    const { value } = visit;
+    if (typeof value === 'string') {
+      const message = unstorable(value);
+      if (message === null) continue;
+      const path: string[] = [];
+      for (let v: Visit | null = visit; v?.parent; v = v.parent) path.push(v.key);
+      return { field: path.reverse().join('.') || 'body', message };
+    }
+    if (value && typeof value === 'object') {
+      // pushed in reverse so the first bad field is the one named
+      const entries = Object.entries(value);
+      for (let i = entries.length - 1; i >= 0; i--) stack.push({ value: entries[i]![1], key: entries[i]![0], parent: visit });
     }
   }
   return null;
 }
 
 export function installErrorHandling(app: FastifyInstance): void {
-  // a NUL in any string of the body or query is a clear 422 naming the field, not a database error
+  // a NUL or an unpaired surrogate in any string of the body or query is a clear 422 naming the
+  // field, not a database error or a silently replaced character
   app.addHook('preValidation', async (request) => {
-    const field = nulPath(request.body) ?? nulPath(request.query);
-    if (field !== null) throw new AppError('VALIDATION_FAILED', `${field} contains a NUL character`, [{ field, message: 'must not contain a NUL character' }]);
+    const bad = unstorableText(request.body) ?? unstorableText(request.query);
+    if (bad) throw new AppError('VALIDATION_FAILED', `${bad.field} ${bad.message}`, [bad]);
   });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {

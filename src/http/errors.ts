@@ -10,9 +10,15 @@ export const ERROR_CODES = {
   FORBIDDEN: 403,
   ACCOUNT_DEACTIVATED: 403,
   PLAN_LIMIT_REACHED: 403,
+  /** the change needs a recent login or the current password in the body */
+  REAUTH_REQUIRED: 403,
+  /** the right password, but the account must choose a new one first (after an email change was reverted) */
+  PASSWORD_RESET_REQUIRED: 403,
   NOT_FOUND: 404,
   CONFLICT: 409,
+  REQUEST_TIMEOUT: 408,
   PAYLOAD_TOO_LARGE: 413,
+  HEADERS_TOO_LARGE: 431,
   VALIDATION_FAILED: 422,
   RATE_LIMITED: 429,
   INTERNAL: 500,

@@ -3,6 +3,7 @@ import type { RoutePermission } from '../modules/admins/permissions.js';
 import { aliasesByCanonical } from './aliases.js';
 import type { Authenticator } from './auth.js';
 import { AppError } from './errors.js';
+import { unboundedNumbers } from './number-bounds.js';
 
 /** A route-schema key (kept by @fastify/swagger, as every `x-` key is) marking a body that may be absent. */
 export const OPTIONAL_BODY_MARK = 'x-optional-body';
@@ -28,6 +29,7 @@ export type AdminRouteRegistry = { method: string; url: string; permission: Rout
  * - documented spellings (./aliases.ts) become routes sharing the canonical handler and schema;
  * - `config.auth` attaches the authentication hook (before the body is parsed or validated);
  * - `config.credential` puts the route under the one per-IP credential rate limit;
+ * - a number in a query string or path without a minimum and a maximum is a start-up error;
  * - the OpenAPI entry gets its security requirement and alias marker.
  */
 export function installRoutePolicy(
@@ -41,6 +43,12 @@ export function installRoutePolicy(
     const config = (route.config ?? {}) as NonNullable<RouteOptions['config']> & Record<string, unknown>;
     route.config = config;
     const methods = Array.isArray(route.method) ? route.method : [route.method];
+
+    for (const part of ['querystring', 'params'] as const) {
+      const unbounded = unboundedNumbers((route.schema as Record<string, unknown> | undefined)?.[part]);
+      // a coerced number without a range reaches SQL (bigint overflow → 500, a huge OFFSET)
+      if (unbounded.length) throw new Error(`${methods.join(',')} ${route.url}: ${part} ${unbounded.join(', ')} declares no minimum and maximum`);
+    }
 
     if (config.auth) {
       const { authenticator } = deps;

@@ -7,6 +7,8 @@ export interface AuthUser {
   parentId: string | null;
   permissions: string[];
   tokenVersion: number;
+  /** when the token was issued: a recent login is what some changes ask for (REAUTH_WINDOW) */
+  authTime: Date;
 }
 
 export interface AuthAdmin {

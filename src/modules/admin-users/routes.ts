@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { currentAdmin } from '../../http/auth.js';
 import { Email, Envelope, MessageEnvelope, Password, Uuid, errors } from '../../http/schemas.js';
+import { allows } from '../admins/permissions.js';
 import { SubscriptionSchema } from '../subscriptions/routes.js';
 import { UserSchema } from '../users/present.js';
 import type { AdminUsersService } from './service.js';
@@ -10,6 +11,11 @@ const UserRef = Type.Ref(UserSchema);
 const UserIdParams = Type.Object({ userId: Uuid });
 const notFound = { messages: { notFound: 'User not found' } };
 const MAX_LIMIT = 100;
+/** What an admin without view_user_details learns from a status change: no more than it asked to change. */
+const UserStatusOnly = Type.Object(
+  { id: Uuid, status: Type.Union([Type.Literal('active'), Type.Literal('deactivated')]) },
+  { additionalProperties: false, title: 'UserStatus' },
+);
 
 export const adminUserRoutes: FastifyPluginAsyncTypebox<{ adminUsers: AdminUsersService }> = async (app, { adminUsers }) => {
   app.get(
@@ -81,14 +87,23 @@ export const adminUserRoutes: FastifyPluginAsyncTypebox<{ adminUsers: AdminUsers
               ? 'Deactivate a user: login refused, every token revoked at once'
               : 'Reactivate a user: login works again (old tokens stay revoked)',
           params: UserIdParams,
-          response: { 200: Envelope({ data: UserRef }), ...errors(401, 403, 404) },
+          response: {
+            200: Envelope({
+              data: Type.Union([UserRef, UserStatusOnly], { description: 'the whole user with view_user_details, otherwise only id and status' }),
+            }),
+            ...errors(401, 403, 404),
+          },
         },
       },
-      async (request) => ({
-        status: true as const,
-        message: action === 'deactivate' ? 'User deactivated successfully' : 'User reactivated successfully',
-        data: await adminUsers[action](currentAdmin(request), request.params.userId),
-      }),
+      async (request) => {
+        const admin = currentAdmin(request);
+        const user = await adminUsers[action](admin, request.params.userId);
+        return {
+          status: true as const,
+          message: action === 'deactivate' ? 'User deactivated successfully' : 'User reactivated successfully',
+          data: allows(admin, 'view_user_details') ? user : { id: user.id, status: user.status },
+        };
+      },
     );
   }
 

@@ -15,8 +15,6 @@ export interface AdminRow {
 
 export interface AdminCredentialRow extends AdminRow {
   password_hash: string;
-  failed_logins: number;
-  failed_login_window_start: Date | null;
 }
 
 const COLUMNS = 'id, email, name, role, permissions, token_version, created_by, last_login_at, created_at, updated_at';
@@ -65,10 +63,14 @@ export const adminsRepository = {
 
   async findCredentials(q: Queryable, email: string): Promise<AdminCredentialRow | null> {
     const { rows } = await q.query<AdminCredentialRow>(
-      `select ${COLUMNS}, password_hash, failed_logins, failed_login_window_start from admins where lower(email) = lower($1)`,
+      `select ${COLUMNS}, password_hash from admins where lower(email) = lower($1)`,
       [email],
     );
     return rows[0] ?? null;
+  },
+
+  async recordLogin(q: Queryable, id: string, now: Date): Promise<void> {
+    await q.query('update admins set last_login_at = $2 where id = $1', [id, now]);
   },
 
   async list(q: Queryable): Promise<AdminRow[]> {

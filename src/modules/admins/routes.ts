@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { currentAdmin } from '../../http/auth.js';
-import { Email, Envelope, MessageEnvelope, Password, Uuid, errors } from '../../http/schemas.js';
+import { Email, Envelope, MessageEnvelope, Name, Password, Uuid, errors } from '../../http/schemas.js';
 import { ADMIN_PERMISSIONS } from './permissions.js';
 import { AdminSchema } from './present.js';
 import type { AdminsService } from './service.js';
@@ -27,7 +27,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ admins: AdminsService }> =
       },
     },
     async (request) => {
-      const session = await admins.login(request.body.email, request.body.password);
+      const session = await admins.login(request.body.email, request.body.password, request.ip);
       return { status: true as const, message: 'Login successful', token: session.token, data: session };
     },
   );
@@ -43,7 +43,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ admins: AdminsService }> =
           {
             email: Email,
             password: Password,
-            name: Type.String({ minLength: 1, maxLength: 100, pattern: '\\S' }),
+            name: Name({ maxLength: 100 }),
             permissions: Type.Optional(Permissions),
             role: Type.Optional(Type.Union([Type.Literal('admin'), Type.Literal('superadmin')])),
           },

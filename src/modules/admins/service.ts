@@ -2,7 +2,7 @@ import type { AuthAdmin } from '../../http/types.js';
 import { AppError } from '../../http/errors.js';
 import type { ServiceDeps } from '../../services.js';
 import { auditRepository as audit } from '../audit/repository.js';
-import { assertNotLocked, lockoutRepository as lockout } from '../auth/lockout.js';
+import { lockoutFromConfig } from '../auth/lockout.js';
 import { burnPasswordCheck, hashPassword, verifyPassword } from '../auth/passwords.js';
 import { normaliseEmail } from '../users/present.js';
 import type { AdminPermission } from './permissions.js';
@@ -14,6 +14,7 @@ export type Actor = Pick<AuthAdmin, 'id' | 'email' | 'role'> & { ip: string | nu
 
 export function createAdminsService(deps: ServiceDeps) {
   const { db, clock, tokens, config } = deps;
+  const lockout = lockoutFromConfig(config);
 
   function issueToken(a: AdminRow): Promise<string> {
     return tokens.sign({ sub: a.id, typ: 'admin', ver: a.token_version, role: a.role, perms: a.permissions });
@@ -26,19 +27,20 @@ export function createAdminsService(deps: ServiceDeps) {
   }
 
   return {
-    async login(email: string, password: string): Promise<{ token: string; admin: PublicAdmin }> {
+    async login(email: string, password: string, ip: string): Promise<{ token: string; admin: PublicAdmin }> {
       const admin = await admins.findCredentials(db, normaliseEmail(email));
       if (!admin) {
         await burnPasswordCheck(password);
         throw new AppError('INVALID_CREDENTIALS', 'Invalid credentials provided');
       }
       const now = clock.now();
-      assertNotLocked(admin, config.loginMaxFailures, config.loginFailureWindowMs, now);
+      await lockout.assertOpen(db, 'admins', admin.id, ip, now);
       if (!(await verifyPassword(admin.password_hash, password))) {
-        await lockout.recordFailure(db, 'admins', admin.id, now, config.loginFailureWindowMs);
+        await lockout.recordFailure(db, 'admins', admin.id, ip, now);
         throw new AppError('INVALID_CREDENTIALS', 'Invalid credentials provided');
       }
-      await lockout.recordSuccess(db, 'admins', admin.id, now);
+      await lockout.recordSuccess(db, 'admins', admin.id, ip);
+      await admins.recordLogin(db, admin.id, now);
       return { token: await issueToken(admin), admin: presentAdmin({ ...admin, last_login_at: now }) };
     },
 

@@ -28,7 +28,8 @@ export const auditRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (app, { 
           admin_id: Type.Optional(Uuid),
           target_id: Type.Optional(Type.String({ maxLength: 100 })),
           action: Type.Optional(Type.String({ maxLength: 100 })),
-          cursor: Type.Optional(Type.Integer({ minimum: 1 })),
+          // an audit id (bigint): past the largest exact integer it is no id at all
+          cursor: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })),
           limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
         }),
         response: {

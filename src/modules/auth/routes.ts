@@ -51,7 +51,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ auth: AuthService }> = asyn
       if (email === undefined && phone === undefined) {
         throw new AppError('VALIDATION_FAILED', MESSAGES.missing, [{ field: 'email', message: 'is required (or phone)' }]);
       }
-      const session = await auth.login({ email, phone, password });
+      const session = await auth.login({ email, phone, password }, request.ip);
       return { status: true as const, message: MESSAGES.loggedIn, token: session.token, data: session };
     },
   );
@@ -71,7 +71,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ auth: AuthService }> = asyn
       },
     },
     async (request) => {
-      const session = await auth.changePassword(currentUser(request).id, request.body.old_password, request.body.new_password);
+      const session = await auth.changePassword(currentUser(request).id, request.body.old_password, request.body.new_password, request.ip);
       return { status: true as const, message: MESSAGES.passwordChanged, token: session.token, data: session };
     },
   );

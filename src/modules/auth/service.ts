@@ -5,14 +5,19 @@ import { notificationsRepository as notifications } from '../notifications/repos
 import { normaliseEmail, presentUser, resolveNames, type PublicUser } from '../users/present.js';
 import { usersRepository as users, type UserRow } from '../users/repository.js';
 import type { NewAccountInput } from '../users/schemas.js';
-import { assertNotLocked, lockoutRepository as lockout } from './lockout.js';
+import { lockoutFromConfig } from './lockout.js';
 import { otpRepository } from './otp-repository.js';
+import { resetBudgetRepository } from './reset-budget.js';
 import { burnPasswordCheck, hashPassword, verifyPassword } from './passwords.js';
 import { generateOtp } from './tokens.js';
 
 /** contract §4: OTPs expire within 10 minutes, at most 5 wrong tries */
 export const OTP_TTL_MINUTES = 10;
 export const OTP_MAX_ATTEMPTS = 5;
+/** Across every OTP an account is sent: a new code must not bring a fresh set of guesses. */
+export const OTP_MAX_WRONG_PER_DAY = 10;
+/** forgot-password must not become a way to flood someone's inbox. */
+export const OTP_EMAILS_PER_HOUR = 5;
 
 export const MESSAGES = {
   missing: 'One or more required fields missing',
@@ -21,11 +26,14 @@ export const MESSAGES = {
   loggedIn: 'Login successful',
   invalidCredentials: 'Invalid credentials provided',
   deactivated: 'Your account has been deactivated. Contact support to reactivate it.',
+  parentDeactivated: 'The parent account of this account has been deactivated. Contact support to reactivate it.',
   passwordChanged: 'Password changed successfully',
   wrongPassword: 'Invalid password provided, please check and try again',
+  wrongReauthPassword: 'The password is not correct',
   otpSent: 'If an account exists for this email, a password reset code has been sent to it',
   otpInvalid: 'Invalid or expired reset code',
   passwordReset: 'Password has been reset successfully',
+  passwordResetRequired: 'An email change on this account was undone: reset your password with forgot-password, then log in',
 } as const;
 
 export type RegisterInput = NewAccountInput;
@@ -37,6 +45,11 @@ export interface Session {
 
 export function createAuthService(deps: ServiceDeps) {
   const { db, clock, tokens, outbox, config } = deps;
+  const lockout = lockoutFromConfig(config);
+  const resetBudget = resetBudgetRepository({
+    sends: { max: OTP_EMAILS_PER_HOUR, windowMs: 60 * 60_000 },
+    wrongGuesses: { max: OTP_MAX_WRONG_PER_DAY, windowMs: 24 * 60 * 60_000 },
+  });
 
   function issueToken(user: Pick<UserRow, 'id' | 'role' | 'permissions' | 'token_version'>): Promise<string> {
     return tokens.sign({ sub: user.id, typ: 'user', ver: user.token_version, role: user.role, perms: user.permissions });
@@ -47,9 +60,25 @@ export function createAuthService(deps: ServiceDeps) {
   async function replacePassword(q: Parameters<typeof users.setPassword>[0], user: Pick<UserRow, 'id' | 'email'>, passwordHash: string) {
     const version = await users.setPassword(q, user.id, passwordHash, clock.now());
     if (version === null) throw new AppError('NOT_FOUND', 'User not found');
+    await lockout.clear(q, 'users', user.id);
     await outbox.enqueue(q, emails.passwordChanged(user.email));
     await notifications.create(q, user.id, 'password.changed', 'Your password was changed', clock.now());
     return version;
+  }
+
+  /**
+   * The password of a signed-in account, typed again: a wrong one counts toward the login lockout
+   * like a failed login, so a stolen token is no way around it.
+   */
+  async function checkPassword(userId: string, password: string, ip: string, wrong: () => AppError): Promise<void> {
+    const hash = await users.passwordHash(db, userId);
+    if (!hash) throw new AppError('NOT_FOUND', 'User not found');
+    const now = clock.now();
+    await lockout.assertOpen(db, 'users', userId, ip, now);
+    if (!(await verifyPassword(hash, password))) {
+      await lockout.recordFailure(db, 'users', userId, ip, now);
+      throw wrong();
+    }
   }
 
   return {
@@ -77,7 +106,7 @@ export function createAuthService(deps: ServiceDeps) {
       return { token: await issueToken(user), user: presentUser(user) };
     },
 
-    async login(input: { email?: string; phone?: string; password: string }): Promise<Session> {
+    async login(input: { email?: string; phone?: string; password: string }, ip: string): Promise<Session> {
       const by = input.email !== undefined ? { email: normaliseEmail(input.email) } : { phone: input.phone!.trim() };
       const user = await users.findCredentials(db, by);
       if (!user) {
@@ -85,20 +114,22 @@ export function createAuthService(deps: ServiceDeps) {
         throw new AppError('INVALID_CREDENTIALS', MESSAGES.invalidCredentials);
       }
       const now = clock.now();
-      assertNotLocked(user, config.loginMaxFailures, config.loginFailureWindowMs, now);
+      await lockout.assertOpen(db, 'users', user.id, ip, now);
       if (!(await verifyPassword(user.password_hash, input.password))) {
-        await lockout.recordFailure(db, 'users', user.id, now, config.loginFailureWindowMs);
+        await lockout.recordFailure(db, 'users', user.id, ip, now);
         throw new AppError('INVALID_CREDENTIALS', MESSAGES.invalidCredentials);
       }
       // checked after the password, so the account's state is told only to its owner
       if (user.status !== 'active') throw new AppError('ACCOUNT_DEACTIVATED', MESSAGES.deactivated);
-      await lockout.recordSuccess(db, 'users', user.id, now);
+      if (user.parent_status === 'deactivated') throw new AppError('ACCOUNT_DEACTIVATED', MESSAGES.parentDeactivated);
+      if (user.password_reset_required) throw new AppError('PASSWORD_RESET_REQUIRED', MESSAGES.passwordResetRequired);
+      await lockout.recordSuccess(db, 'users', user.id, ip);
+      await users.recordLogin(db, user.id, now);
       return { token: await issueToken(user), user: presentUser({ ...user, last_login_at: now }) };
     },
 
-    async changePassword(userId: string, oldPassword: string, newPassword: string): Promise<Session> {
-      const hash = await users.passwordHash(db, userId);
-      if (!hash || !(await verifyPassword(hash, oldPassword))) throw new AppError('INVALID_CREDENTIALS', MESSAGES.wrongPassword);
+    async changePassword(userId: string, oldPassword: string, newPassword: string, ip: string): Promise<Session> {
+      await checkPassword(userId, oldPassword, ip, () => new AppError('INVALID_CREDENTIALS', MESSAGES.wrongPassword));
       const newHash = await hashPassword(newPassword);
       const user = await db.transaction(async (tx) => {
         const current = await users.findById(tx, userId);
@@ -116,12 +147,16 @@ export function createAuthService(deps: ServiceDeps) {
       const user = await users.findByEmail(db, normaliseEmail(email));
       if (user && user.status === 'active') {
         const otp = generateOtp();
-        const expiresAt = new Date(clock.now().getTime() + OTP_TTL_MINUTES * 60_000);
-        await db.transaction(async (tx) => {
-          await otpRepository.replace(tx, user.id, tokens.hashOtp(user.id, otp), expiresAt, clock.now());
+        const now = clock.now();
+        const expiresAt = new Date(now.getTime() + OTP_TTL_MINUTES * 60_000);
+        // over budget: the same answer, no email, and the code already sent stays as it was
+        const sent = await db.transaction(async (tx) => {
+          if (!(await resetBudget.takeSend(tx, user.id, now))) return false;
+          await otpRepository.replace(tx, user.id, tokens.hashOtp(user.id, otp), expiresAt, now);
           await outbox.enqueue(tx, emails.passwordResetOtp(user.email, otp, OTP_TTL_MINUTES));
+          return true;
         });
-        deps.afterCommit();
+        if (sent) deps.afterCommit();
       }
       const wait = config.forgotPasswordMinMs - (Date.now() - started);
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
@@ -134,13 +169,18 @@ export function createAuthService(deps: ServiceDeps) {
       const invalid = new AppError('INVALID_TOKEN', MESSAGES.otpInvalid, [{ field: 'otp', message: 'is invalid or expired' }]);
       if (!user) throw invalid;
       await db.transaction(async (tx) => {
+        const now = clock.now();
         const row = await otpRepository.lock(tx, user.id);
-        if (!row || row.expires_at.getTime() <= clock.now().getTime() || row.attempts >= OTP_MAX_ATTEMPTS) throw invalid;
+        if (!row || row.expires_at.getTime() <= now.getTime() || row.attempts >= OTP_MAX_ATTEMPTS) throw invalid;
+        // the account's guesses across every code: past the budget even the right code is refused
+        if (!(await resetBudget.guessesLeft(tx, user.id, now))) throw invalid;
         if (!tokens.otpMatches(row.otp_hash, user.id, input.otp)) {
           await otpRepository.countWrongTry(tx, user.id, OTP_MAX_ATTEMPTS);
+          await resetBudget.countWrongGuess(tx, user.id, now);
           return 'wrong';
         }
         await otpRepository.delete(tx, user.id);
+        await resetBudget.clearGuesses(tx, user.id);
         await replacePassword(tx, user, newHash);
         return 'reset';
       }).then((outcome) => {
@@ -148,6 +188,16 @@ export function createAuthService(deps: ServiceDeps) {
         if (outcome === 'wrong') throw invalid;
       });
       deps.afterCommit();
+    },
+
+    /**
+     * A signed-in user proves it is still the owner by typing the password (REAUTH_WINDOW rules):
+     * a wrong one counts toward the login lockout, so a stolen token cannot guess the password here.
+     */
+    async confirmPassword(userId: string, password: string, ip: string): Promise<void> {
+      await checkPassword(userId, password, ip, () =>
+        new AppError('REAUTH_REQUIRED', MESSAGES.wrongReauthPassword, [{ field: 'password', message: 'is not the current password' }]),
+      );
     },
 
     issueToken,

@@ -14,9 +14,17 @@ export interface AccessClaims {
   perms: string[];
 }
 
-export type VerifyResult = { ok: true; claims: AccessClaims } | { ok: false; reason: 'expired' | 'invalid' };
+/** What a verified token says: the claims it was signed with, and when it was issued. */
+export interface VerifiedClaims extends AccessClaims {
+  /** issued at, in seconds since the epoch (every token this service signs carries it) */
+  iat: number;
+}
+
+export type VerifyResult = { ok: true; claims: VerifiedClaims } | { ok: false; reason: 'expired' | 'invalid' };
 
 const ISSUER = 'sociox-accounts';
+/** Every account id is a UUID; a token naming anything else was not made by this service. */
+const ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function createTokenService(secret: string, ttlSeconds: number, clock: Clock) {
   // imported once: every sign and verify reuses the same KeyObject
@@ -43,14 +51,16 @@ export function createTokenService(secret: string, ttlSeconds: number, clock: Cl
           algorithms: ['HS256'],
           issuer: ISSUER,
           currentDate: clock.now(),
+          // a token without an expiry would be valid forever: refused, whoever signed it
+          requiredClaims: ['exp', 'iat', 'sub'],
         });
-        const { sub, typ, ver, role, perms } = payload as Record<string, unknown>;
-        if (typeof sub !== 'string' || (typ !== 'user' && typ !== 'admin') || typeof ver !== 'number') {
+        const { sub, typ, ver, role, perms, iat } = payload as Record<string, unknown>;
+        if (typeof sub !== 'string' || !ID.test(sub) || (typ !== 'user' && typ !== 'admin') || typeof ver !== 'number' || typeof iat !== 'number') {
           return { ok: false, reason: 'invalid' };
         }
         return {
           ok: true,
-          claims: { sub, typ, ver, role: String(role ?? ''), perms: Array.isArray(perms) ? perms.map(String) : [] },
+          claims: { sub, typ, ver, iat, role: String(role ?? ''), perms: Array.isArray(perms) ? perms.map(String) : [] },
         };
       } catch (err) {
         return { ok: false, reason: err instanceof joseErrors.JWTExpired ? 'expired' : 'invalid' };

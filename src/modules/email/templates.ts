@@ -1,10 +1,22 @@
 import type { OutgoingEmail } from './mailer.js';
 
-export type EmailKind = 'password_reset_otp' | 'password_changed' | 'delete_confirmation' | 'account_deleted' | 'password_reset_link';
+export type EmailKind =
+  | 'password_reset_otp'
+  | 'password_changed'
+  | 'delete_confirmation'
+  | 'account_deleted'
+  | 'password_reset_link'
+  | 'email_changed';
 
 export type Email = OutgoingEmail & { kind: EmailKind };
 
 const SIGN_OFF = '\n\n— SocioX Accounts';
+
+/** "grace.hopper@example.com" → "g***@example.com" */
+function maskEmail(email: string): string {
+  const at = email.lastIndexOf('@');
+  return `${email.slice(0, Math.min(1, at))}***${email.slice(at)}`;
+}
 
 export const emails = {
   passwordResetOtp(to: string, otp: string, minutes: number): Email {
@@ -45,6 +57,23 @@ export const emails = {
       to,
       subject: 'Reset your password',
       text: `Support sent you a link to choose a new password for your SocioX account:\n${link}\n\nIt works once and expires in ${minutes} minutes.${SIGN_OFF}`,
+    };
+  },
+  /**
+   * To the address being replaced: the one person who can still say "that was not me". The new
+   * address is shown masked, enough to recognise it, since the old inbox may no longer be the owner's.
+   */
+  emailChanged(to: string, newEmail: string, link: string, days: number): Email {
+    return {
+      kind: 'email_changed',
+      to,
+      subject: 'The email of your account was changed',
+      text:
+        `The email address of your SocioX account was just changed from ${to} to ${maskEmail(newEmail)}.\n\n` +
+        `If you made this change, you need do nothing: do not open the link below.\n\n` +
+        `If you did not, open this link within ${days} days to undo it:\n${link}\n\n` +
+        `It gives your account back this address, signs out every device and asks you to choose a new password ` +
+        `(with "forgot password") before you log in again. It works once.${SIGN_OFF}`,
     };
   },
 };

@@ -1,12 +1,13 @@
 import { Type, type TProperties } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { currentUser } from '../../http/auth.js';
-import { Envelope, MessageEnvelope, PageMeta, PageQuery, Uuid, errors } from '../../http/schemas.js';
+import { Envelope, MessageEnvelope, MultiLine, Name, PageMeta, PageQuery, Uuid, errors } from '../../http/schemas.js';
 import { OrganisationSchema, OrganisationUserSchema } from './present.js';
 import { MESSAGES, type OrganisationsService } from './service.js';
 
-const Name = Type.String({ maxLength: 100, description: '1–100 characters' });
-const Description = Type.Union([Type.String({ maxLength: 1000 }), Type.Null()]);
+// blank is left to the service, which answers the seed's "Name is required" message
+const OrgName = Name({ maxLength: 100, blank: true, description: '1–100 characters, one line' });
+const Description = Type.Union([MultiLine({ maxLength: 1000 }), Type.Null()]);
 /** Checked by the service, not the schema: absent is the seed's 422, a non-uuid names no one (404). */
 const IdField = (description: string) => Type.String({ maxLength: 64, description });
 const OrgIdField = IdField('the organisation (uuid); optional when you created exactly one');
@@ -17,7 +18,7 @@ const OrgEnvelope = Envelope({ data: OrganisationSchema });
 /** A body that may be left out entirely (DELETE, or a PATCH that sends only the query): the route also sets `optionalBody`. */
 const OptionalBody = <P extends TProperties>(properties: P) => Type.Object(properties, { additionalProperties: false });
 
-const UpdateFields = { name: Type.Optional(Name), description: Type.Optional(Description) };
+const UpdateFields = { name: Type.Optional(OrgName), description: Type.Optional(Description) };
 
 export const organisationRoutes: FastifyPluginAsyncTypebox<{ organisations: OrganisationsService }> = async (app, { organisations }) => {
   app.post(
@@ -27,7 +28,7 @@ export const organisationRoutes: FastifyPluginAsyncTypebox<{ organisations: Orga
       schema: {
         tags: ['organisations'],
         summary: 'Create an organisation; the caller is its creator',
-        body: Type.Object({ name: Name, description: Type.Optional(Description) }, { additionalProperties: false }),
+        body: Type.Object({ name: OrgName, description: Type.Optional(Description) }, { additionalProperties: false }),
         response: { 201: OrgEnvelope, ...errors(400, 401, 403, 422) },
       },
     },

@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { currentAdmin } from '../../http/auth.js';
 import { Envelope, MessageEnvelope, PageMeta, Uuid, errors } from '../../http/schemas.js';
-import { CustomFeatures, FeaturesSchema, PlanInputSchema, PlanSchema, SimplePlanSchema } from './schemas.js';
+import { CustomFeatures, FeaturesSchema, PlanInputSchema, PlanName, PlanSchema, SimplePlanSchema } from './schemas.js';
 import { PLAN_NOT_FOUND, type PlansService } from './service.js';
 import { AppError } from '../../http/errors.js';
 
@@ -195,7 +195,7 @@ export const planRoutes: FastifyPluginAsyncTypebox<{ plans: PlansService }> = as
       schema: {
         tags,
         summary: 'HNG: create a plan from {name, price} (admin token with manage_plans)',
-        body: Type.Object({ name: Type.String({ minLength: 1, maxLength: 100, pattern: '\\S' }), price: Type.Number({ minimum: 0, maximum: 10_000_000 }) }, { additionalProperties: false }),
+        body: Type.Object({ name: PlanName, price: Type.Number({ minimum: 0, maximum: 10_000_000 }) }, { additionalProperties: false }),
         response: { 201: Envelope({ data: SimplePlanSchema }), ...errors(400, 401, 403, 409, 422) },
       },
     },
@@ -213,7 +213,7 @@ export const planRoutes: FastifyPluginAsyncTypebox<{ plans: PlansService }> = as
         tags,
         summary: 'HNG: rename or reprice a plan',
         params: SimpleParams,
-        body: Type.Object({ name: Type.Optional(Type.String({ minLength: 1, maxLength: 100, pattern: '\\S' })), price: Type.Optional(Type.Number({ minimum: 0, maximum: 10_000_000 })) }, { additionalProperties: false }),
+        body: Type.Object({ name: Type.Optional(PlanName), price: Type.Optional(Type.Number({ minimum: 0, maximum: 10_000_000 })) }, { additionalProperties: false }),
         response: { 200: Envelope({ data: SimplePlanSchema }), ...errors(400, 401, 403, 404, 409, 422) },
       },
     },

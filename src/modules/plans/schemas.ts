@@ -1,9 +1,12 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { Matching, Name } from '../../http/schemas.js';
 
 const Count = Type.Integer({ minimum: 0, maximum: 1_000_000 });
 const Amount = Type.Number({ minimum: 0, maximum: 10_000_000 });
-const Currency = Type.String({ pattern: '^[A-Za-z]{3}$', description: 'ISO 4217 code' });
-const Label = Type.String({ minLength: 1, maxLength: 100 });
+const Currency = Matching('^[A-Za-z]{3}$', 'must be a three-letter ISO 4217 currency code', { description: 'ISO 4217 code' });
+/** shown on pricing pages and in subscribers' notifications: one visible line */
+export const PlanName = Name({ maxLength: 100 });
+const Label = Name({ maxLength: 100 });
 
 /** The SocioX feature set. Every key is optional so a partial object can be merged in. */
 export const FeaturesSchema = Type.Object(
@@ -35,7 +38,7 @@ export const FeaturesSchema = Type.Object(
 );
 export type Features = Static<typeof FeaturesSchema>;
 
-export const CustomFeatures = Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { maxItems: 100 });
+export const CustomFeatures = Type.Array(Name({ maxLength: 200 }), { maxItems: 100 });
 
 const MonthlyPriceIn = Type.Object({ amount: Amount, currency: Currency }, { additionalProperties: false });
 const YearlyPriceIn = Type.Object({ amount: Amount, currency: Currency, savings: Type.Optional(Amount) }, { additionalProperties: false });
@@ -43,13 +46,13 @@ const YearlyPriceIn = Type.Object({ amount: Amount, currency: Currency, savings:
 /** The body of create and full update (PUT): the whole plan. */
 export const PlanInputSchema = Type.Object(
   {
-    name: Type.String({ minLength: 1, maxLength: 100, pattern: '\\S' }),
-    displayName: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    name: PlanName,
+    displayName: Type.Optional(Name({ maxLength: 200 })),
     price: Type.Object({ monthly: Type.Optional(MonthlyPriceIn), yearly: Type.Optional(YearlyPriceIn) }, { additionalProperties: false }),
     features: Type.Optional(Type.Ref(FeaturesSchema)),
     customFeatures: Type.Optional(CustomFeatures),
     recommended: Type.Optional(Type.Boolean()),
-    category: Type.Optional(Type.String({ minLength: 1, maxLength: 50 })),
+    category: Type.Optional(Name({ maxLength: 50 })),
     status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('inactive')])),
   },
   { additionalProperties: false },

@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { currentAdmin, currentUser } from '../../http/auth.js';
-import { Envelope, Uuid, errors } from '../../http/schemas.js';
+import { Envelope, MultiLine, Uuid, errors } from '../../http/schemas.js';
 import { PLAN_NOT_FOUND } from '../plans/service.js';
 import type { SubscriptionsService } from './service.js';
 
@@ -37,7 +37,7 @@ const SubscriptionEnvelope = Envelope({ data: Type.Ref(SubscriptionSchema) });
 const SubscribeBody = Type.Object({ planId: Uuid, billingCycle: Type.Optional(Cycle) }, { additionalProperties: false });
 const ChangeBody = Type.Object({ planId: Type.Optional(Uuid), billingCycle: Type.Optional(Cycle) }, { additionalProperties: false });
 const CancelBody = Type.Object(
-  { reason: Type.Optional(Type.String({ maxLength: 1000 })), immediately: Type.Optional(Type.Boolean({ default: false })) },
+  { reason: Type.Optional(MultiLine({ maxLength: 1000 })), immediately: Type.Optional(Type.Boolean({ default: false })) },
   { additionalProperties: false },
 );
 const IdempotencyHeaders = Type.Object({

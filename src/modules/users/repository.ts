@@ -18,14 +18,21 @@ export interface UserRow {
   updated_at: Date;
 }
 
-export interface CredentialRow extends UserRow {
+/** A child's parent status travels with it: a deactivated parent deactivates its children too. */
+export interface AuthRow extends UserRow {
+  parent_status: 'active' | 'deactivated' | null;
+}
+
+export interface CredentialRow extends AuthRow {
   password_hash: string;
-  failed_logins: number;
-  failed_login_window_start: Date | null;
+  /** set when an email change was reverted: the right password alone no longer logs in */
+  password_reset_required: boolean;
 }
 
 const COLUMNS = `id, email, name, first_name, last_name, phone, picture, role, parent_id, permissions, status,
   token_version, last_login_at, created_at, updated_at`;
+
+const PARENT_STATUS = '(select p.status from users p where p.id = users.parent_id) as parent_status';
 
 export interface NewUser {
   email: string;
@@ -69,14 +76,24 @@ export const usersRepository = {
     return rows[0] ?? null;
   },
 
+  /** For the bearer check: the account and its parent's status, in one round trip. */
+  async findForAuth(q: Queryable, id: string): Promise<AuthRow | null> {
+    const { rows } = await q.query<AuthRow>(`select ${COLUMNS}, ${PARENT_STATUS} from users where id = $1`, [id]);
+    return rows[0] ?? null;
+  },
+
   /** For login: by email or by phone, with what a password check needs. */
   async findCredentials(q: Queryable, by: { email?: string; phone?: string }): Promise<CredentialRow | null> {
     const [where, value] = by.email !== undefined ? ['lower(email) = lower($1)', by.email] : ['phone = $1', by.phone];
     const { rows } = await q.query<CredentialRow>(
-      `select ${COLUMNS}, password_hash, failed_logins, failed_login_window_start from users where ${where}`,
+      `select ${COLUMNS}, ${PARENT_STATUS}, password_hash, password_reset_required from users where ${where}`,
       [value],
     );
     return rows[0] ?? null;
+  },
+
+  async recordLogin(q: Queryable, id: string, now: Date): Promise<void> {
+    await q.query('update users set last_login_at = $2 where id = $1', [id, now]);
   },
 
   async passwordHash(q: Queryable, id: string): Promise<string | null> {
@@ -85,11 +102,10 @@ export const usersRepository = {
   },
 
 
-  /** Sets a new password and revokes every token issued before it. Returns the new token version. */
+  /** Sets a new password (which meets a pending password-reset requirement) and revokes every earlier token. Returns the new token version. */
   async setPassword(q: Queryable, id: string, passwordHash: string, now: Date): Promise<number | null> {
     const { rows } = await q.query<{ token_version: number }>(
-      `update users set password_hash = $2, token_version = token_version + 1, failed_logins = 0,
-         failed_login_window_start = null, updated_at = $3
+      `update users set password_hash = $2, password_reset_required = false, token_version = token_version + 1, updated_at = $3
        where id = $1 returning token_version`,
       [id, passwordHash, now],
     );
@@ -111,6 +127,22 @@ export const usersRepository = {
     if (c.picture !== undefined) add('picture', c.picture);
     add('updated_at', now);
     const { rows } = await q.query<UserRow>(`update users set ${sets.join(', ')} where id = $1 returning ${COLUMNS}`, params);
+    return rows[0] ?? null;
+  },
+
+  /** The account, locked until the transaction ends: an email change reads the address it replaces. */
+  async lockById(q: Queryable, id: string): Promise<UserRow | null> {
+    const { rows } = await q.query<UserRow>(`select ${COLUMNS} from users where id = $1 for update`, [id]);
+    return rows[0] ?? null;
+  },
+
+  /** Gives back an earlier email, revokes every token and makes the next login go through a password reset. */
+  async restoreEmail(q: Queryable, id: string, email: string, now: Date): Promise<UserRow | null> {
+    const { rows } = await q.query<UserRow>(
+      `update users set email = $2, token_version = token_version + 1, password_reset_required = true, updated_at = $3
+       where id = $1 returning ${COLUMNS}`,
+      [id, email, now],
+    );
     return rows[0] ?? null;
   },
 

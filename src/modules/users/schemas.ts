@@ -1,8 +1,9 @@
 import { Type } from '@sinclair/typebox';
-import { Email, Password } from '../../http/schemas.js';
+import { Email, Matching, Name, Password } from '../../http/schemas.js';
 
-export const PersonName = Type.String({ minLength: 1, maxLength: 100 });
-export const Phone = Type.String({ minLength: 3, maxLength: 32, pattern: '^[0-9+()\\-. ]+$' });
+/** one line, 1–100 characters, at least one of them visible */
+export const PersonName = Name({ maxLength: 100 });
+export const Phone = Matching('^[0-9+()\\-. ]+$', 'must contain only digits, spaces and + ( ) - .', { minLength: 3, maxLength: 32 });
 
 /**
  * What a new account is made of, for register (both seed shapes) and for child users:

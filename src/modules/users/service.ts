@@ -7,8 +7,10 @@ import { announceAccountOrganisationsClosing } from '../organisations/service.js
 import type { ChildPermission } from './permissions.js';
 import { normaliseEmail, presentUser, resolveNames, splitName, type PublicUser } from './present.js';
 import type { NewAccountInput } from './schemas.js';
-import { usersRepository as users, type ProfileChanges } from './repository.js';
+import { usersRepository as users, type ProfileChanges, type UserRow } from './repository.js';
 import { reserveSeat, type SeatLimit } from './seats.js';
+import { createEmailRevert } from './email-revert.js';
+import { createRecentAuth, type AuthProof, type ConfirmPassword, type SensitiveChange } from './recent-auth.js';
 import { linkTokensRepository as links } from './tokens-repository.js';
 
 export const DELETE_LINK_TTL_MINUTES = 60;
@@ -24,9 +26,18 @@ export interface ProfileInput {
 
 export type ChildInput = NewAccountInput & { permissions: ChildPermission[] };
 
-export function createUsersService(deps: ServiceDeps & { seatLimit: SeatLimit }) {
+/** A new email or phone is a new way into the account; a name or picture is not. */
+function identifierChange(current: UserRow, changes: ProfileChanges): SensitiveChange | null {
+  if (changes.email !== undefined && changes.email !== current.email) return 'email';
+  if (changes.phone !== undefined && changes.phone !== current.phone) return 'phone';
+  return null;
+}
+
+export function createUsersService(deps: ServiceDeps & { seatLimit: SeatLimit; confirmPassword: ConfirmPassword }) {
   const { db, clock, outbox, config } = deps;
   const { seatLimit } = deps;
+  const requireRecentAuth = createRecentAuth({ clock, windowSeconds: config.reauthWindowSeconds, confirmPassword: deps.confirmPassword });
+  const emailRevert = createEmailRevert(deps);
 
   async function mustFind(id: string) {
     const user = await users.findById(db, id);
@@ -45,8 +56,13 @@ export function createUsersService(deps: ServiceDeps & { seatLimit: SeatLimit })
       return { user: presentUser(user), children: children.map(presentUser) };
     },
 
-    /** Only the fields a person may change about themselves; role, status, permissions and parent are not among them. */
-    async updateProfile(id: string, input: ProfileInput): Promise<PublicUser> {
+    /**
+     * Only the fields a person may change about themselves; role, status, permissions and parent are not among them.
+     * A new email or phone needs a recent login (recent-auth.ts), decided before anything is written;
+     * a new email sends the address it replaces a link that undoes the change (email-revert.ts).
+     */
+    async updateProfile(id: string, input: ProfileInput, proof: AuthProof): Promise<PublicUser> {
+      const current = await mustFind(id);
       const changes: ProfileChanges = {};
       if (input.email !== undefined) changes.email = normaliseEmail(input.email);
       if (input.phone !== undefined) changes.phone = input.phone?.trim() || null;
@@ -60,7 +76,6 @@ export function createUsersService(deps: ServiceDeps & { seatLimit: SeatLimit })
         changes.firstName = first || f;
         changes.lastName = last ?? l;
       } else if (first || last !== undefined) {
-        const current = await mustFind(id);
         changes.firstName = first || current.first_name;
         changes.lastName = last ?? current.last_name;
         changes.name = `${changes.firstName} ${changes.lastName}`.trim();
@@ -70,9 +85,18 @@ export function createUsersService(deps: ServiceDeps & { seatLimit: SeatLimit })
           { field: 'body', message: 'give at least one of name, first_name, last_name, email, phone, picture' },
         ]);
       }
+      const sensitive = identifierChange(current, changes);
+      if (sensitive) await requireRecentAuth(id, proof, sensitive);
       try {
-        const user = await users.updateProfile(db, id, changes, clock.now());
-        if (!user) throw new AppError('NOT_FOUND', 'Profile not found');
+        const { user, emailChanged } = await db.transaction(async (tx) => {
+          // locked, so the address the revert link gives back is the one this change replaced
+          const before = await users.lockById(tx, id);
+          const after = before && (await users.updateProfile(tx, id, changes, clock.now()));
+          if (!before || !after) throw new AppError('NOT_FOUND', 'Profile not found');
+          if (after.email !== before.email) await emailRevert.sendLink(tx, id, before.email, after.email);
+          return { user: after, emailChanged: after.email !== before.email };
+        });
+        if (emailChanged) deps.afterCommit();
         return presentUser(user);
       } catch (err) {
         if ((err as { constraint?: string }).constraint === 'users_email_key') throw new AppError('CONFLICT', 'Email already in use');
@@ -132,10 +156,13 @@ export function createUsersService(deps: ServiceDeps & { seatLimit: SeatLimit })
       deps.afterCommit();
     },
 
-    async deleteNow(id: string): Promise<void> {
+    async deleteNow(id: string, proof: AuthProof): Promise<void> {
+      await requireRecentAuth(id, proof, 'delete');
       await db.transaction((tx) => deleteAccount(tx, id));
       deps.afterCommit();
     },
+
+    revertEmail: emailRevert.revert,
 
     /** For other services (admin deletion) that delete inside their own transaction. */
     deleteAccount,

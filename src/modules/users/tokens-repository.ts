@@ -1,6 +1,6 @@
 import type { Queryable } from '../../db/index.js';
 
-export type LinkPurpose = 'delete_account' | 'password_reset_link';
+export type LinkPurpose = 'delete_account' | 'password_reset_link' | 'revert_email';
 
 /** The only SQL for single-use emailed link tokens (stored as SHA-256, never the token itself). */
 export const linkTokensRepository = {
@@ -21,5 +21,30 @@ export const linkTokensRepository = {
     );
     const row = rows[0];
     return row && row.expires_at.getTime() > now.getTime() ? row.user_id : null;
+  },
+
+  /** Revert links do not replace each other: every email change sends its own, to its own old address. */
+  async insertRevert(q: Queryable, userId: string, tokenHash: string, restoreEmail: string, expiresAt: Date, now: Date): Promise<void> {
+    await q.query(
+      `insert into user_tokens (token_hash, user_id, purpose, restore_email, expires_at, created_at)
+       values ($1, $2, 'revert_email', $3, $4, $5)`,
+      [tokenHash, userId, restoreEmail, expiresAt, now],
+    );
+  },
+
+  /** Consumes a revert link; null when unknown, used or expired. */
+  async consumeRevert(q: Queryable, tokenHash: string, now: Date): Promise<{ userId: string; restoreEmail: string; issuedAt: Date } | null> {
+    const { rows } = await q.query<{ user_id: string; restore_email: string; created_at: Date; expires_at: Date }>(
+      "delete from user_tokens where token_hash = $1 and purpose = 'revert_email' returning user_id, restore_email, created_at, expires_at",
+      [tokenHash],
+    );
+    const row = rows[0];
+    if (!row || row.expires_at.getTime() <= now.getTime()) return null;
+    return { userId: row.user_id, restoreEmail: row.restore_email, issuedAt: row.created_at };
+  },
+
+  /** Voids the revert links issued at or after `since`: they undo changes a revert has already undone. */
+  async deleteRevertsSince(q: Queryable, userId: string, since: Date): Promise<void> {
+    await q.query("delete from user_tokens where user_id = $1 and purpose = 'revert_email' and created_at >= $2", [userId, since]);
   },
 };
