@@ -63,14 +63,24 @@ async function flood(label: string, body: string, token: string): Promise<number
   ]);
   console.log(line(`/healthz under ${label}`, probe));
   const statuses = { '2xx': load['2xx'], '4xx': load['4xx'], '5xx': load['5xx'] };
-  console.log(`  flood: ${load.requests.total} requests (${Math.round(load.requests.average)}/s), ${load.errors} errors, ${JSON.stringify(statuses)}`);
+  console.log(
+    `  flood: ${load.requests.total} requests (${Math.round(load.requests.average)}/s), ${load.errors} errors, ${JSON.stringify(statuses)}`,
+  );
   return probe.latency.p99;
 }
 
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'sociox-bench-'));
   const server = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: { ...process.env, PORT: String(PORT), HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '100000000', DATABASE_URL: '' },
+    env: {
+      ...process.env,
+      PORT: String(PORT),
+      HOST: '127.0.0.1',
+      DATA_DIR: dataDir,
+      LOG_LEVEL: 'warn',
+      RATE_LIMIT_PER_MINUTE: '100000000',
+      DATABASE_URL: '',
+    },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   try {

@@ -39,7 +39,12 @@ async function main(): Promise<void> {
   const db = await openPostgres(url.toString(), { max: 10 });
   try {
     await migrate(db);
-    const config = loadConfig({ NODE_ENV: 'test', JWT_SECRET: randomBytes(32).toString('hex'), RATE_LIMIT_PER_MINUTE: '100000000', DATA_DIR: '/tmp/sociox-bench' });
+    const config = loadConfig({
+      NODE_ENV: 'test',
+      JWT_SECRET: randomBytes(32).toString('hex'),
+      RATE_LIMIT_PER_MINUTE: '100000000',
+      DATA_DIR: '/tmp/sociox-bench',
+    });
     const app = await buildApp({ config, db, mailer: new MemoryMailer(), clock: systemClock, logger: pino({ level: 'silent' }) });
     await app.listen({ port: 0, host: '127.0.0.1' });
     const base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
@@ -90,7 +95,9 @@ async function main(): Promise<void> {
     const result = await app.services.subscriptions.runDue();
     const seconds = (performance.now() - t) / 1000;
     const { rows } = await db.query<{ n: number }>("select count(*)::int as n from subscription_events where type = 'renewed'");
-    console.log(`renewal pass: ${result.renewed} renewed, ${result.expired} expired in ${seconds.toFixed(2)} s (${rows[0]!.n} events; target < 10 s)`);
+    console.log(
+      `renewal pass: ${result.renewed} renewed, ${result.expired} expired in ${seconds.toFixed(2)} s (${rows[0]!.n} events; target < 10 s)`,
+    );
     console.log(`rss after the pass: ${mb(process.memoryUsage().rss)}`);
     await app.close();
   } finally {

@@ -1,50 +1,50 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
-import scalar from '@scalar/fastify-api-reference';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import scalar from '@scalar/fastify-api-reference';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { Db } from './db/index.js';
 import { createAuthenticator } from './http/auth.js';
 import { installErrorHandling } from './http/error-handler.js';
+import { AppError } from './http/errors.js';
 import { clientErrorHandler, frameworkErrorHandler } from './http/framework-errors.js';
+import { healthRoutes } from './http/health.js';
 import { installJsonParser } from './http/json-body.js';
 import { installLingeringClose } from './http/lingering-close.js';
-import { bodyStrictValidatorBuilder } from './http/validators.js';
-import { AppError } from './http/errors.js';
-import { installRoutePolicy, markOptionalBodies } from './http/routing.js';
 import { databaseRateLimitStore, purgeRateLimitHits } from './http/rate-limit-store.js';
+import { installRoutePolicy, markOptionalBodies } from './http/routing.js';
 import { ErrorEnvelope } from './http/schemas.js';
-import { healthRoutes } from './http/health.js';
-import { loggerOptions } from './logger.js';
+import { bodyStrictValidatorBuilder } from './http/validators.js';
 import { createWorker } from './jobs/worker.js';
-import { authRoutes } from './modules/auth/routes.js';
-import { lockoutFromConfig } from './modules/auth/lockout.js';
-import { createAuthService } from './modules/auth/service.js';
-import { createTokenService } from './modules/auth/tokens.js';
-import type { Mailer } from './modules/email/mailer.js';
-import { createOutbox } from './modules/email/outbox.js';
-import { UserSchema } from './modules/users/present.js';
-import { userRoutes } from './modules/users/routes.js';
-import { createUsersService } from './modules/users/service.js';
-import type { ServiceDeps } from './services.js';
+import { loggerOptions } from './logger.js';
 import { adminUserRoutes } from './modules/admin-users/routes.js';
 import { createAdminUsersService } from './modules/admin-users/service.js';
 import { AdminSchema } from './modules/admins/present.js';
 import { adminRoutes } from './modules/admins/routes.js';
 import { createAdminsService } from './modules/admins/service.js';
 import { auditRoutes } from './modules/audit/routes.js';
+import { lockoutFromConfig } from './modules/auth/lockout.js';
+import { authRoutes } from './modules/auth/routes.js';
+import { createAuthService } from './modules/auth/service.js';
+import { createTokenService } from './modules/auth/tokens.js';
+import type { Mailer } from './modules/email/mailer.js';
+import { createOutbox } from './modules/email/outbox.js';
 import { notificationRoutes } from './modules/notifications/routes.js';
+import { organisationRoutes } from './modules/organisations/routes.js';
+import { createOrganisationsService } from './modules/organisations/service.js';
 import { planRoutes } from './modules/plans/routes.js';
 import { FeaturesSchema, PlanSchema } from './modules/plans/schemas.js';
 import { createPlansService } from './modules/plans/service.js';
 import { purgeIdempotencyKeys } from './modules/subscriptions/idempotency.js';
-import { subscriptionRoutes, SubscriptionSchema } from './modules/subscriptions/routes.js';
+import { SubscriptionSchema, subscriptionRoutes } from './modules/subscriptions/routes.js';
 import { createSubscriptionsService } from './modules/subscriptions/service.js';
-import { organisationRoutes } from './modules/organisations/routes.js';
-import { createOrganisationsService } from './modules/organisations/service.js';
+import { UserSchema } from './modules/users/present.js';
+import { userRoutes } from './modules/users/routes.js';
+import { createUsersService } from './modules/users/service.js';
+import type { ServiceDeps } from './services.js';
 import './http/types.js';
 
 export interface AppDeps {
@@ -135,7 +135,10 @@ export async function buildApp(deps: AppDeps) {
       components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
     },
     refResolver: { buildLocalReference: (json, _base, _frag, i) => String(json.$id ?? `def-${i}`) },
-    transformObject: (doc) => ('openapiObject' in doc ? markOptionalBodies(doc.openapiObject as Parameters<typeof markOptionalBodies>[0]) : doc.swaggerObject) as never,
+    transformObject: (doc) =>
+      ('openapiObject' in doc
+        ? markOptionalBodies(doc.openapiObject as Parameters<typeof markOptionalBodies>[0])
+        : doc.swaggerObject) as never,
   });
   await app.register(scalar, { routePrefix: '/docs', configuration: { url: '/openapi.json' } });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
@@ -155,7 +158,13 @@ export async function buildApp(deps: AppDeps) {
     await worker.stop();
   });
 
-  const extras = { worker, outbox, tokens, adminRoutes: adminRouteRegistry, services: { auth, users, admins, adminUsers, plans, subscriptions } };
+  const extras = {
+    worker,
+    outbox,
+    tokens,
+    adminRoutes: adminRouteRegistry,
+    services: { auth, users, admins, adminUsers, plans, subscriptions },
+  };
   return Object.assign(app, extras) as FastifyInstance & typeof extras;
 }
 

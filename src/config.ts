@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 export interface Config {
@@ -58,7 +58,16 @@ function str(env: Env, name: string): string | null {
 }
 
 /** Secrets that appear in tutorials and .env examples; refusing them in production is cheap insurance. */
-const WEAK_SECRETS = new Set(['secret', 'changeme', 'change-me', 'jwt_secret', 'your-secret', 'your_jwt_secret', 'development', 'password']);
+const WEAK_SECRETS = new Set([
+  'secret',
+  'changeme',
+  'change-me',
+  'jwt_secret',
+  'your-secret',
+  'your_jwt_secret',
+  'development',
+  'password',
+]);
 export const MIN_SECRET_LENGTH = 32;
 
 function weakSecretReason(secret: string): string | null {
@@ -74,7 +83,7 @@ function developmentSecret(dataDir: string): string {
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
   mkdirSync(dataDir, { recursive: true });
   const secret = randomBytes(48).toString('base64url');
-  writeFileSync(file, secret + '\n', { mode: 0o600, flag: 'wx' });
+  writeFileSync(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
   return secret;
 }
 
@@ -122,7 +131,10 @@ export function loadConfig(env: Env = process.env): Config {
 
   let jwtSecret = str(env, 'JWT_SECRET');
   if (nodeEnv === 'production') {
-    if (!jwtSecret) throw new ConfigError('JWT_SECRET is required when NODE_ENV=production (at least 32 random characters, e.g. `openssl rand -base64 48`)');
+    if (!jwtSecret)
+      throw new ConfigError(
+        'JWT_SECRET is required when NODE_ENV=production (at least 32 random characters, e.g. `openssl rand -base64 48`)',
+      );
     const reason = weakSecretReason(jwtSecret);
     if (reason) throw new ConfigError(`JWT_SECRET is too weak for production: ${reason}`);
   }

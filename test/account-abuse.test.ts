@@ -7,7 +7,7 @@ import { createSecretKey } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { adminWith, countRows, relogin } from './helpers/fixtures.js';
-import { Harness, TEST_ENV, type Response, type TestUser } from './helpers/harness.js';
+import { Harness, type Response, TEST_ENV, type TestUser } from './helpers/harness.js';
 
 let h: Harness;
 /** One sibling with small limits, so the tests reach them in a few requests. */
@@ -45,7 +45,7 @@ function login(ip: string, user: { email: string }, password: string, harness = 
 describe('login lockout per account and client IP (LOGIN_MAX_FAILURES)', () => {
   it("an attacker's failures lock out the attacker's IP, not the owner on another IP", async () => {
     const owner = await s.registerUser();
-    for (let i = 0; i < 3; i++) expect((await login('203.0.113.9', owner, 'guess-' + i)).statusCode).toBe(401);
+    for (let i = 0; i < 3; i++) expect((await login('203.0.113.9', owner, `guess-${i}`)).statusCode).toBe(401);
     const attacker = await login('203.0.113.9', owner, owner.password);
     expect(attacker.statusCode).toBe(429);
     expect(attacker.json()).toMatchObject({ status: false, code: 'RATE_LIMITED' });
@@ -67,10 +67,24 @@ describe('login lockout per account and client IP (LOGIN_MAX_FAILURES)', () => {
   it('wrong current passwords at change-password count too: a stolen token cannot guess the password there', async () => {
     const owner = await s.registerUser();
     for (let i = 0; i < 3; i++) {
-      const res = await from(s, '203.0.113.9', 'POST', '/api/v1/auth/change-password', { old_password: 'guess-' + i, new_password: 'new password 123' }, owner.token);
+      const res = await from(
+        s,
+        '203.0.113.9',
+        'POST',
+        '/api/v1/auth/change-password',
+        { old_password: `guess-${i}`, new_password: 'new password 123' },
+        owner.token,
+      );
       expect(res.statusCode).toBe(401);
     }
-    const locked = await from(s, '203.0.113.9', 'POST', '/api/v1/auth/change-password', { old_password: owner.password, new_password: 'new password 123' }, owner.token);
+    const locked = await from(
+      s,
+      '203.0.113.9',
+      'POST',
+      '/api/v1/auth/change-password',
+      { old_password: owner.password, new_password: 'new password 123' },
+      owner.token,
+    );
     expect(locked.statusCode).toBe(429);
     expect((await login('203.0.113.9', owner, owner.password)).statusCode).toBe(429);
   });
@@ -110,7 +124,9 @@ describe('account-wide ceiling for distributed guessing (LOGIN_MAX_FAILURES_PER_
     expect((await login('198.51.100.7', owner, owner.password)).statusCode).toBe(429);
     await s.post('/api/v1/auth/forgot-password', { email: owner.email });
     const otp = await s.otpFor(owner.email);
-    expect((await s.post('/api/v1/auth/reset-password', { email: owner.email, otp, newPassword: 'brand new password' })).statusCode).toBe(200);
+    expect((await s.post('/api/v1/auth/reset-password', { email: owner.email, otp, newPassword: 'brand new password' })).statusCode).toBe(
+      200,
+    );
     expect((await login('203.0.113.1', owner, 'brand new password')).statusCode).toBe(200);
   });
 

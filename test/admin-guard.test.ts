@@ -10,8 +10,8 @@
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ADMIN_PERMISSIONS, type RoutePermission } from '../src/modules/admins/permissions.js';
-import { adminLogin, adminWith, bootstrapSuperadmin, countRows, type Admin } from './helpers/fixtures.js';
-import { Harness, uniqueEmail, type Response, type TestUser } from './helpers/harness.js';
+import { type Admin, adminLogin, adminWith, bootstrapSuperadmin, countRows } from './helpers/fixtures.js';
+import { Harness, type Response, type TestUser, uniqueEmail } from './helpers/harness.js';
 
 let h: Harness;
 
@@ -89,7 +89,9 @@ interface Fixture {
 const createAdmin: Fixture = {
   permission: 'superadmin',
   success: 201,
-  setup: () => ({ body: { email: uniqueEmail('new.staff'), password: 'new staff password', name: 'New Admin', permissions: ['manage_content'] } }),
+  setup: () => ({
+    body: { email: uniqueEmail('new.staff'), password: 'new staff password', name: 'New Admin', permissions: ['manage_content'] },
+  }),
   check: (res, _w, call) => {
     const data = res.json().data;
     expect(data.email).toBe((call.body as { email: string }).email);
@@ -214,15 +216,24 @@ const auditLog: Fixture = {
 // ---- plans (manage_plans) ----
 let planCounter = 0;
 async function makePlan(w: World, overrides: Record<string, unknown> = {}): Promise<string> {
-  const body = { name: `guard-plan-${planCounter++}`, price: { monthly: { amount: 9.99, currency: 'USD' }, yearly: { amount: 99, currency: 'USD' } }, features: { teamMembers: 2 }, ...overrides };
+  const body = {
+    name: `guard-plan-${planCounter++}`,
+    price: { monthly: { amount: 9.99, currency: 'USD' }, yearly: { amount: 99, currency: 'USD' } },
+    features: { teamMembers: 2 },
+    ...overrides,
+  };
   const res = await h.post('/api/v1/admin/plans', body, w.superadmin.token);
   if (res.statusCode !== 201) throw new Error(`create plan failed: ${res.statusCode} ${res.body}`);
   return res.json().data.id as string;
 }
 
 async function planRow(id: string) {
-  const { rows } = await h.db.query<{ status: string; deleted_at: Date | null; custom_features: string[]; features: Record<string, unknown> }>(
-    'select status, deleted_at, custom_features, features from plans where id = $1', [id]);
+  const { rows } = await h.db.query<{
+    status: string;
+    deleted_at: Date | null;
+    custom_features: string[];
+    features: Record<string, unknown>;
+  }>('select status, deleted_at, custom_features, features from plans where id = $1', [id]);
   return rows[0];
 }
 
@@ -247,7 +258,10 @@ const getPlan: Fixture = {
 const replacePlan: Fixture = {
   permission: 'manage_plans',
   success: 200,
-  setup: async (w) => ({ params: { planId: await makePlan(w) }, body: { name: `guard-replaced-${planCounter++}`, price: { monthly: { amount: 5, currency: 'EUR' } } } }),
+  setup: async (w) => ({
+    params: { planId: await makePlan(w) },
+    body: { name: `guard-replaced-${planCounter++}`, price: { monthly: { amount: 5, currency: 'EUR' } } },
+  }),
   check: (res) => expect(res.json().data.price.monthly).toEqual({ amount: 5, currency: 'EUR' }),
 };
 const customFeatures: Fixture = {
@@ -419,7 +433,11 @@ async function buildWorld(permission: RoutePermission): Promise<World> {
     denied = await adminWith(h, ADMIN_PERMISSIONS, { by: superadmin });
   } else {
     allowed = await adminWith(h, [permission], { by: superadmin });
-    denied = await adminWith(h, ADMIN_PERMISSIONS.filter((p) => p !== permission), { by: superadmin });
+    denied = await adminWith(
+      h,
+      ADMIN_PERMISSIONS.filter((p) => p !== permission),
+      { by: superadmin },
+    );
   }
   return { superadmin, user, allowed, denied };
 }
@@ -527,7 +545,11 @@ describe.each(Object.keys(FIXTURES))('%s', (key) => {
     }
 
     const res = await go(w.allowed.token);
-    expectStatus(res, fixture.success, `${key} for ${route!.permission === 'superadmin' ? 'a superadmin' : `an admin with exactly ${route!.permission}`}`);
+    expectStatus(
+      res,
+      fixture.success,
+      `${key} for ${route!.permission === 'superadmin' ? 'a superadmin' : `an admin with exactly ${route!.permission}`}`,
+    );
     expect(res.json().status).toBe(true);
     expect(res.body).not.toContain('$argon2');
     await fixture.check?.(res, w, call);
@@ -549,7 +571,11 @@ describe('token kinds and revocation', () => {
     const admin = await adminWith(h, ['view_user_details'], { by: superadmin });
     expect((await h.get('/api/v1/admin/users', admin.token)).statusCode).toBe(200);
 
-    const change = await h.put(`/api/v1/admin/update-admin-permissions/${admin.id}`, { permissions: ['view_user_details', 'manage_users'] }, superadmin.token);
+    const change = await h.put(
+      `/api/v1/admin/update-admin-permissions/${admin.id}`,
+      { permissions: ['view_user_details', 'manage_users'] },
+      superadmin.token,
+    );
     expect(change.statusCode, change.body).toBe(200);
 
     expectStatus(await h.get('/api/v1/admin/users', admin.token), 401, 'old token after a permission change', 'UNAUTHENTICATED');
@@ -567,7 +593,12 @@ describe('token kinds and revocation', () => {
     expect((await h.delete(`/api/v1/admin/delete-admin/${admin.id}`, superadmin.token)).statusCode).toBe(200);
 
     expectStatus(await h.get('/api/v1/admin/users', admin.token), 401, 'deleted admin on a permission route', 'UNAUTHENTICATED');
-    expectStatus(await h.get(`/api/v1/admin/admins/${admin.id}`, admin.token), 401, 'deleted admin on an any-admin route', 'UNAUTHENTICATED');
+    expectStatus(
+      await h.get(`/api/v1/admin/admins/${admin.id}`, admin.token),
+      401,
+      'deleted admin on an any-admin route',
+      'UNAUTHENTICATED',
+    );
     expectStatus(await h.post(ADMIN_LOGIN, { email: admin.email, password: admin.password }), 401, 'deleted admin logging in');
   });
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { adminWith, fieldsOf, rootToken, userLogin } from './helpers/fixtures.js';
-import { Harness, uniqueEmail, type Response, type TestUser } from './helpers/harness.js';
+import { Harness, type Response, type TestUser, uniqueEmail } from './helpers/harness.js';
 
 /**
  * Admin user management (issue 3, "Admin user management"): the user directory, details,
@@ -326,7 +326,14 @@ describe('GET /api/admin/users/{userId}/details and GET /api/v1/admin/users/{use
       expect(res.statusCode, path).toBe(200);
       const body = res.json();
       expect(body.status).toBe(true);
-      expect(body.data.user).toMatchObject({ id: parent.id, email: parent.email, name: 'Ada Lovelace', role: 'parent', status: 'active', parent_id: null });
+      expect(body.data.user).toMatchObject({
+        id: parent.id,
+        email: parent.email,
+        name: 'Ada Lovelace',
+        role: 'parent',
+        status: 'active',
+        parent_id: null,
+      });
       expect(body.data.user).toHaveProperty('created_at');
       expect(body.data.user).toHaveProperty('updated_at');
       expect(body.data.user).toHaveProperty('last_login_at');
@@ -352,7 +359,7 @@ describe('GET /api/admin/users/{userId}/details and GET /api/v1/admin/users/{use
     }
   });
 
-  it('shows the current subscription (a child sees its parent\'s) and organisation counts', async () => {
+  it("shows the current subscription (a child sees its parent's) and organisation counts", async () => {
     const root = await rootToken(h);
     const admin = (await adminWith(h, ['view_user_details'])).token;
     const parent = await h.registerUser();
@@ -365,7 +372,9 @@ describe('GET /api/admin/users/{userId}/details and GET /api/v1/admin/users/{use
 
     const plan = await h.post('/api/v1/admin/plans', { name: 'details-plan', price: { monthly: { amount: 12.5, currency: 'USD' } } }, root);
     expect(plan.statusCode).toBe(201);
-    expect((await h.post('/api/v1/users/subscribe', { planId: plan.json().data.id, billingCycle: 'monthly' }, parent.token)).statusCode).toBe(200);
+    expect(
+      (await h.post('/api/v1/users/subscribe', { planId: plan.json().data.id, billingCycle: 'monthly' }, parent.token)).statusCode,
+    ).toBe(200);
     const org1 = await h.post('/api/organisation', { name: 'Parent Org' }, parent.token);
     await h.post('/api/organisation', { name: 'Second Org' }, parent.token);
     const otherOrg = await h.post('/api/organisation', { name: 'Other Org' }, other.token);
@@ -375,7 +384,12 @@ describe('GET /api/admin/users/{userId}/details and GET /api/v1/admin/users/{use
     expect((await h.post(`/api/organisation/${otherOrgId}/users`, { user_id: parent.id }, other.token)).statusCode).toBe(200);
 
     res = await h.get(`/api/admin/users/${parent.id}/details`, admin);
-    expect(res.json().data.subscription).toMatchObject({ userId: parent.id, status: 'active', billingCycle: 'monthly', price: { amount: 12.5, currency: 'USD' } });
+    expect(res.json().data.subscription).toMatchObject({
+      userId: parent.id,
+      status: 'active',
+      billingCycle: 'monthly',
+      price: { amount: 12.5, currency: 'USD' },
+    });
     expect(res.json().data.organisations).toEqual({ created: 2, member: 1 });
 
     res = await h.get(`/api/admin/users/${child.id}/details`, admin);
@@ -712,7 +726,7 @@ describe('the admin-sent password reset link', () => {
     expect((await userLogin(h, user.email, NEW_PASSWORD)).statusCode).toBe(200);
   });
 
-  it('a deleted user\'s link no longer works', async () => {
+  it("a deleted user's link no longer works", async () => {
     const admin = (await adminWith(h, ['manage_users'])).token;
     const user = await h.registerUser();
     const token = await sendLink(admin, user.email);

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createSuperadminCommand } from '../src/cli/create-superadmin.js';
 import { openPglite } from '../src/db/pglite.js';
-import { adminLogin, adminWith, bootstrapSuperadmin, countRows, fieldsOf, type Admin } from './helpers/fixtures.js';
-import { Harness, uniqueEmail, type Response } from './helpers/harness.js';
+import { type Admin, adminLogin, adminWith, bootstrapSuperadmin, countRows, fieldsOf } from './helpers/fixtures.js';
+import { Harness, type Response, uniqueEmail } from './helpers/harness.js';
 
 let h: Harness;
 
@@ -154,9 +154,17 @@ describe('create an admin: POST /api/v1/admin/create-admin and POST /api/v1/admi
   it('answers 409 for an email already used by an admin, in any case', async () => {
     const root = await bootstrapSuperadmin(h);
     const staff = await adminWith(h, [], { by: root, email: 'dup.admin@example.com' });
-    const dup = await h.post('/api/v1/admin/create-admin', { email: 'DUP.Admin@Example.COM', password: 'password123', name: 'Dup' }, root.token);
+    const dup = await h.post(
+      '/api/v1/admin/create-admin',
+      { email: 'DUP.Admin@Example.COM', password: 'password123', name: 'Dup' },
+      root.token,
+    );
     expectError(dup, 409, 'CONFLICT');
-    const dupRoot = await h.post('/api/v1/admin/admins', { email: root.email.toUpperCase(), password: 'password123', name: 'Dup' }, root.token);
+    const dupRoot = await h.post(
+      '/api/v1/admin/admins',
+      { email: root.email.toUpperCase(), password: 'password123', name: 'Dup' },
+      root.token,
+    );
     expectError(dupRoot, 409, 'CONFLICT');
     expect(await countAdmins('lower(email) = $1', [staff.email])).toBe(1);
     expect(await countAdmins()).toBe(2);
@@ -199,7 +207,11 @@ describe('create an admin: POST /api/v1/admin/create-admin and POST /api/v1/admi
 
   it('answers 403 to a plain admin, even one holding every permission, and creates nothing', async () => {
     const root = await bootstrapSuperadmin(h);
-    const staff = await adminWith(h, ['manage_users', 'view_user_details', 'manage_content', 'manage_plans', 'manage_subscriptions', 'view_analytics', 'view_audit_log'], { by: root });
+    const staff = await adminWith(
+      h,
+      ['manage_users', 'view_user_details', 'manage_content', 'manage_plans', 'manage_subscriptions', 'view_analytics', 'view_audit_log'],
+      { by: root },
+    );
     for (const path of ['/api/v1/admin/create-admin', '/api/v1/admin/admins']) {
       expectError(await h.post(path, { email: uniqueEmail(), password: 'password123', name: 'X' }, staff.token), 403, 'FORBIDDEN');
     }
@@ -325,7 +337,10 @@ describe('delete an admin: DELETE /api/v1/admin/delete-admin/{id} and DELETE /ap
       h.delete(`/api/v1/admin/admins/${a.id}`, b.token),
     ]);
     const statuses = results.map((r) => r.statusCode);
-    expect(statuses.filter((s) => s === 200), JSON.stringify(statuses)).toHaveLength(1);
+    expect(
+      statuses.filter((s) => s === 200),
+      JSON.stringify(statuses),
+    ).toHaveLength(1);
     // the loser was refused as the last superadmin, or its own account was already gone
     for (const s of statuses.filter((x) => x !== 200)) expect([401, 409]).toContain(s);
     expect(await countSuperadmins()).toBe(1);
@@ -378,7 +393,11 @@ describe('permissions: PUT /api/v1/admin/update-admin-permissions/{id} and PUT /
   it('answers 422 for an unknown permission and changes nothing (the old token keeps working)', async () => {
     const root = await bootstrapSuperadmin(h);
     const staff = await adminWith(h, ['view_user_details'], { by: root });
-    const res = await h.put(`/api/v1/admin/update-admin-permissions/${staff.id}`, { permissions: ['view_user_details', 'root_access'] }, root.token);
+    const res = await h.put(
+      `/api/v1/admin/update-admin-permissions/${staff.id}`,
+      { permissions: ['view_user_details', 'root_access'] },
+      root.token,
+    );
     expectError(res, 422, 'VALIDATION_FAILED');
     expect(fieldsOf(res).some((f) => f.startsWith('permissions'))).toBe(true);
     const missing = await h.put(`/api/v1/admin/admins/${staff.id}/permissions`, {}, root.token);
@@ -390,10 +409,19 @@ describe('permissions: PUT /api/v1/admin/update-admin-permissions/{id} and PUT /
   it('answers 404 for an unknown admin and a malformed id, and 403 to a plain admin', async () => {
     const root = await bootstrapSuperadmin(h);
     const staff = await adminWith(h, ['manage_users'], { by: root });
-    expectError(await h.put(`/api/v1/admin/update-admin-permissions/${crypto.randomUUID()}`, { permissions: [] }, root.token), 404, 'NOT_FOUND', 'Admin not found');
+    expectError(
+      await h.put(`/api/v1/admin/update-admin-permissions/${crypto.randomUUID()}`, { permissions: [] }, root.token),
+      404,
+      'NOT_FOUND',
+      'Admin not found',
+    );
     expectError(await h.put('/api/v1/admin/update-admin-permissions/abc', { permissions: [] }, root.token), 404, 'NOT_FOUND');
     // an admin cannot grant itself more
-    expectError(await h.put(`/api/v1/admin/update-admin-permissions/${staff.id}`, { permissions: ['view_audit_log'] }, staff.token), 403, 'FORBIDDEN');
+    expectError(
+      await h.put(`/api/v1/admin/update-admin-permissions/${staff.id}`, { permissions: ['view_audit_log'] }, staff.token),
+      403,
+      'FORBIDDEN',
+    );
     expect((await h.get('/api/v1/admin/users', staff.token)).statusCode).toBe(403);
   });
 });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { AuditRow } from '../src/modules/audit/repository.js';
-import { adminLogin, adminWith, bootstrapSuperadmin, countRows, type Admin } from './helpers/fixtures.js';
-import { Harness, uniqueEmail, type Response } from './helpers/harness.js';
+import { type Admin, adminLogin, adminWith, bootstrapSuperadmin, countRows } from './helpers/fixtures.js';
+import { Harness, type Response, uniqueEmail } from './helpers/harness.js';
 
 let h: Harness;
 
@@ -78,7 +78,11 @@ describe('every admin change writes one audit row', () => {
 
     since = await lastId();
     h.clock.advance(1000);
-    const perms = await h.put(`/api/v1/admin/update-admin-permissions/${targetId}`, { permissions: ['view_analytics', 'view_user_details'] }, root.token);
+    const perms = await h.put(
+      `/api/v1/admin/update-admin-permissions/${targetId}`,
+      { permissions: ['view_analytics', 'view_user_details'] },
+      root.token,
+    );
     expect(perms.statusCode, perms.body).toBe(200);
     const permRow = await expectOneRow('admin.permissions', root, targetId, since);
     expect(permRow.detail.before).toEqual(['manage_users']);
@@ -145,11 +149,15 @@ describe('a failed action writes no audit row', () => {
     expect((await h.post(`/api/v1/admin/users/${unknown}/reactivate`, undefined, staff.token)).statusCode).toBe(404);
     expect((await h.delete(`/api/admin/users/${unknown}`, staff.token)).statusCode).toBe(404);
     expect((await h.post('/api/admin/users/sendPasswordResetLink', { email: uniqueEmail('ghost') }, staff.token)).statusCode).toBe(404);
-    expect((await h.post('/api/v1/admin/create-admin', { email: staff.email, password: 'password123', name: 'Dup' }, root.token)).statusCode).toBe(409);
+    expect(
+      (await h.post('/api/v1/admin/create-admin', { email: staff.email, password: 'password123', name: 'Dup' }, root.token)).statusCode,
+    ).toBe(409);
     expect((await h.put(`/api/v1/admin/update-admin-permissions/${unknown}`, { permissions: [] }, root.token)).statusCode).toBe(404);
     expect((await h.put(`/api/v1/admin/update-admin-permissions/${staff.id}`, { permissions: ['nope'] }, root.token)).statusCode).toBe(422);
     // refused for want of permission: nothing happened, nothing logged
-    expect((await h.post('/api/v1/admin/create-admin', { email: uniqueEmail(), password: 'password123', name: 'X' }, staff.token)).statusCode).toBe(403);
+    expect(
+      (await h.post('/api/v1/admin/create-admin', { email: uniqueEmail(), password: 'password123', name: 'X' }, staff.token)).statusCode,
+    ).toBe(403);
 
     expect(await countAudit()).toBe(before);
   });
@@ -206,7 +214,10 @@ describe('GET /api/v1/admin/audit-log', () => {
       expect((await h.post(`/api/v1/admin/users/${user.id}/${action}`, undefined, staff.token)).statusCode).toBe(200);
     }
     h.clock.advance(1000);
-    expect((await h.put(`/api/v1/admin/admins/${staff.id}/permissions`, { permissions: ['manage_users', 'view_audit_log'] }, root.token)).statusCode).toBe(200);
+    expect(
+      (await h.put(`/api/v1/admin/admins/${staff.id}/permissions`, { permissions: ['manage_users', 'view_audit_log'] }, root.token))
+        .statusCode,
+    ).toBe(200);
     const staffToken = await adminLogin(h, staff.email, staff.password);
     return { root, staff: { ...staff, token: staffToken }, u1, u2 };
   }
@@ -238,7 +249,11 @@ describe('GET /api/v1/admin/audit-log', () => {
   it('is open to an admin with view_audit_log and closed (403) to an admin with every other permission', async () => {
     const { root, staff } = await seed();
     expect(entries(await h.get(LOG, staff.token))).toHaveLength(6);
-    const others = await adminWith(h, ['manage_users', 'view_user_details', 'manage_content', 'manage_plans', 'manage_subscriptions', 'view_analytics'], { by: root });
+    const others = await adminWith(
+      h,
+      ['manage_users', 'view_user_details', 'manage_content', 'manage_plans', 'manage_subscriptions', 'view_analytics'],
+      { by: root },
+    );
     const refused = await h.get(LOG, others.token);
     expect(refused.statusCode).toBe(403);
     expect(refused.json()).toMatchObject({ status: false, code: 'FORBIDDEN' });

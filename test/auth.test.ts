@@ -1,7 +1,7 @@
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { decodeJwt, fieldsOf } from './helpers/fixtures.js';
-import { Harness, uniqueEmail, type Response, type TestUser } from './helpers/harness.js';
+import { Harness, type Response, type TestUser, uniqueEmail } from './helpers/harness.js';
 
 let h: Harness;
 
@@ -77,13 +77,26 @@ describe('register (POST /api/v1/auth/register)', () => {
 
   it('creates an account from the HNG shape, deriving name from first_name + last_name', async () => {
     const email = uniqueEmail();
-    const res = await h.post(REGISTER, { first_name: 'Garfield', last_name: 'Shenko', email, phone: '1234567890', password: 'garfield-pass-1' });
+    const res = await h.post(REGISTER, {
+      first_name: 'Garfield',
+      last_name: 'Shenko',
+      email,
+      phone: '1234567890',
+      password: 'garfield-pass-1',
+    });
     expect(res.statusCode).toBe(201);
     const body = res.json();
     expect(body).toMatchObject({ status: true, message: 'Your account has been created' });
     expect(typeof body.token).toBe('string');
     expect(body.data.token).toBe(body.token);
-    expect(body.data.user).toMatchObject({ email, name: 'Garfield Shenko', first_name: 'Garfield', last_name: 'Shenko', phone: '1234567890', role: 'parent' });
+    expect(body.data.user).toMatchObject({
+      email,
+      name: 'Garfield Shenko',
+      first_name: 'Garfield',
+      last_name: 'Shenko',
+      phone: '1234567890',
+      role: 'parent',
+    });
     expectNoSecrets(res, 'garfield-pass-1');
   });
 

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SmtpMailer } from '../src/modules/email/mailer.js';
 import { backoffMs } from '../src/modules/email/outbox.js';
 import { Harness, uniqueEmail } from './helpers/harness.js';
-import { startSmtp, type Received, type TestSmtp } from './helpers/smtp.js';
+import { type Received, startSmtp, type TestSmtp } from './helpers/smtp.js';
 
 const FROM = 'SocioX <no-reply@example.test>';
 const OTHER_FROM = 'SocioX <other-instance@example.test>';

@@ -163,7 +163,13 @@ describe('readiness when the database is gone', () => {
   it('/readyz answers 503 while /healthz still answers 200', async () => {
     const gone = await Harness.database();
     await gone.drop();
-    const app = await buildApp({ config: h.config, db: gone.db, clock: h.clock, mailer: new MemoryMailer(), logger: pino({ level: 'silent' }) });
+    const app = await buildApp({
+      config: h.config,
+      db: gone.db,
+      clock: h.clock,
+      mailer: new MemoryMailer(),
+      logger: pino({ level: 'silent' }),
+    });
     try {
       const ready = await app.inject('/readyz');
       expect(ready.statusCode).toBe(503);

@@ -17,9 +17,15 @@ let unboundedRoute: unknown = null;
 beforeAll(async () => {
   h = await Harness.create({
     beforeReady: (app) => {
-      app.get('/test/items/:n', { schema: { params: Type.Object({ n: Type.Integer({ minimum: 1, maximum: 1000 }) }) } }, async () => ({ status: true }));
+      app.get('/test/items/:n', { schema: { params: Type.Object({ n: Type.Integer({ minimum: 1, maximum: 1000 }) }) } }, async () => ({
+        status: true,
+      }));
       try {
-        app.get('/test/unbounded', { schema: { querystring: Type.Object({ n: Type.Optional(Type.Integer({ minimum: 1 })) }) } }, async () => ({}));
+        app.get(
+          '/test/unbounded',
+          { schema: { querystring: Type.Object({ n: Type.Optional(Type.Integer({ minimum: 1 })) }) } },
+          async () => ({}),
+        );
       } catch (err) {
         unboundedRoute = err;
       }
@@ -55,15 +61,26 @@ describe('deeply nested JSON', () => {
       expect(res.json().message).toContain(String(MAX_JSON_DEPTH));
     }
     // the same bytes inside a string are not nesting
-    const inString = await h.request('POST', '/api/v1/auth/login', { body: JSON.stringify({ email: 'a@b.co', password: nested(60) }), headers: json });
+    const inString = await h.request('POST', '/api/v1/auth/login', {
+      body: JSON.stringify({ email: 'a@b.co', password: nested(60) }),
+      headers: json,
+    });
     expect(inString.statusCode).toBe(401);
   });
 
   it(`refuses depth ${MAX_JSON_DEPTH + 1} with 400 and lets depth ${MAX_JSON_DEPTH} through to the schema`, async () => {
     const user = await h.registerUser();
-    const over = await h.request('POST', '/api/v1/organisations', { body: `{"name": ${nested(MAX_JSON_DEPTH)}}`, token: user.token, headers: json });
+    const over = await h.request('POST', '/api/v1/organisations', {
+      body: `{"name": ${nested(MAX_JSON_DEPTH)}}`,
+      token: user.token,
+      headers: json,
+    });
     expectEnvelope(over, 400, 'BAD_REQUEST');
-    const at = await h.request('POST', '/api/v1/organisations', { body: `{"name": ${nested(MAX_JSON_DEPTH - 1)}}`, token: user.token, headers: json });
+    const at = await h.request('POST', '/api/v1/organisations', {
+      body: `{"name": ${nested(MAX_JSON_DEPTH - 1)}}`,
+      token: user.token,
+      headers: json,
+    });
     expectEnvelope(at, 422, 'VALIDATION_FAILED');
     // escaped quotes and brackets inside strings do not count
     const tricky = JSON.stringify({ name: `a "quoted" \\ ${'['.repeat(40)}`, description: '{'.repeat(40) });
@@ -123,7 +140,11 @@ describe('deeply nested JSON', () => {
 
   it('refuses a body that is not valid UTF-8 with a 400 envelope, rather than storing U+FFFD in its place', async () => {
     for (const bytes of [[0xff, 0xfe], [0xe0, 0x80, 0xaf], [0xed, 0xa0, 0x80], [0x80]]) {
-      const payload = Buffer.concat([Buffer.from('{"email":"a@example.com","password":"password123","name":"x'), Buffer.from(bytes), Buffer.from('"}')]);
+      const payload = Buffer.concat([
+        Buffer.from('{"email":"a@example.com","password":"password123","name":"x'),
+        Buffer.from(bytes),
+        Buffer.from('"}'),
+      ]);
       const res = await h.app.inject({ method: 'POST', url: '/api/v1/auth/register', headers: json, payload });
       expect(res.statusCode, bytes.join(',')).toBe(400);
       expect(res.json()).toEqual({ status: false, code: 'BAD_REQUEST', message: 'The JSON body is not valid UTF-8' });
@@ -140,7 +161,11 @@ describe('deeply nested JSON', () => {
 
   it('names the field holding a NUL at any depth without recursion', async () => {
     const root = await rootToken(h);
-    const res = await h.post('/api/admin/subscription/plans', { name: 'p', price: {}, features: { analytics: { reportTypes: ['ok', 'a\u0000b'] } } }, root);
+    const res = await h.post(
+      '/api/admin/subscription/plans',
+      { name: 'p', price: {}, features: { analytics: { reportTypes: ['ok', 'a\u0000b'] } } },
+      root,
+    );
     expectEnvelope(res, 422, 'VALIDATION_FAILED');
     expect(fieldsOf(res)).toEqual(['features.analytics.reportTypes.1']);
   });

@@ -65,7 +65,11 @@ describe('control and bidirectional characters in text', () => {
   });
 
   it.each(invisible)('refuses a name of only %s at register, profile, organisation, plan and admin', async (_label, name) => {
-    expectRefused(await h.post('/api/v1/auth/register', { name, email: 'zw@example.com', password: 'correct horse battery' }), 'name', VISIBLE);
+    expectRefused(
+      await h.post('/api/v1/auth/register', { name, email: 'zw@example.com', password: 'correct horse battery' }),
+      'name',
+      VISIBLE,
+    );
     const user = await h.registerUser();
     expectRefused(await h.put('/api/profile', { first_name: name }, user.token), 'first_name', VISIBLE);
     expectRefused(await h.put('/api/profile', { last_name: name }, user.token), 'last_name', VISIBLE);
@@ -73,7 +77,11 @@ describe('control and bidirectional characters in text', () => {
     const root = await rootToken(h);
     expectRefused(await h.post('/api/admin/subscription/plans', { name, price: {} }, root), 'name', VISIBLE);
     expectRefused(await h.post('/api/subscription', { name, price: 5 }, root), 'name', VISIBLE);
-    expectRefused(await h.post('/api/v1/admin/create-admin', { name, email: 'staff@example.com', password: 'staff password 1', permissions: [] }, root), 'name', VISIBLE);
+    expectRefused(
+      await h.post('/api/v1/admin/create-admin', { name, email: 'staff@example.com', password: 'staff password 1', permissions: [] }, root),
+      'name',
+      VISIBLE,
+    );
     expect(await countRows(h, 'organisations')).toBe(0);
     expect(await countRows(h, 'plans')).toBe(0);
   });
@@ -86,7 +94,9 @@ describe('control and bidirectional characters in text', () => {
     expect(fieldsOf(ansi)).toEqual(['description']);
     expect(await countRows(h, 'organisations')).toBe(0);
     // a seed's blank-name message is kept
-    expect((await h.post('/api/organisation', { name: '  ' }, user.token)).json().message).toBe('Name is required to create an organisation');
+    expect((await h.post('/api/organisation', { name: '  ' }, user.token)).json().message).toBe(
+      'Name is required to create an organisation',
+    );
 
     const description = 'Line one\nLine two\r\n\tindented';
     const ok = await h.post('/api/organisation', { name: 'Golf lovers', description }, user.token);
@@ -103,8 +113,16 @@ describe('control and bidirectional characters in text', () => {
     const root = await rootToken(h);
     expectRefused(await h.post('/api/admin/subscription/plans', { name: 'Pro\u202Eexe.txt', price: {} }, root), 'name', CONTROL);
     expectRefused(await h.post('/api/subscription', { name: 'Pro\u202E', price: 5 }, root), 'name', CONTROL);
-    expectRefused(await h.post('/api/admin/subscription/plans', { name: 'Pro', displayName: 'Pro\n', price: {} }, root), 'displayName', CONTROL);
-    expectRefused(await h.post('/api/admin/subscription/plans', { name: 'Pro', category: 'a\u0085b', price: {} }, root), 'category', CONTROL);
+    expectRefused(
+      await h.post('/api/admin/subscription/plans', { name: 'Pro', displayName: 'Pro\n', price: {} }, root),
+      'displayName',
+      CONTROL,
+    );
+    expectRefused(
+      await h.post('/api/admin/subscription/plans', { name: 'Pro', category: 'a\u0085b', price: {} }, root),
+      'category',
+      CONTROL,
+    );
     const custom = await h.post('/api/admin/subscription/plans', { name: 'Pro', customFeatures: ['ok', 'bad\u001b[2J'], price: {} }, root);
     expectInvalid(custom);
     expect(fieldsOf(custom)).toEqual(['customFeatures.1']);
@@ -127,14 +145,34 @@ describe('control and bidirectional characters in text', () => {
 
   it('refuses control characters in an admin name', async () => {
     const root = await rootToken(h);
-    const res = await h.post('/api/v1/admin/create-admin', { name: 'Mallory\u001b]0;pwned\u0007', email: 'staff@example.com', password: 'staff password 1', permissions: [] }, root);
+    const res = await h.post(
+      '/api/v1/admin/create-admin',
+      { name: 'Mallory\u001b]0;pwned\u0007', email: 'staff@example.com', password: 'staff password 1', permissions: [] },
+      root,
+    );
     expectRefused(res, 'name', CONTROL);
   });
 
   it("accepts ordinary unicode names: accents, CJK, Cyrillic, Arabic, emoji, O'Brien, Jean-Luc", async () => {
-    const names = ['Zoë Ångström', 'José Núñez', '王小明', '山田 太郎', 'Ольга Петрова', 'محمد علي', 'Dana 🙂', '👨‍👩‍👧 Family', "Seán O'Brien", 'Jean-Luc Picard', 'Ⅻ  spaced  out'];
+    const names = [
+      'Zoë Ångström',
+      'José Núñez',
+      '王小明',
+      '山田 太郎',
+      'Ольга Петрова',
+      'محمد علي',
+      'Dana 🙂',
+      '👨‍👩‍👧 Family',
+      "Seán O'Brien",
+      'Jean-Luc Picard',
+      'Ⅻ  spaced  out',
+    ];
     for (const name of names) {
-      const res = await h.post('/api/v1/auth/register', { name, email: `u${names.indexOf(name)}@example.com`, password: 'correct horse battery' });
+      const res = await h.post('/api/v1/auth/register', {
+        name,
+        email: `u${names.indexOf(name)}@example.com`,
+        password: 'correct horse battery',
+      });
       expect(res.statusCode, `${name}: ${res.body}`).toBe(201);
       expect(res.json().data.user.name).toBe(name);
     }

@@ -126,7 +126,9 @@ describe('an oversized body on a reused keep-alive connection', () => {
     const limit = 8 * LINGER_MAX_BYTES;
     const write = (chunk: string | Buffer) => new Promise<boolean>((resolve) => socket.write(chunk, (err) => resolve(!err)));
     let sent = 0;
-    let ok = await write(`POST /api/v1/auth/register HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${limit * 2}\r\n\r\n`);
+    let ok = await write(
+      `POST /api/v1/auth/register HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${limit * 2}\r\n\r\n`,
+    );
     while (ok && !closed && sent < limit) {
       ok = await write(block);
       sent += block.length;

@@ -14,7 +14,11 @@ beforeEach(() => h.reset());
 const UNKNOWN = '00000000-0000-4000-8000-000000000000';
 const MALFORMED = ['not-a-uuid', '507f1f77bcf86cd799439011', '1'];
 
-async function createOrg(owner: TestUser, name = 'Golf lovers', description: string | undefined = 'Association for lovers of golf game'): Promise<string> {
+async function createOrg(
+  owner: TestUser,
+  name = 'Golf lovers',
+  description: string | undefined = 'Association for lovers of golf game',
+): Promise<string> {
   const res = await h.post('/api/organisation', { name, ...(description !== undefined ? { description } : {}) }, owner.token);
   if (res.statusCode !== 201) throw new Error(`create failed: ${res.statusCode} ${res.body}`);
   return res.json().data.id;
@@ -119,7 +123,12 @@ describe('GET /api/organisation', () => {
       const byId = Object.fromEntries(body.data.map((o: { id: string }) => [o.id, o]));
       expect(Object.keys(byId).sort()).toEqual([mine, theirs].sort());
       expect(byId[mine]).toMatchObject({ id: mine, name: 'Mine', description: 'created by me', creator: true });
-      expect(byId[theirs]).toMatchObject({ id: theirs, name: 'Impala golden', description: 'Resurrecting faith in mankind', creator: false });
+      expect(byId[theirs]).toMatchObject({
+        id: theirs,
+        name: 'Impala golden',
+        description: 'Resurrecting faith in mankind',
+        creator: false,
+      });
     }
 
     const created = (await h.get('/api/organisation?creator=true', me.token)).json();
@@ -186,7 +195,10 @@ describe('PATCH /api/organisation and /api/organisation/{org_id}', () => {
     const res = await h.patch('/api/organisation', { name: 'New name' }, owner.token);
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({ message: 'Organisation details updated successfully', data: { id, name: 'New name' } });
-    expect((await h.patch('/api/v1/organisations', { description: 'via canonical' }, owner.token)).json().data).toMatchObject({ id, description: 'via canonical' });
+    expect((await h.patch('/api/v1/organisations', { description: 'via canonical' }, owner.token)).json().data).toMatchObject({
+      id,
+      description: 'via canonical',
+    });
   });
 
   it('without an id and several organisations, answers 422 saying org_id is required; org_id in the query or body picks one', async () => {
@@ -200,7 +212,10 @@ describe('PATCH /api/organisation and /api/organisation/{org_id}', () => {
 
     expect((await h.patch(`/api/organisation?org_id=${a}`, { name: 'A2' }, owner.token)).json().data).toMatchObject({ id: a, name: 'A2' });
     expect((await h.patch('/api/organisation', { org_id: b, name: 'B2' }, owner.token)).json().data).toMatchObject({ id: b, name: 'B2' });
-    const names = (await h.get('/api/organisation', owner.token)).json().data.map((o: { name: string }) => o.name).sort();
+    const names = (await h.get('/api/organisation', owner.token))
+      .json()
+      .data.map((o: { name: string }) => o.name)
+      .sort();
     expect(names).toEqual(['A2', 'B2']);
   });
 
@@ -273,7 +288,10 @@ describe('DELETE /api/organisation and /api/organisation/{org_id}', () => {
     expect(await orgExists(id)).toBe(false);
     expect(await isMember(id, m1.id)).toBe(false);
     for (const m of [m1, m2]) {
-      expect(await notificationsOf(m.id)).toContainEqual({ kind: 'organisation.deleted', message: 'The organisation "Golf lovers" has been deleted' });
+      expect(await notificationsOf(m.id)).toContainEqual({
+        kind: 'organisation.deleted',
+        message: 'The organisation "Golf lovers" has been deleted',
+      });
       expect((await h.get('/api/organisation', m.token)).json().data).toEqual([]);
     }
     expect(await notificationsOf(owner.id)).toEqual([]);
@@ -290,7 +308,10 @@ describe('DELETE /api/organisation and /api/organisation/{org_id}', () => {
   it('without an id, deletes the only organisation the caller created; with several answers 422; with none 404', async () => {
     const owner = await h.registerUser();
     const only = await createOrg(owner);
-    expect((await h.delete('/api/organisation', owner.token)).json()).toEqual({ status: true, message: 'Organisation deleted successfully' });
+    expect((await h.delete('/api/organisation', owner.token)).json()).toEqual({
+      status: true,
+      message: 'Organisation deleted successfully',
+    });
     expect(await orgExists(only)).toBe(false);
 
     expectError(await h.delete('/api/organisation', owner.token), 404, 'Organisation not found');
@@ -360,7 +381,11 @@ describe('POST /api/organisation/{org_id}/users', () => {
     const owner = await h.registerUser();
     const id = await createOrg(owner);
     for (const body of [{}, undefined, { user_id: '' }, { userId: 'x' }]) {
-      expectError(await h.post(`/api/organisation/${id}/users`, body, owner.token), 422, 'User_id is required to add user to an organisation');
+      expectError(
+        await h.post(`/api/organisation/${id}/users`, body, owner.token),
+        422,
+        'User_id is required to add user to an organisation',
+      );
     }
   });
 
@@ -393,10 +418,26 @@ describe('POST /api/organisation/{org_id}/users', () => {
     const user = await h.registerUser();
     const id = await createOrg(owner);
     await addMember(owner, id, user);
-    expectError(await h.post(`/api/organisation/${id}/users`, { user_id: user.id }, owner.token), 409, 'User is already a member of this organisation');
-    expectError(await h.post(`/api/organisation/${id}/users`, { user_id: owner.id }, owner.token), 409, 'User is already a member of this organisation');
-    expectError(await h.post(`/api/organisation/${id}/users`, { user_id: owner.id.toUpperCase() }, owner.token), 409, 'User is already a member of this organisation');
-    expectError(await h.post(`/api/organisation/${id.toUpperCase()}/users`, { user_id: user.id.toUpperCase() }, owner.token), 409, 'User is already a member of this organisation');
+    expectError(
+      await h.post(`/api/organisation/${id}/users`, { user_id: user.id }, owner.token),
+      409,
+      'User is already a member of this organisation',
+    );
+    expectError(
+      await h.post(`/api/organisation/${id}/users`, { user_id: owner.id }, owner.token),
+      409,
+      'User is already a member of this organisation',
+    );
+    expectError(
+      await h.post(`/api/organisation/${id}/users`, { user_id: owner.id.toUpperCase() }, owner.token),
+      409,
+      'User is already a member of this organisation',
+    );
+    expectError(
+      await h.post(`/api/organisation/${id.toUpperCase()}/users`, { user_id: user.id.toUpperCase() }, owner.token),
+      409,
+      'User is already a member of this organisation',
+    );
     expect(await notificationsOf(user.id)).toHaveLength(1);
   });
 
@@ -409,7 +450,9 @@ describe('POST /api/organisation/{org_id}/users', () => {
       h.post(`/api/v1/organisations/${id}/members`, { user_id: user.id }, owner.token),
     ]);
     expect(results.map((r) => r.statusCode).sort()).toEqual([200, 409]);
-    const { rows } = await h.db.query<{ n: number }>('select count(*)::int as n from organisation_members where organisation_id = $1', [id]);
+    const { rows } = await h.db.query<{ n: number }>('select count(*)::int as n from organisation_members where organisation_id = $1', [
+      id,
+    ]);
     expect(rows[0]!.n).toBe(1);
     expect(await notificationsOf(user.id)).toHaveLength(1);
   });
@@ -453,9 +496,17 @@ describe('PATCH /api/organisation/{org_id}/users (remove a member)', () => {
     const owner = await h.registerUser();
     const id = await createOrg(owner);
     for (const body of [{}, undefined, { user_id: '  ' }]) {
-      expectError(await h.patch(`/api/organisation/${id}/users`, body, owner.token), 422, 'User_id is required to remove user from an organisation');
+      expectError(
+        await h.patch(`/api/organisation/${id}/users`, body, owner.token),
+        422,
+        'User_id is required to remove user from an organisation',
+      );
     }
-    expectError(await h.delete(`/api/v1/organisations/${id}/members`, owner.token), 422, 'User_id is required to remove user from an organisation');
+    expectError(
+      await h.delete(`/api/v1/organisations/${id}/members`, owner.token),
+      422,
+      'User_id is required to remove user from an organisation',
+    );
   });
 
   it("refuses anyone but the creator with 403 'You can only remove users from organisation you created.'", async () => {
@@ -465,7 +516,11 @@ describe('PATCH /api/organisation/{org_id}/users (remove a member)', () => {
     const id = await createOrg(owner);
     await addMember(owner, id, member);
     await addMember(owner, id, other);
-    expectError(await h.patch(`/api/organisation/${id}/users`, { user_id: other.id }, member.token), 403, 'You can only remove users from organisation you created.');
+    expectError(
+      await h.patch(`/api/organisation/${id}/users`, { user_id: other.id }, member.token),
+      403,
+      'You can only remove users from organisation you created.',
+    );
     expect(await isMember(id, other.id)).toBe(true);
   });
 
@@ -483,12 +538,20 @@ describe('PATCH /api/organisation/{org_id}/users (remove a member)', () => {
     const owner = await h.registerUser();
     const user = await h.registerUser();
     const id = await createOrg(owner);
-    expectError(await h.patch(`/api/organisation/${id}/users`, { user_id: user.id }, owner.token), 400, 'User is not a member of this organisation');
+    expectError(
+      await h.patch(`/api/organisation/${id}/users`, { user_id: user.id }, owner.token),
+      400,
+      'User is not a member of this organisation',
+    );
     expect(await notificationsOf(user.id)).toEqual([]);
     // the creator cannot be removed from their own organisation
     const self = await h.patch(`/api/organisation/${id}/users`, { user_id: owner.id }, owner.token);
     expectError(self, 400, 'The creator of an organisation cannot be removed from it');
-    expectError(await h.patch(`/api/organisation/${id}/users`, { user_id: owner.id.toUpperCase() }, owner.token), 400, 'The creator of an organisation cannot be removed from it');
+    expectError(
+      await h.patch(`/api/organisation/${id}/users`, { user_id: owner.id.toUpperCase() }, owner.token),
+      400,
+      'The creator of an organisation cannot be removed from it',
+    );
     expect(await orgExists(id)).toBe(true);
   });
 });
@@ -630,7 +693,9 @@ describe('deleting a user account', () => {
   it('deleting by the emailed confirmation link (POST /api/users/confirm-delete) does the same', async () => {
     const setup = await leavingWithOrgs();
     const { leaving } = setup;
-    expect((await h.post('/api/v1/users/delete', { name: 'Nikunja', email: 'xnikunja@gmail.com', picture: 'dsafsd' }, leaving.token)).statusCode).toBe(200);
+    expect(
+      (await h.post('/api/v1/users/delete', { name: 'Nikunja', email: 'xnikunja@gmail.com', picture: 'dsafsd' }, leaving.token)).statusCode,
+    ).toBe(200);
     await h.deliver();
     const link = h.mailer.last(leaving.email)?.text.match(/\S+\/confirm-delete\?token=\S+/)?.[0];
     if (!link) throw new Error(`no deletion link emailed to ${leaving.email}`);
@@ -649,7 +714,10 @@ describe('deleting a user account', () => {
     await addMember(child, org, parent);
     expect((await h.delete('/api/v1/profile', parent.token)).statusCode).toBe(200);
     expect(await orgExists(org)).toBe(false);
-    expect(await notificationsOf(member.id)).toContainEqual({ kind: 'organisation.deleted', message: 'The organisation "Child club" has been deleted' });
+    expect(await notificationsOf(member.id)).toContainEqual({
+      kind: 'organisation.deleted',
+      message: 'The organisation "Child club" has been deleted',
+    });
   });
 
   it('counts organisations created and joined for the admin view', async () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { fieldsOf } from './helpers/fixtures.js';
-import { Harness, uniqueEmail, type TestUser } from './helpers/harness.js';
+import { Harness, type TestUser, uniqueEmail } from './helpers/harness.js';
 
 let h: Harness;
 

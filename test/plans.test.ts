@@ -140,7 +140,13 @@ async function stored(id: string) {
 }
 
 async function auditRows(action: string, targetId?: string) {
-  const { rows } = await h.db.query<{ action: string; target_type: string; target_id: string | null; admin_email: string; detail: Record<string, unknown> }>(
+  const { rows } = await h.db.query<{
+    action: string;
+    target_type: string;
+    target_id: string | null;
+    admin_email: string;
+    detail: Record<string, unknown>;
+  }>(
     `select action, target_type, target_id, admin_email, detail from audit_log where action = $1 ${targetId ? 'and target_id = $2' : ''} order by id`,
     targetId ? [action, targetId] : [action],
   );
@@ -182,8 +188,16 @@ describe('create: POST /api/admin/subscription/plans', () => {
     expect(res.body).toContain('"amount":299.99');
 
     const row = await stored(data.id);
-    expect(row).toMatchObject({ monthly_amount: '2999', yearly_amount: '29999', yearly_savings: '6000', monthly_currency: 'USD', status: 'active' });
-    const { rows: types } = await h.db.query<{ t: string }>('select pg_typeof(monthly_amount)::text as t from plans where id = $1', [data.id]);
+    expect(row).toMatchObject({
+      monthly_amount: '2999',
+      yearly_amount: '29999',
+      yearly_savings: '6000',
+      monthly_currency: 'USD',
+      status: 'active',
+    });
+    const { rows: types } = await h.db.query<{ t: string }>('select pg_typeof(monthly_amount)::text as t from plans where id = $1', [
+      data.id,
+    ]);
     expect(['bigint', 'integer']).toContain(types[0]!.t);
 
     // and it reads back the same
@@ -204,7 +218,11 @@ describe('create: POST /api/admin/subscription/plans', () => {
   });
 
   it('defaults: customFeatures [], status active; an amount like 0.1 or 1.15 round-trips exactly', async () => {
-    const res = await h.post(ADMIN_PLANS, planBody('cheap', { price: { monthly: { amount: 1.15, currency: 'usd' }, yearly: { amount: 0.1, currency: 'EUR' } } }), await root.token(h));
+    const res = await h.post(
+      ADMIN_PLANS,
+      planBody('cheap', { price: { monthly: { amount: 1.15, currency: 'usd' }, yearly: { amount: 0.1, currency: 'EUR' } } }),
+      await root.token(h),
+    );
     expect(res.statusCode, res.body).toBe(201);
     const data = res.json().data;
     expect(data.customFeatures).toEqual([]);
@@ -315,7 +333,11 @@ describe('create: POST /api/admin/subscription/plans', () => {
     expectError(await h.post(ADMIN_PLANS, premiumBody()), 401, 'UNAUTHENTICATED');
     expectError(await h.post(ADMIN_PLANS, premiumBody(), 'not-a-jwt'), 401);
     expectError(await h.post(ADMIN_PLANS, premiumBody(), await userToken()), 403, 'FORBIDDEN');
-    const other = await adminWith(h, ['manage_users', 'view_user_details', 'manage_content', 'manage_subscriptions', 'view_analytics', 'view_audit_log'], { by: await root.token(h) });
+    const other = await adminWith(
+      h,
+      ['manage_users', 'view_user_details', 'manage_content', 'manage_subscriptions', 'view_analytics', 'view_audit_log'],
+      { by: await root.token(h) },
+    );
     expectError(await h.post(ADMIN_PLANS, premiumBody(), other.token), 403, 'FORBIDDEN');
     const { rows } = await h.db.query<{ n: number }>('select count(*)::int as n from plans');
     expect(rows[0]!.n).toBe(0);
@@ -332,7 +354,9 @@ describe('create: POST /api/admin/subscription/plans', () => {
 describe('concurrency', () => {
   it('concurrent creates of one name: exactly one 201, the rest 409, none 500', async () => {
     const token = await root.token(h);
-    const results = await Promise.all(Array.from({ length: 5 }, (_, i) => h.post(ADMIN_PLANS, { ...premiumBody(), name: i % 2 ? 'PREMIUM' : 'premium' }, token)));
+    const results = await Promise.all(
+      Array.from({ length: 5 }, (_, i) => h.post(ADMIN_PLANS, { ...premiumBody(), name: i % 2 ? 'PREMIUM' : 'premium' }, token)),
+    );
     const codes = results.map((r) => r.statusCode).sort();
     expect(codes).toEqual([201, 409, 409, 409, 409]);
     const { rows } = await h.db.query<{ n: number }>('select count(*)::int as n from plans');
@@ -571,7 +595,11 @@ describe('features: PUT /api/subscriptions/plan-features/{planId}', () => {
     const second = await h.put(planFeaturesUrl(plan.id), { features: { support: 'email' } }, token);
     expect(second.statusCode, second.body).toBe(200);
     expect(second.json().data.features).toEqual({ ...before, teamMembers: 15, support: 'email' });
-    expect((await h.get(`${ADMIN_PLANS}/${plan.id}`, token)).json().data.features).toEqual({ ...before, teamMembers: 15, support: 'email' });
+    expect((await h.get(`${ADMIN_PLANS}/${plan.id}`, token)).json().data.features).toEqual({
+      ...before,
+      teamMembers: 15,
+      support: 'email',
+    });
   });
 
   it('customFeatures alone replaces the list and leaves features as they were', async () => {
@@ -712,10 +740,20 @@ describe('delete: DELETE /api/subscription/admin/plans/{planId}', () => {
 
     const mine = await h.get('/api/v1/users/subscription', subscriber);
     expect(mine.statusCode, mine.body).toBe(200);
-    expect(mine.json().data).toMatchObject({ planId: plan.id, status: 'active', plan: { name: 'premium' }, price: { amount: 29.99, currency: 'USD' } });
+    expect(mine.json().data).toMatchObject({
+      planId: plan.id,
+      status: 'active',
+      plan: { name: 'premium' },
+      price: { amount: 29.99, currency: 'USD' },
+    });
 
     const newcomer = await userToken();
-    expectError(await h.post('/api/v1/users/subscribe', { planId: plan.id, billingCycle: 'monthly' }, newcomer), 404, 'NOT_FOUND', NOT_FOUND);
+    expectError(
+      await h.post('/api/v1/users/subscribe', { planId: plan.id, billingCycle: 'monthly' }, newcomer),
+      404,
+      'NOT_FOUND',
+      NOT_FOUND,
+    );
     expectError(await h.post(`/api/subscribe/${plan.id}`, {}, newcomer), 404, 'NOT_FOUND', NOT_FOUND);
     expectError(await h.get('/api/v1/users/subscription', newcomer), 404);
   });
@@ -776,7 +814,12 @@ describe('public pricing page (no token)', () => {
   it('lists carry meta beside data (contract §3), admin and public alike', async () => {
     await catalogue();
     const token = await root.token(h);
-    for (const [url, t] of [[ADMIN_PLANS_V1, token], [PUBLIC_PLANS, undefined], [`${PUBLIC_PLANS}/category/enterprise`, undefined], [HNG, undefined]] as const) {
+    for (const [url, t] of [
+      [ADMIN_PLANS_V1, token],
+      [PUBLIC_PLANS, undefined],
+      [`${PUBLIC_PLANS}/category/enterprise`, undefined],
+      [HNG, undefined],
+    ] as const) {
       const res = await h.get(url, t);
       expect(res.statusCode, res.body).toBe(200);
       const body = res.json();
@@ -888,7 +931,12 @@ describe('HNG simple view: /api/subscription', () => {
     const token = await root.token(h);
     const plan = await createPlan(h, await root.token(h), premiumBody());
     expectError(await h.patch(`${HNG}/${plan.id}`, {}, token), 422, 'VALIDATION_FAILED', 'Enter name or price to update plan.');
-    expectError(await h.patch(`${HNG}/${plan.id}`, { price: 12.5 }, await userToken()), 403, 'FORBIDDEN', 'You do not have access to this function.');
+    expectError(
+      await h.patch(`${HNG}/${plan.id}`, { price: 12.5 }, await userToken()),
+      403,
+      'FORBIDDEN',
+      'You do not have access to this function.',
+    );
     expectError(await h.patch(`${HNG}/${UNKNOWN_ID}`, { price: 12.5 }, token), 404, 'NOT_FOUND', NOT_FOUND);
     expectError(await h.patch(`${HNG}/not-a-uuid`, { price: 12.5 }, token), 404, 'NOT_FOUND', NOT_FOUND);
     expectError(await h.patch(`${HNG}/${plan.id}`, { price: 12.5 }), 401);
@@ -899,7 +947,12 @@ describe('HNG simple view: /api/subscription', () => {
 
   it('PATCH with no body at all is the same 422 "Enter name or price to update plan."', async () => {
     const plan = await createPlan(h, await root.token(h), premiumBody());
-    expectError(await h.patch(`${HNG}/${plan.id}`, undefined, await root.token(h)), 422, 'VALIDATION_FAILED', 'Enter name or price to update plan.');
+    expectError(
+      await h.patch(`${HNG}/${plan.id}`, undefined, await root.token(h)),
+      422,
+      'VALIDATION_FAILED',
+      'Enter name or price to update plan.',
+    );
   });
 
   it('DELETE is 200 "Plan deleted successfully" (a soft delete); user 403 "You do not have access to this function."; unknown 404', async () => {
@@ -936,7 +989,14 @@ describe('audit', () => {
     const { rows } = await h.db.query<{ action: string; target_type: string; target_id: string; admin_email: string }>(
       `select action, target_type, target_id, admin_email from audit_log where action like 'plan.%' order by id`,
     );
-    expect(rows.map((r) => r.action)).toEqual(['plan.create', 'plan.update', 'plan.features', 'plan.custom_features', 'plan.status', 'plan.delete']);
+    expect(rows.map((r) => r.action)).toEqual([
+      'plan.create',
+      'plan.update',
+      'plan.features',
+      'plan.custom_features',
+      'plan.status',
+      'plan.delete',
+    ]);
     for (const r of rows) expect(r).toMatchObject({ target_type: 'plan', target_id: id, admin_email: staff.email });
   });
 

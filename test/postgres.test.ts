@@ -5,7 +5,7 @@ import { migrate, readMigrations } from '../src/db/migrate.js';
 import { openPglite } from '../src/db/pglite.js';
 import { openPostgres } from '../src/db/postgres.js';
 import type { Db, Queryable } from '../src/db/types.js';
-import { createTestDatabase, truncateAll, type TestDatabase } from './helpers/database.js';
+import { createTestDatabase, type TestDatabase, truncateAll } from './helpers/database.js';
 
 /**
  * The schema and the migration runner, on whichever database this run uses:
@@ -118,10 +118,9 @@ describe('the schema', () => {
     const otherChild = await insertUser(db, 'other.child@example.com', other);
 
     for (const id of [parent, child1, other, otherChild]) {
-      await db.query(
-        "insert into password_reset_otps (user_id, otp_hash, expires_at) values ($1, 'hash', now() + interval '10 minutes')",
-        [id],
-      );
+      await db.query("insert into password_reset_otps (user_id, otp_hash, expires_at) values ($1, 'hash', now() + interval '10 minutes')", [
+        id,
+      ]);
       await db.query(
         "insert into user_tokens (token_hash, user_id, purpose, expires_at) values ($1, $2, 'delete_account', now() + interval '1 hour')",
         [randomBytes(16).toString('hex'), id],

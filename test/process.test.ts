@@ -1,4 +1,4 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -48,7 +48,17 @@ async function freePort(): Promise<number> {
 /** The inherited environment minus anything that would point the service elsewhere. */
 function baseEnv(): NodeJS.ProcessEnv {
   const env = { ...process.env };
-  for (const name of ['DATABASE_URL', 'JWT_SECRET', 'SMTP_URL', 'SUPERADMIN_EMAIL', 'SUPERADMIN_PASSWORD', 'PORT', 'HOST', 'APP_URL', 'TOKEN_TTL']) {
+  for (const name of [
+    'DATABASE_URL',
+    'JWT_SECRET',
+    'SMTP_URL',
+    'SUPERADMIN_EMAIL',
+    'SUPERADMIN_PASSWORD',
+    'PORT',
+    'HOST',
+    'APP_URL',
+    'TOKEN_TTL',
+  ]) {
     delete env[name];
   }
   return env;
@@ -128,7 +138,13 @@ const smtpServers = new Set<TestSmtp>();
 async function startSmtpServer(): Promise<TestSmtp> {
   const smtp = await startSmtp();
   const close = smtp.close;
-  const tracked: TestSmtp = { ...smtp, close: () => (smtpServers.delete(tracked), close()) };
+  const tracked: TestSmtp = {
+    ...smtp,
+    close: () => {
+      smtpServers.delete(tracked);
+      return close();
+    },
+  };
   smtpServers.add(tracked);
   return tracked;
 }
@@ -193,283 +209,267 @@ afterAll(() => {
 });
 
 describe('the service process (src/main.ts)', () => {
-  it(
-    'starts on the embedded database, serves, stops cleanly on SIGTERM, and keeps data and tokens across a restart',
-    async () => {
-      const dataDir = freshDir();
-      const port = await freePort();
-      const base = `http://127.0.0.1:${port}`;
-      const env = { DATA_DIR: dataDir, PORT: String(port), NODE_ENV: 'development', LOG_LEVEL: 'info' };
+  it('starts on the embedded database, serves, stops cleanly on SIGTERM, and keeps data and tokens across a restart', async () => {
+    const dataDir = freshDir();
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const env = { DATA_DIR: dataDir, PORT: String(port), NODE_ENV: 'development', LOG_LEVEL: 'info' };
 
-      // first run: a new DATA_DIR
-      const first = start(env);
-      await waitHealthy(first, base);
+    // first run: a new DATA_DIR
+    const first = start(env);
+    await waitHealthy(first, base);
 
-      const health = await fetch(`${base}/healthz`);
-      expect(health.status).toBe(200);
-      expect(await json(health)).toMatchObject({ status: true });
+    const health = await fetch(`${base}/healthz`);
+    expect(health.status).toBe(200);
+    expect(await json(health)).toMatchObject({ status: true });
 
-      const ready = await fetch(`${base}/readyz`);
-      expect(ready.status, describeOutput(first)).toBe(200);
-      expect(await json(ready)).toMatchObject({ status: true });
+    const ready = await fetch(`${base}/readyz`);
+    expect(ready.status, describeOutput(first)).toBe(200);
+    expect(await json(ready)).toMatchObject({ status: true });
 
-      const email = `process.${Date.now().toString(36)}@example.com`;
-      const registered = await fetch(`${base}/api/v1/auth/register`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ email, password: 'password123', name: 'Process Test' }),
-      });
-      const registeredBody = await json(registered);
-      expect(registered.status, JSON.stringify(registeredBody)).toBe(201);
-      const token: string = registeredBody.token;
-      expect(token).toEqual(expect.any(String));
+    const email = `process.${Date.now().toString(36)}@example.com`;
+    const registered = await fetch(`${base}/api/v1/auth/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email, password: 'password123', name: 'Process Test' }),
+    });
+    const registeredBody = await json(registered);
+    expect(registered.status, JSON.stringify(registeredBody)).toBe(201);
+    const token: string = registeredBody.token;
+    expect(token).toEqual(expect.any(String));
 
-      const me = await fetch(`${base}/api/users/details`, { headers: { authorization: `Bearer ${token}` } });
-      expect(me.status).toBe(200);
+    const me = await fetch(`${base}/api/users/details`, { headers: { authorization: `Bearer ${token}` } });
+    expect(me.status).toBe(200);
 
-      const firstExit = await stop(first);
-      expect(firstExit, describeOutput(first)).toEqual({ code: 0, signal: null });
-      expect(first.stdout()).toContain('stopped');
-      expect(first.stdout()).toContain('database ready');
+    const firstExit = await stop(first);
+    expect(firstExit, describeOutput(first)).toEqual({ code: 0, signal: null });
+    expect(first.stdout()).toContain('stopped');
+    expect(first.stdout()).toContain('database ready');
 
-      // the port is free again once it has stopped
-      await expect(fetch(`${base}/healthz`, { signal: AbortSignal.timeout(2_000) })).rejects.toThrow();
+    // the port is free again once it has stopped
+    await expect(fetch(`${base}/healthz`, { signal: AbortSignal.timeout(2_000) })).rejects.toThrow();
 
-      // second run on the same DATA_DIR: the database and the development JWT secret persisted
-      const second = start(env);
-      await waitHealthy(second, base);
+    // second run on the same DATA_DIR: the database and the development JWT secret persisted
+    const second = start(env);
+    await waitHealthy(second, base);
 
-      const stillValid = await fetch(`${base}/api/users/details`, { headers: { authorization: `Bearer ${token}` } });
-      const stillValidBody = await json(stillValid);
-      expect(stillValid.status, JSON.stringify(stillValidBody)).toBe(200);
-      expect(JSON.stringify(stillValidBody)).toContain(email);
+    const stillValid = await fetch(`${base}/api/users/details`, { headers: { authorization: `Bearer ${token}` } });
+    const stillValidBody = await json(stillValid);
+    expect(stillValid.status, JSON.stringify(stillValidBody)).toBe(200);
+    expect(JSON.stringify(stillValidBody)).toContain(email);
 
-      const login = await fetch(`${base}/api/v1/auth/login`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ email, password: 'password123' }),
-      });
-      const loginBody = await json(login);
-      expect(login.status, JSON.stringify(loginBody)).toBe(200);
-      expect(loginBody.token).toEqual(expect.any(String));
+    const login = await fetch(`${base}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email, password: 'password123' }),
+    });
+    const loginBody = await json(login);
+    expect(login.status, JSON.stringify(loginBody)).toBe(200);
+    expect(loginBody.token).toEqual(expect.any(String));
 
-      // nothing to migrate the second time
-      expect(second.stdout()).toMatch(/"applied":\[\]/);
+    // nothing to migrate the second time
+    expect(second.stdout()).toMatch(/"applied":\[\]/);
 
-      const secondExit = await stop(second);
-      expect(secondExit, describeOutput(second)).toEqual({ code: 0, signal: null });
-      expect(second.stdout()).toContain('stopped');
-    },
-    180_000,
-  );
+    const secondExit = await stop(second);
+    expect(secondExit, describeOutput(second)).toEqual({ code: 0, signal: null });
+    expect(second.stdout()).toContain('stopped');
+  }, 180_000);
 
-  it(
-    'on SIGTERM finishes the request in flight before exiting 0',
-    async () => {
-      const port = await freePort();
-      const base = `http://127.0.0.1:${port}`;
-      // forgot-password never answers before FORGOT_PASSWORD_MIN_MS: a request that is surely in flight
-      const proc = start({ DATA_DIR: freshDir(), PORT: String(port), NODE_ENV: 'development', LOG_LEVEL: 'info', FORGOT_PASSWORD_MIN_MS: '2000' });
-      await waitHealthy(proc, base);
-      const inFlight = fetch(`${base}/api/auth/forgot-password`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ email: 'nobody@example.com' }),
-      });
-      await new Promise((r) => setTimeout(r, 500));
-      proc.child.kill('SIGTERM');
-      const res = await inFlight;
-      expect(res.status).toBe(200);
-      expect((await json(res)).status).toBe(true);
-      const exit = await exitWithin(proc, 30_000);
-      expect(exit, describeOutput(proc)).toEqual({ code: 0, signal: null });
-      // and it no longer accepts connections
-      await expect(fetch(`${base}/healthz`, { signal: AbortSignal.timeout(2_000) })).rejects.toThrow();
-    },
-    120_000,
-  );
+  it('on SIGTERM finishes the request in flight before exiting 0', async () => {
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    // forgot-password never answers before FORGOT_PASSWORD_MIN_MS: a request that is surely in flight
+    const proc = start({
+      DATA_DIR: freshDir(),
+      PORT: String(port),
+      NODE_ENV: 'development',
+      LOG_LEVEL: 'info',
+      FORGOT_PASSWORD_MIN_MS: '2000',
+    });
+    await waitHealthy(proc, base);
+    const inFlight = fetch(`${base}/api/auth/forgot-password`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'nobody@example.com' }),
+    });
+    await new Promise((r) => setTimeout(r, 500));
+    proc.child.kill('SIGTERM');
+    const res = await inFlight;
+    expect(res.status).toBe(200);
+    expect((await json(res)).status).toBe(true);
+    const exit = await exitWithin(proc, 30_000);
+    expect(exit, describeOutput(proc)).toEqual({ code: 0, signal: null });
+    // and it no longer accepts connections
+    await expect(fetch(`${base}/healthz`, { signal: AbortSignal.timeout(2_000) })).rejects.toThrow();
+  }, 120_000);
 
-  it(
-    'refuses to start in production without JWT_SECRET',
-    async () => {
-      const dataDir = freshDir();
-      const proc = start({ DATA_DIR: dataDir, PORT: String(await freePort()), NODE_ENV: 'production', LOG_LEVEL: 'info' });
-      const { code } = await exitWithin(proc, 60_000);
-      expect(code, describeOutput(proc)).not.toBe(0);
-      expect(code).not.toBeNull();
-      expect(proc.stderr()).toContain('JWT_SECRET');
-    },
-    90_000,
-  );
+  it('refuses to start in production without JWT_SECRET', async () => {
+    const dataDir = freshDir();
+    const proc = start({ DATA_DIR: dataDir, PORT: String(await freePort()), NODE_ENV: 'production', LOG_LEVEL: 'info' });
+    const { code } = await exitWithin(proc, 60_000);
+    expect(code, describeOutput(proc)).not.toBe(0);
+    expect(code).not.toBeNull();
+    expect(proc.stderr()).toContain('JWT_SECRET');
+  }, 90_000);
 
-  it(
-    'refuses to start in production with a weak JWT_SECRET, saying why',
-    async () => {
-      const proc = start({ DATA_DIR: freshDir(), PORT: String(await freePort()), NODE_ENV: 'production', JWT_SECRET: 'secret' });
-      const { code } = await exitWithin(proc, 60_000);
-      expect(code, describeOutput(proc)).not.toBe(0);
-      expect(proc.stderr()).toMatch(/JWT_SECRET.*weak/);
-    },
-    90_000,
-  );
+  it('refuses to start in production with a weak JWT_SECRET, saying why', async () => {
+    const proc = start({ DATA_DIR: freshDir(), PORT: String(await freePort()), NODE_ENV: 'production', JWT_SECRET: 'secret' });
+    const { code } = await exitWithin(proc, 60_000);
+    expect(code, describeOutput(proc)).not.toBe(0);
+    expect(proc.stderr()).toMatch(/JWT_SECRET.*weak/);
+  }, 90_000);
 
-  it(
-    'delivers email over SMTP_URL from MAIL_FROM, promptly after the commit (no worker interval)',
-    async () => {
-      const smtp = await startSmtpServer();
-      const port = await freePort();
-      const base = `http://127.0.0.1:${port}`;
-      const proc = start({
-        DATA_DIR: freshDir(),
-        PORT: String(port),
-        NODE_ENV: 'development',
-        LOG_LEVEL: 'info',
-        SMTP_URL: `smtp://127.0.0.1:${smtp.port}`,
-        MAIL_FROM: 'SocioX Test <no-reply@sociox.test>',
-        // the interval pass is 10 minutes away: only the kick after the commit can deliver in time
-        JOBS_INTERVAL_MS: '600000',
-        FORGOT_PASSWORD_MIN_MS: '0',
-      });
-      await waitHealthy(proc, base);
-      expect(smtp.received).toHaveLength(0);
+  it('delivers email over SMTP_URL from MAIL_FROM, promptly after the commit (no worker interval)', async () => {
+    const smtp = await startSmtpServer();
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const proc = start({
+      DATA_DIR: freshDir(),
+      PORT: String(port),
+      NODE_ENV: 'development',
+      LOG_LEVEL: 'info',
+      SMTP_URL: `smtp://127.0.0.1:${smtp.port}`,
+      MAIL_FROM: 'SocioX Test <no-reply@sociox.test>',
+      // the interval pass is 10 minutes away: only the kick after the commit can deliver in time
+      JOBS_INTERVAL_MS: '600000',
+      FORGOT_PASSWORD_MIN_MS: '0',
+    });
+    await waitHealthy(proc, base);
+    expect(smtp.received).toHaveLength(0);
 
-      const email = uniqueAddress('smtp');
-      await registerAndForget(base, email);
+    const email = uniqueAddress('smtp');
+    await registerAndForget(base, email);
 
-      // no other request, no runOnce: the process must send it on its own
-      await waitFor(() => smtp.received.length >= 1, 10_000, () => `no email reached the SMTP server${describeOutput(proc)}`);
-      // give a stray duplicate a moment to show up
-      await new Promise((r) => setTimeout(r, 500));
-      expect(smtp.received, describeOutput(proc)).toHaveLength(1);
-      const mail = smtp.received[0]!;
-      expect(mail.to).toEqual([email]);
-      expect(mail.headers).toMatch(/^From: SocioX Test <no-reply@sociox\.test>$/im);
-      expect(mail.headers).toMatch(new RegExp(`^To: ${email.replace(/[.+]/g, '\\$&')}$`, 'im'));
-      expect(mail.text).toMatch(/\b\d{6}\b/);
+    // no other request, no runOnce: the process must send it on its own
+    await waitFor(
+      () => smtp.received.length >= 1,
+      10_000,
+      () => `no email reached the SMTP server${describeOutput(proc)}`,
+    );
+    // give a stray duplicate a moment to show up
+    await new Promise((r) => setTimeout(r, 500));
+    expect(smtp.received, describeOutput(proc)).toHaveLength(1);
+    const mail = smtp.received[0]!;
+    expect(mail.to).toEqual([email]);
+    expect(mail.headers).toMatch(/^From: SocioX Test <no-reply@sociox\.test>$/im);
+    expect(mail.headers).toMatch(new RegExp(`^To: ${email.replace(/[.+]/g, '\\$&')}$`, 'im'));
+    expect(mail.text).toMatch(/\b\d{6}\b/);
 
-      const exit = await stop(proc);
-      expect(exit, describeOutput(proc)).toEqual({ code: 0, signal: null });
-      await smtp.close();
-    },
-    120_000,
-  );
+    const exit = await stop(proc);
+    expect(exit, describeOutput(proc)).toEqual({ code: 0, signal: null });
+    await smtp.close();
+  }, 120_000);
 
-  it(
-    'without SMTP_URL logs emails: the body in development, never the body in production',
-    async () => {
-      // development: the whole email is in the log, so a developer can read the code
-      const devPort = await freePort();
-      const devBase = `http://127.0.0.1:${devPort}`;
-      const dev = start({ DATA_DIR: freshDir(), PORT: String(devPort), NODE_ENV: 'development', LOG_LEVEL: 'info', FORGOT_PASSWORD_MIN_MS: '0' });
-      await waitHealthy(dev, devBase);
-      const devEmail = uniqueAddress('devlog');
-      await registerAndForget(devBase, devEmail);
-      const devLine = await waitFor(
-        () => logLines(dev.stdout()).find((l) => l.msg === 'email (not sent: SMTP_URL is unset)' && l.email?.to === devEmail),
-        10_000,
-        () => `no "email (not sent: SMTP_URL is unset)" line for ${devEmail}${describeOutput(dev)}`,
-      );
-      expect(devLine.email.subject).toBe('Your password reset code');
-      expect(String(devLine.emailBody)).toMatch(/Your password reset code is \d{6}\b/);
-      expect(dev.stdout()).toContain('SMTP_URL is unset');
-      expect(await stop(dev), describeOutput(dev)).toEqual({ code: 0, signal: null });
+  it('without SMTP_URL logs emails: the body in development, never the body in production', async () => {
+    // development: the whole email is in the log, so a developer can read the code
+    const devPort = await freePort();
+    const devBase = `http://127.0.0.1:${devPort}`;
+    const dev = start({
+      DATA_DIR: freshDir(),
+      PORT: String(devPort),
+      NODE_ENV: 'development',
+      LOG_LEVEL: 'info',
+      FORGOT_PASSWORD_MIN_MS: '0',
+    });
+    await waitHealthy(dev, devBase);
+    const devEmail = uniqueAddress('devlog');
+    await registerAndForget(devBase, devEmail);
+    const devLine = await waitFor(
+      () => logLines(dev.stdout()).find((l) => l.msg === 'email (not sent: SMTP_URL is unset)' && l.email?.to === devEmail),
+      10_000,
+      () => `no "email (not sent: SMTP_URL is unset)" line for ${devEmail}${describeOutput(dev)}`,
+    );
+    expect(devLine.email.subject).toBe('Your password reset code');
+    expect(String(devLine.emailBody)).toMatch(/Your password reset code is \d{6}\b/);
+    expect(dev.stdout()).toContain('SMTP_URL is unset');
+    expect(await stop(dev), describeOutput(dev)).toEqual({ code: 0, signal: null });
 
-      // production: who and what, but never the secret in the body
-      const prodPort = await freePort();
-      const prodBase = `http://127.0.0.1:${prodPort}`;
-      const prod = start({
-        DATA_DIR: freshDir(),
-        PORT: String(prodPort),
-        NODE_ENV: 'production',
-        JWT_SECRET: randomBytes(36).toString('base64url'), // 48 characters
-        LOG_LEVEL: 'info',
-        FORGOT_PASSWORD_MIN_MS: '0',
-      });
-      await waitHealthy(prod, prodBase);
-      const prodEmail = uniqueAddress('prodlog');
-      await registerAndForget(prodBase, prodEmail);
-      const prodLine = await waitFor(
-        () => logLines(prod.stdout()).find((l) => l.msg === 'email dropped to the log: SMTP_URL is unset' && l.email?.to === prodEmail),
-        10_000,
-        () => `no "email dropped to the log" line for ${prodEmail}${describeOutput(prod)}`,
-      );
-      expect(prodLine.email.subject).toBe('Your password reset code');
-      expect(prodLine.emailBody).toBeUndefined();
-      expect(await stop(prod), describeOutput(prod)).toEqual({ code: 0, signal: null });
+    // production: who and what, but never the secret in the body
+    const prodPort = await freePort();
+    const prodBase = `http://127.0.0.1:${prodPort}`;
+    const prod = start({
+      DATA_DIR: freshDir(),
+      PORT: String(prodPort),
+      NODE_ENV: 'production',
+      JWT_SECRET: randomBytes(36).toString('base64url'), // 48 characters
+      LOG_LEVEL: 'info',
+      FORGOT_PASSWORD_MIN_MS: '0',
+    });
+    await waitHealthy(prod, prodBase);
+    const prodEmail = uniqueAddress('prodlog');
+    await registerAndForget(prodBase, prodEmail);
+    const prodLine = await waitFor(
+      () => logLines(prod.stdout()).find((l) => l.msg === 'email dropped to the log: SMTP_URL is unset' && l.email?.to === prodEmail),
+      10_000,
+      () => `no "email dropped to the log" line for ${prodEmail}${describeOutput(prod)}`,
+    );
+    expect(prodLine.email.subject).toBe('Your password reset code');
+    expect(prodLine.emailBody).toBeUndefined();
+    expect(await stop(prod), describeOutput(prod)).toEqual({ code: 0, signal: null });
 
-      const prodOut = prod.stdout() + prod.stderr();
-      expect(prodOut).not.toContain('Your password reset code is');
-      expect(prodOut).not.toContain('email (not sent: SMTP_URL is unset)');
-      for (const line of prodOut.split('\n').filter((l) => l.includes('Your password reset code') || l.includes(prodEmail))) {
-        expect(line).not.toMatch(/\b\d{6}\b/);
-      }
-    },
-    180_000,
-  );
+    const prodOut = prod.stdout() + prod.stderr();
+    expect(prodOut).not.toContain('Your password reset code is');
+    expect(prodOut).not.toContain('email (not sent: SMTP_URL is unset)');
+    for (const line of prodOut.split('\n').filter((l) => l.includes('Your password reset code') || l.includes(prodEmail))) {
+      expect(line).not.toMatch(/\b\d{6}\b/);
+    }
+  }, 180_000);
 
-  it(
-    'creates the first superadmin from SUPERADMIN_EMAIL/SUPERADMIN_PASSWORD once, and keeps it across a restart',
-    async () => {
-      const port = await freePort();
-      const base = `http://127.0.0.1:${port}`;
-      const env = {
-        DATA_DIR: freshDir(),
-        PORT: String(port),
-        NODE_ENV: 'development',
-        LOG_LEVEL: 'info',
-        SUPERADMIN_EMAIL: 'ops@example.com',
-        SUPERADMIN_PASSWORD: 'ops password 123',
-      };
-      const credentials = { email: 'ops@example.com', password: 'ops password 123' };
+  it('creates the first superadmin from SUPERADMIN_EMAIL/SUPERADMIN_PASSWORD once, and keeps it across a restart', async () => {
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const env = {
+      DATA_DIR: freshDir(),
+      PORT: String(port),
+      NODE_ENV: 'development',
+      LOG_LEVEL: 'info',
+      SUPERADMIN_EMAIL: 'ops@example.com',
+      SUPERADMIN_PASSWORD: 'ops password 123',
+    };
+    const credentials = { email: 'ops@example.com', password: 'ops password 123' };
 
-      const first = start(env);
-      await waitHealthy(first, base);
-      const login = await post(base, '/api/v1/admin/login', credentials);
-      expect(login.status, JSON.stringify(login.body) + describeOutput(first)).toBe(200);
-      expect(login.body.data.admin.role).toBe('superadmin');
-      expect(login.body.data.admin.email).toBe('ops@example.com');
-      expect(login.body.token).toEqual(expect.any(String));
-      expect(first.stdout()).toContain('created the first superadmin');
-      const wrong = await post(base, '/api/v1/admin/login', { ...credentials, password: 'not the password' });
-      expect(wrong.status).toBe(401);
-      expect(await stop(first), describeOutput(first)).toEqual({ code: 0, signal: null });
+    const first = start(env);
+    await waitHealthy(first, base);
+    const login = await post(base, '/api/v1/admin/login', credentials);
+    expect(login.status, JSON.stringify(login.body) + describeOutput(first)).toBe(200);
+    expect(login.body.data.admin.role).toBe('superadmin');
+    expect(login.body.data.admin.email).toBe('ops@example.com');
+    expect(login.body.token).toEqual(expect.any(String));
+    expect(first.stdout()).toContain('created the first superadmin');
+    const wrong = await post(base, '/api/v1/admin/login', { ...credentials, password: 'not the password' });
+    expect(wrong.status).toBe(401);
+    expect(await stop(first), describeOutput(first)).toEqual({ code: 0, signal: null });
 
-      const second = start(env);
-      await waitHealthy(second, base);
-      const again = await post(base, '/api/v1/admin/login', credentials);
-      expect(again.status, JSON.stringify(again.body) + describeOutput(second)).toBe(200);
-      expect(again.body.data.admin.role).toBe('superadmin');
-      expect(second.stdout()).toContain('database ready');
-      expect(second.stdout()).not.toContain('created the first superadmin');
-      expect(await stop(second), describeOutput(second)).toEqual({ code: 0, signal: null });
-    },
-    180_000,
-  );
+    const second = start(env);
+    await waitHealthy(second, base);
+    const again = await post(base, '/api/v1/admin/login', credentials);
+    expect(again.status, JSON.stringify(again.body) + describeOutput(second)).toBe(200);
+    expect(again.body.data.admin.role).toBe('superadmin');
+    expect(second.stdout()).toContain('database ready');
+    expect(second.stdout()).not.toContain('created the first superadmin');
+    expect(await stop(second), describeOutput(second)).toEqual({ code: 0, signal: null });
+  }, 180_000);
 
-  it(
-    'npm run create-superadmin creates a superadmin the service then accepts',
-    async () => {
-      const dataDir = freshDir();
-      const cli = spawnSync('npm', ['run', 'create-superadmin', '--', '--email', 'cli@example.com', '--password', 'cli password 123'], {
-        cwd: ROOT,
-        env: { ...baseEnv(), DATA_DIR: dataDir, NODE_ENV: 'development' },
-        encoding: 'utf8',
-        timeout: 120_000,
-      });
-      const cliOutput = `\n--- stdout ---\n${cli.stdout}\n--- stderr ---\n${cli.stderr}\n--- error ---\n${String(cli.error ?? '')}`;
-      expect(cli.status, cliOutput).toBe(0);
-      expect(cli.stdout, cliOutput).toContain('Created superadmin cli@example.com');
+  it('npm run create-superadmin creates a superadmin the service then accepts', async () => {
+    const dataDir = freshDir();
+    const cli = spawnSync('npm', ['run', 'create-superadmin', '--', '--email', 'cli@example.com', '--password', 'cli password 123'], {
+      cwd: ROOT,
+      env: { ...baseEnv(), DATA_DIR: dataDir, NODE_ENV: 'development' },
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    const cliOutput = `\n--- stdout ---\n${cli.stdout}\n--- stderr ---\n${cli.stderr}\n--- error ---\n${String(cli.error ?? '')}`;
+    expect(cli.status, cliOutput).toBe(0);
+    expect(cli.stdout, cliOutput).toContain('Created superadmin cli@example.com');
 
-      const port = await freePort();
-      const base = `http://127.0.0.1:${port}`;
-      const proc = start({ DATA_DIR: dataDir, PORT: String(port), NODE_ENV: 'development', LOG_LEVEL: 'info' });
-      await waitHealthy(proc, base);
-      const login = await post(base, '/api/v1/admin/login', { email: 'cli@example.com', password: 'cli password 123' });
-      expect(login.status, JSON.stringify(login.body) + describeOutput(proc)).toBe(200);
-      expect(login.body.data.admin.role).toBe('superadmin');
-      expect(login.body.data.admin.email).toBe('cli@example.com');
-      expect(await stop(proc), describeOutput(proc)).toEqual({ code: 0, signal: null });
-    },
-    180_000,
-  );
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const proc = start({ DATA_DIR: dataDir, PORT: String(port), NODE_ENV: 'development', LOG_LEVEL: 'info' });
+    await waitHealthy(proc, base);
+    const login = await post(base, '/api/v1/admin/login', { email: 'cli@example.com', password: 'cli password 123' });
+    expect(login.status, JSON.stringify(login.body) + describeOutput(proc)).toBe(200);
+    expect(login.body.data.admin.role).toBe('superadmin');
+    expect(login.body.data.admin.email).toBe('cli@example.com');
+    expect(await stop(proc), describeOutput(proc)).toEqual({ code: 0, signal: null });
+  }, 180_000);
 });

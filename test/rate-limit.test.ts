@@ -72,7 +72,9 @@ describe('RATE_LIMIT_STORE', () => {
   it('defaults to the database when DATABASE_URL is set (several instances) and to memory otherwise', () => {
     expect(loadConfig({ ...TEST_ENV }).rateLimitStore).toBe('memory');
     expect(loadConfig({ ...TEST_ENV, DATABASE_URL: 'postgres://x@127.0.0.1/db' }).rateLimitStore).toBe('database');
-    expect(loadConfig({ ...TEST_ENV, DATABASE_URL: 'postgres://x@127.0.0.1/db', RATE_LIMIT_STORE: 'memory' }).rateLimitStore).toBe('memory');
+    expect(loadConfig({ ...TEST_ENV, DATABASE_URL: 'postgres://x@127.0.0.1/db', RATE_LIMIT_STORE: 'memory' }).rateLimitStore).toBe(
+      'memory',
+    );
     expect(() => loadConfig({ ...TEST_ENV, RATE_LIMIT_STORE: 'redis' })).toThrow(/RATE_LIMIT_STORE/);
   });
 });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { adminWith, countRows, userLogin } from './helpers/fixtures.js';
-import { Harness, uniqueEmail, type TestUser } from './helpers/harness.js';
+import { Harness, type TestUser, uniqueEmail } from './helpers/harness.js';
 
 /** Issue 8: a stolen access token must not be able to take the account over. */
 
@@ -127,7 +127,11 @@ describe('changing email or phone needs a recent login or the password', () => {
 
   it('needs nothing for a name or picture change, nor for sending the email the account already has', async () => {
     const user = await staleUser();
-    const res = await h.put('/api/profile', { name: 'Grace Hopper', picture: 'https://example.com/g.png', email: user.email.toUpperCase() }, user.token);
+    const res = await h.put(
+      '/api/profile',
+      { name: 'Grace Hopper', picture: 'https://example.com/g.png', email: user.email.toUpperCase() },
+      user.token,
+    );
     expect(res.statusCode, res.body).toBe(200);
     expect(res.json().profile).toMatchObject({ name: 'Grace Hopper', email: user.email });
     const v1 = await h.put('/api/v1/profile', { first_name: 'Amazing' }, user.token);
@@ -278,7 +282,9 @@ describe('the revert link emailed to the old address', () => {
     await h.deliver();
     const link = h.mailer.last(user.email)?.text.match(/\S+\/reset-password\?token=\S+/)?.[0];
     const resetToken = new URL(link!).searchParams.get('token');
-    expect((await h.post('/api/admin/users/reset-password', { token: resetToken, newPassword: 'chosen by the user' })).statusCode).toBe(200);
+    expect((await h.post('/api/admin/users/reset-password', { token: resetToken, newPassword: 'chosen by the user' })).statusCode).toBe(
+      200,
+    );
     expect((await userLogin(h, user.email, 'chosen by the user')).statusCode).toBe(200);
   });
 

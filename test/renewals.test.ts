@@ -55,10 +55,13 @@ async function events(subscriptionId: string): Promise<{ type: string; detail: R
 }
 
 async function row(subscriptionId: string) {
-  const { rows } = await h.db.query<{ status: string; current_period_start: Date; current_period_end: Date; ended_at: Date | null; plan_id: string }>(
-    'select status, current_period_start, current_period_end, ended_at, plan_id from subscriptions where id = $1',
-    [subscriptionId],
-  );
+  const { rows } = await h.db.query<{
+    status: string;
+    current_period_start: Date;
+    current_period_end: Date;
+    ended_at: Date | null;
+    plan_id: string;
+  }>('select status, current_period_start, current_period_end, ended_at, plan_id from subscriptions where id = $1', [subscriptionId]);
   return rows[0]!;
 }
 
@@ -177,7 +180,12 @@ describe('month ends and leap days', () => {
     h.clock.set(new Date('2029-02-28T12:00:01Z'));
     await h.app.worker.runOnce();
     const data = (await current(user)).json().data;
-    expect(data).toMatchObject({ status: 'active', billingCycle: 'yearly', currentPeriodStart: '2029-02-28T12:00:00.000Z', currentPeriodEnd: '2030-02-28T12:00:00.000Z' });
+    expect(data).toMatchObject({
+      status: 'active',
+      billingCycle: 'yearly',
+      currentPeriodStart: '2029-02-28T12:00:00.000Z',
+      currentPeriodEnd: '2030-02-28T12:00:00.000Z',
+    });
   });
 
   it('period bounds and renewals are computed in UTC, whatever the session time zone', async () => {
@@ -191,7 +199,9 @@ describe('month ends and leap days', () => {
     h.clock.set(now);
     const renewed = await h.db.transaction(async (tx) => {
       await tx.query("set local timezone = 'Asia/Tokyo'");
-      const bound = await tx.query<{ b: Date }>("select subscription_period_bound($1::timestamptz, 'monthly', 2) as b", [new Date('2026-01-31T23:30:00Z')]);
+      const bound = await tx.query<{ b: Date }>("select subscription_period_bound($1::timestamptz, 'monthly', 2) as b", [
+        new Date('2026-01-31T23:30:00Z'),
+      ]);
       expect(bound.rows[0]!.b.toISOString()).toBe('2026-03-31T23:30:00.000Z');
       return subscriptionsRepository.renewDue(tx, now, 1000);
     });
@@ -214,7 +224,12 @@ describe('several periods overdue', () => {
     await h.app.worker.runOnce();
 
     const data = (await current(user)).json().data;
-    expect(data).toMatchObject({ id: sub.id, status: 'active', currentPeriodStart: '2026-06-15T12:00:00.000Z', currentPeriodEnd: '2026-07-15T12:00:00.000Z' });
+    expect(data).toMatchObject({
+      id: sub.id,
+      status: 'active',
+      currentPeriodStart: '2026-06-15T12:00:00.000Z',
+      currentPeriodEnd: '2026-07-15T12:00:00.000Z',
+    });
     expect(Date.parse(data.currentPeriodStart)).toBeLessThanOrEqual(now.getTime());
     expect(Date.parse(data.currentPeriodEnd)).toBeGreaterThan(now.getTime());
 
@@ -340,7 +355,10 @@ describe('plans that changed under a subscription', () => {
     h.clock.set(new Date('2026-04-10T10:00:00.000Z'));
     await h.app.worker.runOnce();
 
-    for (const [user, sub, plan] of [[a, subA, deleted], [b, subB, inactive]] as const) {
+    for (const [user, sub, plan] of [
+      [a, subA, deleted],
+      [b, subB, inactive],
+    ] as const) {
       const res = await current(user);
       expect(res.statusCode, res.body).toBe(200);
       expect(res.json().data).toMatchObject({
@@ -432,7 +450,10 @@ describe('exactly once with several workers', () => {
       await expectExactlyOnce(now);
       // and nothing is left for another pass
       const again = await Promise.all([h.app.services.subscriptions.runDue(), s.app.services.subscriptions.runDue()]);
-      expect(again).toEqual([{ renewed: 0, expired: 0 }, { renewed: 0, expired: 0 }]);
+      expect(again).toEqual([
+        { renewed: 0, expired: 0 },
+        { renewed: 0, expired: 0 },
+      ]);
     } finally {
       await s.app.close();
     }
@@ -464,7 +485,13 @@ describe('exactly once with several workers', () => {
       h.clock.set(now);
       await seedDue(now);
       const pool = await secondPool();
-      const other = await buildApp({ config: h.config, db: pool, clock: h.clock, mailer: new MemoryMailer(), logger: pino({ level: 'silent' }) });
+      const other = await buildApp({
+        config: h.config,
+        db: pool,
+        clock: h.clock,
+        mailer: new MemoryMailer(),
+        logger: pino({ level: 'silent' }),
+      });
       await other.ready();
       try {
         const [a, b] = await Promise.all([h.app.services.subscriptions.runDue(), other.services.subscriptions.runDue()]);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { adminWith, countRows, createPlan, relogin, rootSession, subscribed } from './helpers/fixtures.js';
-import { Harness, uniqueEmail, type Response, type TestUser } from './helpers/harness.js';
+import { Harness, type Response, type TestUser, uniqueEmail } from './helpers/harness.js';
 
 /**
  * Subscriptions (issue 4: "Subscription lifecycle", "Entitlements", "Notifications"; contract §5):
@@ -57,7 +57,10 @@ function allRows(userId: string): Promise<number> {
 }
 
 function eventCount(userId: string, type: string): Promise<number> {
-  return countRows(h, 'subscription_events e join subscriptions s on s.id = e.subscription_id', 's.user_id = $1 and e.type = $2', [userId, type]);
+  return countRows(h, 'subscription_events e join subscriptions s on s.id = e.subscription_id', 's.user_id = $1 and e.type = $2', [
+    userId,
+    type,
+  ]);
 }
 
 function statuses(responses: Response[]): number[] {
@@ -79,7 +82,9 @@ describe('subscribe and get (SocioX)', () => {
   it('subscribes monthly: 200, active, period of one calendar month from now, price, history [subscribed]; GET returns it', async () => {
     h.clock.set(new Date(START));
     const user = await h.registerUser();
-    const plan = await createPlan(h, await root.token(h), { price: { monthly: { amount: 29.99, currency: 'USD' }, yearly: { amount: 299.99, currency: 'USD' } } });
+    const plan = await createPlan(h, await root.token(h), {
+      price: { monthly: { amount: 29.99, currency: 'USD' }, yearly: { amount: 299.99, currency: 'USD' } },
+    });
     const res = await subscribe(user, { planId: plan.id, billingCycle: 'monthly' });
     expect(res.statusCode, res.body).toBe(200);
     const body = res.json();
@@ -223,7 +228,12 @@ describe('HNG POST /api/subscribe/{plan_id}', () => {
     expect(res.json()).toMatchObject({ status: true, message: 'Subscribed successfully' });
     const got = await h.get(GET_SUB, user.token);
     expect(got.statusCode).toBe(200);
-    expect(got.json().data).toMatchObject({ planId: plan.id, billingCycle: 'monthly', status: 'active', currentPeriodEnd: '2026-04-10T09:30:00.000Z' });
+    expect(got.json().data).toMatchObject({
+      planId: plan.id,
+      billingCycle: 'monthly',
+      status: 'active',
+      currentPeriodEnd: '2026-04-10T09:30:00.000Z',
+    });
   });
 
   it('the body may ask for yearly', async () => {
@@ -241,7 +251,7 @@ describe('HNG POST /api/subscribe/{plan_id}', () => {
     expect(res.json()).toMatchObject({ status: false, message: 'Subscription plan not found' });
   });
 
-  it('a malformed id (not a UUID, or the seed\'s 24-hex id) is 404, never 500', async () => {
+  it("a malformed id (not a UUID, or the seed's 24-hex id) is 404, never 500", async () => {
     const user = await h.registerUser();
     for (const id of ['not-an-id', '67616c378c821544d3c5400b', '1']) {
       const res = await h.post(`/api/subscribe/${id}`, undefined, user.token);
@@ -265,8 +275,14 @@ describe('concurrency', () => {
     const plan = await createPlan(h, await root.token(h));
     const results = await Promise.all(Array.from({ length: 10 }, () => subscribe(user, { planId: plan.id, billingCycle: 'monthly' })));
     const codes = statuses(results);
-    expect(codes.filter((c) => c === 200), codes.join(',')).toHaveLength(1);
-    expect(codes.filter((c) => c === 409), codes.join(',')).toHaveLength(9);
+    expect(
+      codes.filter((c) => c === 200),
+      codes.join(','),
+    ).toHaveLength(1);
+    expect(
+      codes.filter((c) => c === 409),
+      codes.join(','),
+    ).toHaveLength(9);
     for (const r of results) if (r.statusCode === 409) expect(r.json().code).toBe('CONFLICT');
     expect(await liveRows(user.id)).toBe(1);
     expect(await allRows(user.id)).toBe(1);
@@ -344,7 +360,9 @@ describe('Idempotency-Key', () => {
     const user = await h.registerUser();
     const plan = await createPlan(h, await root.token(h));
     const headers = { 'idempotency-key': 'concurrent-key' };
-    const results = await Promise.all(Array.from({ length: 6 }, () => subscribe(user, { planId: plan.id, billingCycle: 'monthly' }, headers)));
+    const results = await Promise.all(
+      Array.from({ length: 6 }, () => subscribe(user, { planId: plan.id, billingCycle: 'monthly' }, headers)),
+    );
     expect(statuses(results), results.map((r) => r.body).join('\n')).toEqual([200, 200, 200, 200, 200, 200]);
     const ids = new Set(results.map((r) => r.json().data.id as string));
     expect(ids.size).toBe(1);
@@ -544,7 +562,12 @@ describe('cancel', () => {
     user = await relogin(h, user);
     const res = await h.post(CANCEL, { reason: 'leaving', immediately: true }, user.token);
     expect(res.statusCode, res.body).toBe(200);
-    expect(res.json().data).toMatchObject({ id: sub.id, status: 'expired', cancelReason: 'leaving', endedAt: new Date(Date.parse(START) + 2 * DAY).toISOString() });
+    expect(res.json().data).toMatchObject({
+      id: sub.id,
+      status: 'expired',
+      cancelReason: 'leaving',
+      endedAt: new Date(Date.parse(START) + 2 * DAY).toISOString(),
+    });
     expect(historyTypes(res.json().data)).toEqual(['subscribed', 'cancelled', 'expired']);
     expect((await h.get(GET_SUB, user.token)).statusCode).toBe(404);
     expect(await liveRows(user.id)).toBe(0);
@@ -576,7 +599,12 @@ describe('cancel', () => {
     h.clock.advance(SECOND);
     const res = await update(user, { planId: plan.id });
     expect(res.statusCode, res.body).toBe(200);
-    expect(res.json().data).toMatchObject({ id: sub.id, status: 'active', cancelAtPeriodEnd: false, currentPeriodEnd: sub.currentPeriodEnd });
+    expect(res.json().data).toMatchObject({
+      id: sub.id,
+      status: 'active',
+      cancelAtPeriodEnd: false,
+      currentPeriodEnd: sub.currentPeriodEnd,
+    });
     expect(historyTypes(res.json().data)).toEqual(['subscribed', 'cancelled', 'resumed']);
     // and it can be cancelled again
     expect((await h.post(CANCEL, { reason: 'now really' }, user.token)).statusCode).toBe(200);
@@ -608,7 +636,9 @@ describe('cancelled subscriptions at and after their end', () => {
     const again = await subscribe(user, { planId: plan.id, billingCycle: 'monthly' });
     expect(again.statusCode, again.body).toBe(200);
     expect(again.json().data.id).not.toBe(first.id);
-    const { rows } = await h.db.query<{ status: string; ended_at: Date }>('select status, ended_at from subscriptions where id = $1', [first.id]);
+    const { rows } = await h.db.query<{ status: string; ended_at: Date }>('select status, ended_at from subscriptions where id = $1', [
+      first.id,
+    ]);
     expect(rows[0]!.status).toBe('expired');
     expect(rows[0]!.ended_at.toISOString()).toBe(first.currentPeriodEnd);
     expect(await countRows(h, 'subscription_events', `subscription_id = $1 and type = 'expired'`, [first.id])).toBe(1);
@@ -672,7 +702,12 @@ describe('admin on behalf of a user', () => {
 
     const sub = await h.post(`/api/v1/admin/users/${user.id}/subscription`, { planId: a.id, billingCycle: 'monthly' }, staff.token);
     expect(sub.statusCode, sub.body).toBe(200);
-    expect(sub.json().data).toMatchObject({ userId: user.id, planId: a.id, status: 'active', currentPeriodEnd: '2026-04-10T09:30:00.000Z' });
+    expect(sub.json().data).toMatchObject({
+      userId: user.id,
+      planId: a.id,
+      status: 'active',
+      currentPeriodEnd: '2026-04-10T09:30:00.000Z',
+    });
     expect(sub.json().data.history[0].actor).toBe(`admin:${staff.id}`);
     expect((await h.get(GET_SUB, user.token)).json().data.id).toBe(sub.json().data.id);
 
@@ -685,9 +720,17 @@ describe('admin on behalf of a user', () => {
     expect(upd.json().data.planId).toBe(b.id);
     expect(historyTypes(upd.json().data)).toEqual(['subscribed', 'plan_changed']);
 
-    const cancel = await h.post(`/api/v1/admin/users/${user.id}/subscription/cancel`, { reason: 'i dont really know the reason' }, staff.token);
+    const cancel = await h.post(
+      `/api/v1/admin/users/${user.id}/subscription/cancel`,
+      { reason: 'i dont really know the reason' },
+      staff.token,
+    );
     expect(cancel.statusCode, cancel.body).toBe(200);
-    expect(cancel.json().data).toMatchObject({ status: 'canceled', cancelReason: 'i dont really know the reason', cancelAtPeriodEnd: true });
+    expect(cancel.json().data).toMatchObject({
+      status: 'canceled',
+      cancelReason: 'i dont really know the reason',
+      cancelAtPeriodEnd: true,
+    });
 
     const { rows } = await h.db.query<{ action: string; admin_id: string; target_id: string }>(
       `select action, admin_id, target_id from audit_log where action like 'subscription.%' order by id`,
@@ -760,9 +803,15 @@ describe('admin on behalf of a user', () => {
     const user = await h.registerUser();
     const plan = await createPlan(h, await root.token(h), { price: { monthly: { amount: 1, currency: 'USD' } } });
     expect((await h.get(`/api/admin/users/${user.id}/subscription`, staff.token)).statusCode).toBe(404);
-    expect((await h.post(`/api/v1/admin/users/${user.id}/subscription`, { planId: plan.id, billingCycle: 'yearly' }, staff.token)).statusCode).toBe(422);
-    expect((await h.post(`/api/v1/admin/users/${user.id}/subscription`, { planId: plan.id, billingCycle: 'monthly' }, staff.token)).statusCode).toBe(200);
-    expect((await h.post(`/api/v1/admin/users/${user.id}/subscription`, { planId: plan.id, billingCycle: 'monthly' }, staff.token)).statusCode).toBe(409);
+    expect(
+      (await h.post(`/api/v1/admin/users/${user.id}/subscription`, { planId: plan.id, billingCycle: 'yearly' }, staff.token)).statusCode,
+    ).toBe(422);
+    expect(
+      (await h.post(`/api/v1/admin/users/${user.id}/subscription`, { planId: plan.id, billingCycle: 'monthly' }, staff.token)).statusCode,
+    ).toBe(200);
+    expect(
+      (await h.post(`/api/v1/admin/users/${user.id}/subscription`, { planId: plan.id, billingCycle: 'monthly' }, staff.token)).statusCode,
+    ).toBe(409);
   });
 });
 
@@ -774,14 +823,22 @@ describe('entitlements', () => {
     const res = await h.get(ENTITLEMENTS, parent.token);
     expect(res.statusCode, res.body).toBe(200);
     expect(res.json().status).toBe(true);
-    expect(res.json().data).toMatchObject({ accountId: parent.id, source: 'default', plan: null, limits: { teamMembers: h.config.defaultTeamMembers }, usage: { teamMembers: 2 } });
+    expect(res.json().data).toMatchObject({
+      accountId: parent.id,
+      source: 'default',
+      plan: null,
+      limits: { teamMembers: h.config.defaultTeamMembers },
+      usage: { teamMembers: 2 },
+    });
     expect(h.config.defaultTeamMembers).toBe(100);
   });
 
-  it('with a live plan: source plan, limits from the plan; a child sees its parent\'s', async () => {
+  it("with a live plan: source plan, limits from the plan; a child sees its parent's", async () => {
     const parent = await h.registerUser();
     const child = await h.createChild(parent);
-    const plan = await createPlan(h, await root.token(h), { features: { teamMembers: 2, posting: { postsPerDay: 20 }, socialAccounts: { total: 10 } } });
+    const plan = await createPlan(h, await root.token(h), {
+      features: { teamMembers: 2, posting: { postsPerDay: 20 }, socialAccounts: { total: 10 } },
+    });
     await subscribed(h, parent, plan.id);
     const res = await h.get(ENTITLEMENTS, parent.token);
     expect(res.statusCode, res.body).toBe(200);
@@ -794,7 +851,12 @@ describe('entitlements', () => {
     });
     const asChild = await h.get(ENTITLEMENTS, child.token);
     expect(asChild.statusCode, asChild.body).toBe(200);
-    expect(asChild.json().data).toMatchObject({ accountId: parent.id, source: 'plan', limits: { teamMembers: 2 }, usage: { teamMembers: 1 } });
+    expect(asChild.json().data).toMatchObject({
+      accountId: parent.id,
+      source: 'plan',
+      limits: { teamMembers: 2 },
+      usage: { teamMembers: 1 },
+    });
   });
 
   it('an immediately cancelled subscription no longer counts: back to the default', async () => {
@@ -812,14 +874,22 @@ describe('entitlements', () => {
     await subscribed(h, parent, plan.id);
     await h.createChild(parent);
     await h.createChild(parent);
-    const third = await h.post(CHILDREN, { name: 'Third', email: uniqueEmail('child'), password: 'child password 1', permissions: [] }, parent.token);
+    const third = await h.post(
+      CHILDREN,
+      { name: 'Third', email: uniqueEmail('child'), password: 'child password 1', permissions: [] },
+      parent.token,
+    );
     expect(third.statusCode, third.body).toBe(403);
     expect(third.json()).toMatchObject({ status: false, code: 'PLAN_LIMIT_REACHED' });
     expect(await countRows(h, 'users', 'parent_id = $1', [parent.id])).toBe(2);
     // upgrading lifts the limit
     const bigger = await createPlan(h, await root.token(h), { features: { teamMembers: 3 } });
     expect((await update(parent, { planId: bigger.id })).statusCode).toBe(200);
-    const now = await h.post(CHILDREN, { name: 'Third', email: uniqueEmail('child'), password: 'child password 1', permissions: [] }, parent.token);
+    const now = await h.post(
+      CHILDREN,
+      { name: 'Third', email: uniqueEmail('child'), password: 'child password 1', permissions: [] },
+      parent.token,
+    );
     expect(now.statusCode, now.body).toBe(201);
   });
 
@@ -842,9 +912,17 @@ describe('entitlements', () => {
     const s = await h.sibling({ DEFAULT_TEAM_MEMBERS: '1' });
     try {
       const parent = await h.registerUser();
-      const first = await s.post(CHILDREN, { name: 'One', email: uniqueEmail('child'), password: 'child password 1', permissions: [] }, parent.token);
+      const first = await s.post(
+        CHILDREN,
+        { name: 'One', email: uniqueEmail('child'), password: 'child password 1', permissions: [] },
+        parent.token,
+      );
       expect(first.statusCode, first.body).toBe(201);
-      const second = await s.post(CHILDREN, { name: 'Two', email: uniqueEmail('child'), password: 'child password 1', permissions: [] }, parent.token);
+      const second = await s.post(
+        CHILDREN,
+        { name: 'Two', email: uniqueEmail('child'), password: 'child password 1', permissions: [] },
+        parent.token,
+      );
       expect(second.statusCode, second.body).toBe(403);
       expect(second.json().code).toBe('PLAN_LIMIT_REACHED');
       const ent = await s.get(ENTITLEMENTS, parent.token);
@@ -852,7 +930,11 @@ describe('entitlements', () => {
       // a plan's allowance replaces the default
       const plan = await createPlan(h, await root.token(h), { features: { teamMembers: 2 } });
       await subscribed(h, parent, plan.id);
-      const third = await s.post(CHILDREN, { name: 'Two', email: uniqueEmail('child'), password: 'child password 1', permissions: [] }, parent.token);
+      const third = await s.post(
+        CHILDREN,
+        { name: 'Two', email: uniqueEmail('child'), password: 'child password 1', permissions: [] },
+        parent.token,
+      );
       expect(third.statusCode, third.body).toBe(201);
     } finally {
       await s.app.close();
@@ -930,7 +1012,7 @@ describe('notifications', () => {
     expect(p3.meta.total).toBe(3);
   });
 
-  it('mark one read (another user\'s id is 404), unread count, mark all read', async () => {
+  it("mark one read (another user's id is 404), unread count, mark all read", async () => {
     const user = await h.registerUser();
     const other = await h.registerUser();
     await threeEvents(user);
@@ -979,7 +1061,11 @@ describe('notifications', () => {
   it('a password change creates a notification', async () => {
     const user = await h.registerUser();
     expect((await notes(user)).json().data).toEqual([]);
-    const res = await h.post('/api/v1/auth/change-password', { old_password: user.password, new_password: 'another fine password' }, user.token);
+    const res = await h.post(
+      '/api/v1/auth/change-password',
+      { old_password: user.password, new_password: 'another fine password' },
+      user.token,
+    );
     expect(res.statusCode, res.body).toBe(200);
     const token = res.json().token as string;
     const list = await h.get(NOTIFICATIONS, token);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { countRows, decodeJwt, fieldsOf, userLogin } from './helpers/fixtures.js';
-import { Harness, uniqueEmail, type TestUser } from './helpers/harness.js';
+import { Harness, type TestUser, uniqueEmail } from './helpers/harness.js';
 
 let h: Harness;
 
@@ -82,7 +82,7 @@ describe('GET /api/users/details and /api/v1/users/me', () => {
     }
   });
 
-  it("gives a child its own record (role child, parent_id, permissions) and an empty children list", async () => {
+  it('gives a child its own record (role child, parent_id, permissions) and an empty children list', async () => {
     const parent = await h.registerUser();
     const child = await h.createChild(parent, { permissions: ['schedule_posts'] });
     const res = await h.get('/api/users/details', child.token);
@@ -111,7 +111,14 @@ describe('GET /api/profile', () => {
       expect(body).toMatchObject({
         status: true,
         message: 'Profile fetched successfully',
-        profile: { id: user.id, name: 'Garfield Shenko', email: user.email, phone: '1234567890', first_name: 'Garfield', last_name: 'Shenko' },
+        profile: {
+          id: user.id,
+          name: 'Garfield Shenko',
+          email: user.email,
+          phone: '1234567890',
+          first_name: 'Garfield',
+          last_name: 'Shenko',
+        },
       });
       expectNoSecrets(res.body);
     }
@@ -132,10 +139,23 @@ describe('PUT /api/profile', () => {
     expect(res.json()).toMatchObject({
       status: true,
       message: 'Profile updated successfully',
-      profile: { id: user.id, name: 'Grace Brewster Hopper', first_name: 'Grace', last_name: 'Brewster Hopper', email, phone: '5550001111' },
+      profile: {
+        id: user.id,
+        name: 'Grace Brewster Hopper',
+        first_name: 'Grace',
+        last_name: 'Brewster Hopper',
+        email,
+        phone: '5550001111',
+      },
     });
     const got = await h.get('/api/profile', user.token);
-    expect(got.json().profile).toMatchObject({ name: 'Grace Brewster Hopper', first_name: 'Grace', last_name: 'Brewster Hopper', email, phone: '5550001111' });
+    expect(got.json().profile).toMatchObject({
+      name: 'Grace Brewster Hopper',
+      first_name: 'Grace',
+      last_name: 'Brewster Hopper',
+      email,
+      phone: '5550001111',
+    });
   });
 
   it('recomputes name from first_name and last_name, at the canonical path too', async () => {
@@ -147,7 +167,11 @@ describe('PUT /api/profile', () => {
     const onlyLast = await h.put('/api/profile', { last_name: 'Byron' }, user.token);
     expect(onlyLast.statusCode).toBe(200);
     expect(onlyLast.json().profile).toMatchObject({ name: 'Augusta Byron', first_name: 'Augusta', last_name: 'Byron' });
-    expect((await h.get('/api/users/details', user.token)).json().data.user).toMatchObject({ name: 'Augusta Byron', first_name: 'Augusta', last_name: 'Byron' });
+    expect((await h.get('/api/users/details', user.token)).json().data.user).toMatchObject({
+      name: 'Augusta Byron',
+      first_name: 'Augusta',
+      last_name: 'Byron',
+    });
   });
 
   it('stores the email lowercased', async () => {
@@ -232,7 +256,9 @@ describe('PUT /api/profile', () => {
     expect(ok.json().data.user.id).toBe(user.id);
     expect((await userLogin(h, user.email, user.password)).statusCode).toBe(401);
     // the old email is free for someone else now
-    expect((await h.post('/api/v1/auth/register', { name: 'New Owner', email: user.email, password: 'another password' })).statusCode).toBe(201);
+    expect((await h.post('/api/v1/auth/register', { name: 'New Owner', email: user.email, password: 'another password' })).statusCode).toBe(
+      201,
+    );
   });
 
   it('answers 401 without a token', async () => {
@@ -313,7 +339,11 @@ describe('child users: POST /api/users/child-users, /api/v1/users/children', () 
     expectNoSecrets(res.body);
     expect(res.body).not.toContain('childewqepassword123');
 
-    const canonical = await h.post('/api/v1/users/children', { email: uniqueEmail('kid'), password: 'another child pw', name: 'Second' }, parent.token);
+    const canonical = await h.post(
+      '/api/v1/users/children',
+      { email: uniqueEmail('kid'), password: 'another child pw', name: 'Second' },
+      parent.token,
+    );
     expect(canonical.statusCode).toBe(201);
     expect(canonical.json().data).toMatchObject({ role: 'child', parent_id: parent.id, permissions: [] });
 
@@ -325,7 +355,11 @@ describe('child users: POST /api/users/child-users, /api/v1/users/children', () 
   it('refuses a child token with 403, both for creating and listing children', async () => {
     const parent = await h.registerUser();
     const child = await h.createChild(parent);
-    const res = await h.post('/api/users/child-users', { email: uniqueEmail('grandkid'), password: 'grandchild pw', name: 'Grand Kid' }, child.token);
+    const res = await h.post(
+      '/api/users/child-users',
+      { email: uniqueEmail('grandkid'), password: 'grandchild pw', name: 'Grand Kid' },
+      child.token,
+    );
     expect(res.statusCode).toBe(403);
     expect(res.json()).toMatchObject({ status: false, code: 'FORBIDDEN' });
     expect((await h.get('/api/v1/users/children', child.token)).statusCode).toBe(403);
@@ -338,7 +372,7 @@ describe('child users: POST /api/users/child-users, /api/v1/users/children', () 
     expect((await h.get('/api/v1/users/children')).statusCode).toBe(401);
   });
 
-  it("refuses an unknown permission with 422 naming the permissions field", async () => {
+  it('refuses an unknown permission with 422 naming the permissions field', async () => {
     const parent = await h.registerUser();
     const res = await h.post(
       '/api/users/child-users',
@@ -349,17 +383,28 @@ describe('child users: POST /api/users/child-users, /api/v1/users/children', () 
     expect(res.json()).toMatchObject({ status: false, code: 'VALIDATION_FAILED' });
     const fields = fieldsOf(res);
     expect(fields.length).toBeGreaterThan(0);
-    expect(fields.every((f) => /^permissions(\.|$)/.test(f)), fields.join(',')).toBe(true);
+    expect(
+      fields.every((f) => /^permissions(\.|$)/.test(f)),
+      fields.join(','),
+    ).toBe(true);
     expect(await countUsers('parent_id = $1', [parent.id])).toBe(0);
   });
 
   it('accepts every permission of the catalogue', async () => {
     const parent = await h.registerUser();
-    const res = await h.post('/api/users/child-users', { email: uniqueEmail('kid'), password: 'childpassword', name: 'All Powers', permissions: CATALOGUE }, parent.token);
+    const res = await h.post(
+      '/api/users/child-users',
+      { email: uniqueEmail('kid'), password: 'childpassword', name: 'All Powers', permissions: CATALOGUE },
+      parent.token,
+    );
     expect(res.statusCode).toBe(201);
     expect([...res.json().data.permissions].sort()).toEqual([...CATALOGUE].sort());
     for (const p of CATALOGUE) {
-      const one = await h.post('/api/users/child-users', { email: uniqueEmail(p), password: 'childpassword', name: 'One Power', permissions: [p] }, parent.token);
+      const one = await h.post(
+        '/api/users/child-users',
+        { email: uniqueEmail(p), password: 'childpassword', name: 'One Power', permissions: [p] },
+        parent.token,
+      );
       expect(one.statusCode, p).toBe(201);
       expect(one.json().data.permissions).toEqual([p]);
     }
@@ -376,7 +421,7 @@ describe('child users: POST /api/users/child-users, /api/v1/users/children', () 
     expect(res.json().data.permissions).toEqual(['view_analytics']);
   });
 
-  it('refuses a duplicate email (any case, including the parent\'s own) with 409', async () => {
+  it("refuses a duplicate email (any case, including the parent's own) with 409", async () => {
     const parent = await h.registerUser();
     const child = await h.createChild(parent);
     for (const email of [child.email, child.email.toUpperCase(), parent.email]) {
@@ -408,7 +453,7 @@ describe('child users: POST /api/users/child-users, /api/v1/users/children', () 
     expect(fieldsOf(res)).toContain('password');
   });
 
-  it("lets the child log in; its token says role child and carries its permissions", async () => {
+  it('lets the child log in; its token says role child and carries its permissions', async () => {
     const parent = await h.registerUser();
     const email = uniqueEmail('kid');
     const created = await h.post(
@@ -435,7 +480,14 @@ describe('child users: POST /api/users/child-users, /api/v1/users/children', () 
     const parent = await h.registerUser();
     const res = await h.post(
       '/api/users/child-users',
-      { email: uniqueEmail('kid'), password: 'childpassword', name: 'Sneaky', role: 'parent', parent_id: someoneElse.id, status: 'deactivated' },
+      {
+        email: uniqueEmail('kid'),
+        password: 'childpassword',
+        name: 'Sneaky',
+        role: 'parent',
+        parent_id: someoneElse.id,
+        status: 'deactivated',
+      },
       parent.token,
     );
     expect(res.statusCode).toBe(201);

@@ -11,7 +11,19 @@ describe('the worker loop', () => {
     const worker = createWorker({
       intervalMs: 60_000,
       log,
-      tasks: [{ name: 'slow', run: () => new Promise<void>((r) => { events.push('started'); release = () => { events.push('finished'); r(); }; }) }],
+      tasks: [
+        {
+          name: 'slow',
+          run: () =>
+            new Promise<void>((r) => {
+              events.push('started');
+              release = () => {
+                events.push('finished');
+                r();
+              };
+            }),
+        },
+      ],
     });
     worker.start();
     await new Promise((r) => setImmediate(r));
@@ -46,8 +58,19 @@ describe('the worker loop', () => {
       intervalMs: 60_000,
       log,
       tasks: [
-        { name: 'broken', run: async () => { ran.push('broken'); throw new Error('boom'); } },
-        { name: 'fine', run: async () => { ran.push('fine'); } },
+        {
+          name: 'broken',
+          run: async () => {
+            ran.push('broken');
+            throw new Error('boom');
+          },
+        },
+        {
+          name: 'fine',
+          run: async () => {
+            ran.push('fine');
+          },
+        },
       ],
     });
     await worker.runOnce();
@@ -82,7 +105,16 @@ describe('the worker loop', () => {
     const worker = createWorker({
       intervalMs: 60_000,
       log,
-      tasks: [{ name: 'gate', run: () => new Promise<void>((r) => { passes++; release = r; }) }],
+      tasks: [
+        {
+          name: 'gate',
+          run: () =>
+            new Promise<void>((r) => {
+              passes++;
+              release = r;
+            }),
+        },
+      ],
     });
     worker.start();
     await new Promise((r) => setImmediate(r));

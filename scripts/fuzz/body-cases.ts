@@ -3,11 +3,12 @@
  * wrong type, huge, odd Unicode, deeply nested; extra members; invalid JSON; wrong content types;
  * bodies near and over the 1 MiB limit.
  */
-import { fieldPaths, mainBranch, typesOf, type Schema } from './openapi.js';
+
+import { BAD_UTF8, CONTENT_TYPES, HUGE_NUMBERS, INVALID_JSON, NESTING, ROOT_VALUES, UNICODE, WRONG_TYPES } from './catalogue.js';
+import { fieldPaths, mainBranch, type Schema, typesOf } from './openapi.js';
 import { suspicious, violation } from './oracle.js';
 import { BODY_LIMIT } from './server.js';
-import { BAD_UTF8, CONTENT_TYPES, HUGE_NUMBERS, INVALID_JSON, NESTING, ROOT_VALUES, UNICODE, WRONG_TYPES } from './catalogue.js';
-import { encode, label, Raw, withRawMember, type Rng } from './values.js';
+import { encode, label, Raw, type Rng, withRawMember } from './values.js';
 
 export interface BodyCase {
   kind: string;
@@ -80,9 +81,17 @@ function hugeFor(s: Schema, base: unknown): unknown[] {
   }
   if (types.has('array')) {
     const item = Array.isArray(base) && base.length ? base[0] : 'x';
-    return [...(s.maxItems !== undefined ? [Array.from({ length: s.maxItems + 1 }, () => item)] : []), Array.from({ length: 10_000 }, () => item), Array.from({ length: 20_000 }, (_, i) => i)];
+    return [
+      ...(s.maxItems !== undefined ? [Array.from({ length: s.maxItems + 1 }, () => item)] : []),
+      Array.from({ length: 10_000 }, () => item),
+      Array.from({ length: 20_000 }, (_, i) => i),
+    ];
   }
-  if (types.has('object')) return [Object.fromEntries(Array.from({ length: 10_000 }, (_, i) => [`k${i}`, i])), Object.fromEntries(Array.from({ length: 1000 }, (_, i) => [`k${i}`, 'v'.repeat(100)]))];
+  if (types.has('object'))
+    return [
+      Object.fromEntries(Array.from({ length: 10_000 }, (_, i) => [`k${i}`, i])),
+      Object.fromEntries(Array.from({ length: 1000 }, (_, i) => [`k${i}`, 'v'.repeat(100)])),
+    ];
   return [new Raw('1e308'), 'a'.repeat(300_000)];
 }
 
@@ -105,15 +114,28 @@ export function bodyCases(schema: Schema | null, base: unknown, rng: Rng): BodyC
     out.push({ kind: 'missing-required', note: 'no body, JSON content type', body: null, contentType: 'application/json' });
     out.push({ kind: 'missing-required', note: 'no body, no content type', body: null, contentType: null });
     const requiredPaths: Path[] = (schema.required ?? []).map((k) => [k]);
-    for (const f of fields) for (const k of mainBranch(f.schema).required ?? []) if (typeof f.path[f.path.length - 1] !== 'number') requiredPaths.push([...f.path, k]);
-    for (const p of requiredPaths) out.push({ kind: 'missing-required', note: `without ${p.join('.')}`, body: encode(deleteAt(base, p)), reject: `${p.join('.')} missing` });
+    for (const f of fields)
+      for (const k of mainBranch(f.schema).required ?? [])
+        if (typeof f.path[f.path.length - 1] !== 'number') requiredPaths.push([...f.path, k]);
+    for (const p of requiredPaths)
+      out.push({
+        kind: 'missing-required',
+        note: `without ${p.join('.')}`,
+        body: encode(deleteAt(base, p)),
+        reject: `${p.join('.')} missing`,
+      });
 
     for (const f of fields) {
       const name = f.path.join('.');
       const types = typesOf(f.schema);
       const field = (kind: string, v: unknown) => {
         const why = violation(f.schema, v) ?? suspicious(name, v);
-        out.push({ kind, note: `${name} = ${label(v)}`, body: encode(setAt(base, f.path, v)), ...(why ? { reject: `${name}: ${why}` } : {}) });
+        out.push({
+          kind,
+          note: `${name} = ${label(v)}`,
+          body: encode(setAt(base, f.path, v)),
+          ...(why ? { reject: `${name}: ${why}` } : {}),
+        });
       };
       const wrong = WRONG_TYPES.filter((v) => !accepts(types, v));
       for (const v of rng.some(wrong, 8)) field('wrong-type', v);
@@ -125,16 +147,34 @@ export function bodyCases(schema: Schema | null, base: unknown, rng: Rng): BodyC
     }
 
     json('extra-field', 'unknown member', { ...(base as object), fuzzExtra: 'x' });
-    json('extra-field', '1,000 unknown members', { ...(base as object), ...Object.fromEntries(Array.from({ length: 1000 }, (_, i) => [`extra${i}`, i])) });
-    json('extra-field', 'role/admin escalation members', { ...(base as object), role: 'superadmin', isAdmin: true, permissions: ['*'], id: '00000000-0000-4000-8000-000000000000' });
+    json('extra-field', '1,000 unknown members', {
+      ...(base as object),
+      ...Object.fromEntries(Array.from({ length: 1000 }, (_, i) => [`extra${i}`, i])),
+    });
+    json('extra-field', 'role/admin escalation members', {
+      ...(base as object),
+      role: 'superadmin',
+      isAdmin: true,
+      permissions: ['*'],
+      id: '00000000-0000-4000-8000-000000000000',
+    });
     out.push({ kind: 'extra-field', note: '__proto__ member', body: withRawMember(base, '__proto__', '{"isAdmin":true}').bytes });
-    out.push({ kind: 'extra-field', note: 'constructor.prototype member', body: withRawMember(base, 'constructor', '{"prototype":{"isAdmin":true}}').bytes });
+    out.push({
+      kind: 'extra-field',
+      note: 'constructor.prototype member',
+      body: withRawMember(base, 'constructor', '{"prototype":{"isAdmin":true}}').bytes,
+    });
     const firstField = fields[0];
     if (firstField) {
       const key = String(firstField.path[0]);
-      out.push({ kind: 'extra-field', note: `duplicate key ${key}`, body: withRawMember(base, key, JSON.stringify(WRONG_TYPES[rng.int(WRONG_TYPES.length)] ?? null)).bytes });
+      out.push({
+        kind: 'extra-field',
+        note: `duplicate key ${key}`,
+        body: withRawMember(base, key, JSON.stringify(WRONG_TYPES[rng.int(WRONG_TYPES.length)] ?? null)).bytes,
+      });
     }
-    for (const f of fields.filter((x) => mainBranch(x.schema).properties)) json('extra-field', `unknown member in ${f.path.join('.')}`, setAt(base, [...f.path, 'fuzzExtra'], 1));
+    for (const f of fields.filter((x) => mainBranch(x.schema).properties))
+      json('extra-field', `unknown member in ${f.path.join('.')}`, setAt(base, [...f.path, 'fuzzExtra'], 1));
   }
 
   // the body as a whole
@@ -142,9 +182,21 @@ export function bodyCases(schema: Schema | null, base: unknown, rng: Rng): BodyC
   for (const v of NESTING) json('deep-nesting', `body = ${v.label}`, v);
   for (const text of INVALID_JSON) out.push({ kind: 'invalid-json', note: JSON.stringify(text), body: Buffer.from(text) });
   out.push({ kind: 'invalid-json', note: 'UTF-16LE JSON', body: Buffer.from(encode(base).toString('utf8'), 'utf16le') });
-  for (const raw of rng.some(BAD_UTF8, 3)) out.push({ kind: 'odd-unicode', note: `body member = ${raw.label}`, body: withRawMember(base, 'fuzzText', raw.bytes).bytes });
-  for (const ct of CONTENT_TYPES) out.push({ kind: 'content-type', note: `Content-Type: ${ct === null ? '(none)' : ct.slice(0, 40)}`, body: encode(base), contentType: ct });
-  out.push({ kind: 'content-type', note: 'form body as urlencoded', body: Buffer.from('email=a%40b.c&password=x'), contentType: 'application/x-www-form-urlencoded' });
+  for (const raw of rng.some(BAD_UTF8, 3))
+    out.push({ kind: 'odd-unicode', note: `body member = ${raw.label}`, body: withRawMember(base, 'fuzzText', raw.bytes).bytes });
+  for (const ct of CONTENT_TYPES)
+    out.push({
+      kind: 'content-type',
+      note: `Content-Type: ${ct === null ? '(none)' : ct.slice(0, 40)}`,
+      body: encode(base),
+      contentType: ct,
+    });
+  out.push({
+    kind: 'content-type',
+    note: 'form body as urlencoded',
+    body: Buffer.from('email=a%40b.c&password=x'),
+    contentType: 'application/x-www-form-urlencoded',
+  });
   out.push({ kind: 'empty-body', note: 'empty body, JSON content type', body: Buffer.alloc(0) });
   out.push({ kind: 'empty-body', note: 'empty body, text/plain', body: Buffer.alloc(0), contentType: 'text/plain' });
 

@@ -3,11 +3,12 @@
  * bad headers, bad bodies (./body-cases.ts), wrong methods and spellings of the path, and every
  * authorization variant (./tokens.ts).
  */
-import type { WireRequest } from './http.js';
-import { mainBranch, sample, typesOf, type Operation, type Param, type SampleContext } from './openapi.js';
-import { bodyCases, unexpectedBodyCases, type BodyCase } from './body-cases.js';
-import { authVariants, rightAuth, type AuthKind, type Principals } from './tokens.js';
+
+import { type BodyCase, bodyCases, unexpectedBodyCases } from './body-cases.js';
 import { badIds, UNICODE } from './catalogue.js';
+import type { WireRequest } from './http.js';
+import { mainBranch, type Operation, type Param, type SampleContext, sample, typesOf } from './openapi.js';
+import { type AuthKind, authVariants, type Principals, rightAuth } from './tokens.js';
 import { encode, type Rng } from './values.js';
 
 export interface Case {
@@ -42,7 +43,24 @@ function queryValues(p: Param, rng: Rng): string[] {
   const types = typesOf(p.schema);
   const values: string[] = [];
   if (types.has('integer') || types.has('number')) {
-    values.push('abc', '1.5', '-1', '0', '1e30', '99999999999999999999', '', 'NaN', 'Infinity', '0x10', '%201', '1e308', '-0', '9007199254740993', '1,2', '%2B1');
+    values.push(
+      'abc',
+      '1.5',
+      '-1',
+      '0',
+      '1e30',
+      '99999999999999999999',
+      '',
+      'NaN',
+      'Infinity',
+      '0x10',
+      '%201',
+      '1e308',
+      '-0',
+      '9007199254740993',
+      '1,2',
+      '%2B1',
+    );
     if (s.maximum !== undefined) values.push(String(s.maximum), String(s.maximum + 1));
   } else if (types.has('boolean')) {
     values.push('maybe', '2', 'TRUE', 'yes', '', '1', '0', 'null', '%00');
@@ -50,7 +68,19 @@ function queryValues(p: Param, rng: Rng): string[] {
     const enums = (p.schema.anyOf ?? [p.schema]).flatMap((b) => b.enum ?? []);
     if (enums.length) values.push('nope', String(enums[0]).toUpperCase(), `${String(enums[0])}%00`, `${String(enums[0])}%20`);
     if (s.maxLength !== undefined) values.push('a'.repeat(s.maxLength), 'a'.repeat(s.maxLength + 1));
-    values.push('a'.repeat(5000), '', '99999999999999999999', '-1', '1e30', 'not-a-uuid', '00000000-0000-0000-0000-000000000000', 'eyJpZCI6MX0', '%7B%22id%22%3A1%7D', '%25', '..%2F..%2F');
+    values.push(
+      'a'.repeat(5000),
+      '',
+      '99999999999999999999',
+      '-1',
+      '1e30',
+      'not-a-uuid',
+      '00000000-0000-0000-0000-000000000000',
+      'eyJpZCI6MX0',
+      '%7B%22id%22%3A1%7D',
+      '%25',
+      '..%2F..%2F',
+    );
   }
   values.push('%00', 'a%00b', '%ff', '%zz', '%', '%C0%AF', '%E2%80%AE', '%F0%9F%98%80', '%ED%A0%80', "'%20OR%201=1--");
   const unicode = UNICODE.filter((v): v is string => typeof v === 'string').map((v) => encodeURIComponent(v));
@@ -66,13 +96,26 @@ export function casesFor(input: OpInput): Case[] {
   const right = rightAuth(input.auth, input.principals);
   const variants = authVariants(input.auth, input.principals);
   const realValues: Record<string, string> = {};
-  for (const p of op.pathParams) realValues[p.name] = encodeURIComponent(input.realId(p.name) ?? String(sample(p.schema, p.name, input.sampleCtx)));
+  for (const p of op.pathParams)
+    realValues[p.name] = encodeURIComponent(input.realId(p.name) ?? String(sample(p.schema, p.name, input.sampleCtx)));
   const basePath = fillPath(op.path, realValues);
   const baseBody = op.body ? sample(op.body.schema, 'body', input.sampleCtx) : undefined;
   const baseBytes = baseBody === undefined ? null : encode(baseBody);
   const cases: Case[] = [];
 
-  const add = (kind: string, note: string, o: { path?: string; query?: string; headers?: Record<string, string | string[]>; body?: BodyCase; method?: string; auth?: string | string[] | null; keepAuth?: boolean } = {}) => {
+  const add = (
+    kind: string,
+    note: string,
+    o: {
+      path?: string;
+      query?: string;
+      headers?: Record<string, string | string[]>;
+      body?: BodyCase;
+      method?: string;
+      auth?: string | string[] | null;
+      keepAuth?: boolean;
+    } = {},
+  ) => {
     const headers: Record<string, string | string[]> = { ...o.headers };
     let auth = o.auth === undefined ? right : o.auth;
     // now and then a mutation goes out with a bad token too: authentication must fail cleanly whatever the body
@@ -90,7 +133,13 @@ export function casesFor(input: OpInput): Case[] {
     } else if (contentType) headers['content-type'] = contentType;
     const method = o.method ?? op.method;
     const path = (o.path ?? basePath) + (o.query ? `?${o.query}` : '');
-    const req: WireRequest = { method, path, headers, ...(body && method !== 'HEAD' ? { body } : {}), ...(o.body?.chunked ? { chunked: true } : {}) };
+    const req: WireRequest = {
+      method,
+      path,
+      headers,
+      ...(body && method !== 'HEAD' ? { body } : {}),
+      ...(o.body?.chunked ? { chunked: true } : {}),
+    };
     cases.push({ kind, note, req, ...(o.body?.reject ? { reject: o.body.reject } : {}) });
   };
 
@@ -103,10 +152,30 @@ export function casesFor(input: OpInput): Case[] {
   for (const p of op.queryParams) {
     for (const v of queryValues(p, rng)) add('query-value', `${p.name}=${short(v)}`, { query: `${p.name}=${v}` });
     const valid = encodeURIComponent(String(sample(p.schema, p.name, input.sampleCtx)));
-    const shapes = [`${p.name}=1&${p.name}=2`, `${p.name}=${valid}&${p.name}=${valid}`, `${p.name}[]=1`, `${p.name}[a]=1`, p.name, `${p.name}=`, `${p.name}=${valid}&${p.name}=`, `${p.name}=1&`.repeat(200)];
+    const shapes = [
+      `${p.name}=1&${p.name}=2`,
+      `${p.name}=${valid}&${p.name}=${valid}`,
+      `${p.name}[]=1`,
+      `${p.name}[a]=1`,
+      p.name,
+      `${p.name}=`,
+      `${p.name}=${valid}&${p.name}=`,
+      `${p.name}=1&`.repeat(200),
+    ];
     for (const shape of shapes) add('query-shape', short(shape), { query: shape });
   }
-  const opQueries = ['limit=1&limit=2', 'unknown=1', Array.from({ length: 500 }, (_, i) => `k${i}=${i}`).join('&'), '', '&&&', '=x', '%00=1', `x=${'a'.repeat(8000)}`, '__proto__[x]=1', 'constructor[prototype][x]=1'];
+  const opQueries = [
+    'limit=1&limit=2',
+    'unknown=1',
+    Array.from({ length: 500 }, (_, i) => `k${i}=${i}`).join('&'),
+    '',
+    '&&&',
+    '=x',
+    '%00=1',
+    `x=${'a'.repeat(8000)}`,
+    '__proto__[x]=1',
+    'constructor[prototype][x]=1',
+  ];
   for (const query of opQueries) add('query-shape', `?${short(query)}`, { query });
 
   for (const h of op.headerParams) {
@@ -114,25 +183,45 @@ export function casesFor(input: OpInput): Case[] {
     for (const v of values) add('header', `${h.name}: ${JSON.stringify(v).slice(0, 40)}`, { headers: { [h.name]: v } });
   }
 
-  const bodies = op.body ? bodyCases(op.body.schema, baseBody, rng) : op.method === 'GET' ? unexpectedBodyCases({}).slice(0, 2) : unexpectedBodyCases({});
+  const bodies = op.body
+    ? bodyCases(op.body.schema, baseBody, rng)
+    : op.method === 'GET'
+      ? unexpectedBodyCases({}).slice(0, 2)
+      : unexpectedBodyCases({});
   for (const b of bodies) add(b.kind, b.note, { body: b });
 
   if (op.method === 'GET') add('method', 'HEAD', { method: 'HEAD', keepAuth: true });
   if (input.pathMethods) {
     const missing = ALL_METHODS.filter((m) => !input.pathMethods!.includes(m));
     for (const m of [...rng.some(missing, 2), 'OPTIONS', 'TRACE']) add('method', m, { method: m, keepAuth: true });
-    const spellings = [`${basePath}/`, `/${basePath}`, basePath.toUpperCase(), `${basePath};x=1`, `${basePath}%2F`, `${basePath}/..`, basePath.replace('/api/', '/api/./'), `${basePath}#frag`];
+    const spellings = [
+      `${basePath}/`,
+      `/${basePath}`,
+      basePath.toUpperCase(),
+      `${basePath};x=1`,
+      `${basePath}%2F`,
+      `${basePath}/..`,
+      basePath.replace('/api/', '/api/./'),
+      `${basePath}#frag`,
+    ];
     for (const path of spellings) add('path-spelling', path.slice(0, 80), { path, keepAuth: true });
   }
 
-  const authList = input.auth === 'public' ? variants.filter((v) => ['no token', 'garbage bearer', 'admin token', 'two headers'].includes(v.name)) : variants;
+  const authList =
+    input.auth === 'public'
+      ? variants.filter((v) => ['no token', 'garbage bearer', 'admin token', 'two headers'].includes(v.name))
+      : variants;
   for (const v of authList) add('auth', v.name, { auth: v.header });
   return cases;
 }
 
 /** Requests outside any documented operation: unknown routes, the docs, odd request targets, oversized headers. */
 export function globalCases(adminToken: string): Case[] {
-  const get = (note: string, path: string, headers: Record<string, string | string[]> = {}): Case => ({ kind: 'global', note, req: { method: 'GET', path, headers } });
+  const get = (note: string, path: string, headers: Record<string, string | string[]> = {}): Case => ({
+    kind: 'global',
+    note,
+    req: { method: 'GET', path, headers },
+  });
   return [
     get('root', '/'),
     get('unknown route', '/api/v1/nope'),

@@ -5,14 +5,33 @@
 import { Raw } from './values.js';
 
 export const nestedArrays = (depth: number) => new Raw('['.repeat(depth) + ']'.repeat(depth), `arrays nested ${depth} deep`);
-export const nestedObjects = (depth: number) => new Raw('{"a":'.repeat(depth) + '1' + '}'.repeat(depth), `objects nested ${depth} deep`);
+export const nestedObjects = (depth: number) => new Raw(`${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`, `objects nested ${depth} deep`);
 export const nestedMixed = (depth: number) =>
-  new Raw('[{"a":'.repeat(depth) + 'null' + '}]'.repeat(depth), `array/object nested ${depth * 2} deep`);
+  new Raw(`${'[{"a":'.repeat(depth)}null${'}]'.repeat(depth)}`, `array/object nested ${depth * 2} deep`);
 
 export const NESTING: Raw[] = [nestedArrays(50), nestedObjects(50), nestedArrays(5000), nestedObjects(5000), nestedMixed(2500)];
 
 /** Wrong-type probes; strings that look like numbers or booleans and one-item arrays probe type coercion. */
-export const WRONG_TYPES: unknown[] = [null, true, false, 0, 1, -1, 1.5, '', 'fuzz', '123', '1.5', 'true', 'null', [], [1], ['a'], {}, { a: 1 }];
+export const WRONG_TYPES: unknown[] = [
+  null,
+  true,
+  false,
+  0,
+  1,
+  -1,
+  1.5,
+  '',
+  'fuzz',
+  '123',
+  '1.5',
+  'true',
+  'null',
+  [],
+  [1],
+  ['a'],
+  {},
+  { a: 1 },
+];
 
 export const HUGE_NUMBERS: unknown[] = [
   new Raw('1e308'),
@@ -23,7 +42,7 @@ export const HUGE_NUMBERS: unknown[] = [
   new Raw('5e-324'),
   new Raw('9007199254740993'),
   new Raw('123456789012345678901234567890'),
-  new Raw('1' + '0'.repeat(400), '1 followed by 400 zeros'),
+  new Raw(`1${'0'.repeat(400)}`, '1 followed by 400 zeros'),
   new Raw('1.0'),
   new Raw('1E2'),
   'NaN',
@@ -51,7 +70,7 @@ export const UNICODE: unknown[] = [
   'a\u200d\u200cb\u2060',
   '\ufeffBOM',
   '😀👨‍👩‍👧‍👦🏳️‍🌈',
-  'e' + '\u0301'.repeat(500),
+  `e${'\u0301'.repeat(500)}`,
   'Z\u0351\u0360\u0352\u0368\u0300'.repeat(40),
   '\u0001\u001b[31mred\u007f\u0085',
   'line\nbreak\r\ttab',
@@ -77,7 +96,13 @@ export const BAD_UTF8: Raw[] = [
   [0xe2, 0x82],
   [0x80],
   [0xf8, 0x88, 0x80, 0x80, 0x80],
-].map((bytes) => new Raw(Buffer.concat([Buffer.from('"a'), Buffer.from(bytes), Buffer.from('b"')]), `invalid UTF-8 ${bytes.map((b) => b.toString(16)).join(' ')}`));
+].map(
+  (bytes) =>
+    new Raw(
+      Buffer.concat([Buffer.from('"a'), Buffer.from(bytes), Buffer.from('b"')]),
+      `invalid UTF-8 ${bytes.map((b) => b.toString(16)).join(' ')}`,
+    ),
+);
 
 /** Path segments for an id, already percent-encoded where needed (node refuses raw spaces and controls). */
 export function badIds(realId: string | undefined, otherId: string | undefined): string[] {
@@ -145,7 +170,7 @@ export const CONTENT_TYPES: (string | null)[] = [
   'application/json-patch+json',
   '*/*',
   'application/json, text/plain',
-  'application/json; ' + 'x'.repeat(4000),
+  `application/json; ${'x'.repeat(4000)}`,
 ];
 
 export const INVALID_JSON: string[] = [

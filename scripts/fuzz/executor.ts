@@ -5,7 +5,7 @@
  */
 import type { Case } from './cases.js';
 import type { Client, Outcome } from './http.js';
-import { judge, type Failure } from './report.js';
+import { type Failure, judge } from './report.js';
 
 /** A request that takes this long on its own blocks the service (it shares one event loop). */
 export const SLOW_MS = 1000;
@@ -46,7 +46,10 @@ export class Executor {
     this.byKind.set(c.kind, (this.byKind.get(c.kind) ?? 0) + 1);
     const statusKey = out.response ? String(out.response.status) : `error ${(out.error ?? '').split(' ')[0]}`;
     this.statuses.set(statusKey, (this.statuses.get(statusKey) ?? 0) + 1);
-    this.described.set(reqId, `${c.req.method} ${c.req.path.slice(0, 60)} [${c.kind}: ${c.note.slice(0, 50)}] → ${out.response ? out.response.status : out.error}`);
+    this.described.set(
+      reqId,
+      `${c.req.method} ${c.req.path.slice(0, 60)} [${c.kind}: ${c.note.slice(0, 50)}] → ${out.response ? out.response.status : out.error}`,
+    );
     this.noteSlow(out.ms, c);
     const status = out.response?.status ?? 0;
     if (c.reject && status >= 200 && status < 300) {
@@ -85,7 +88,8 @@ export class Executor {
     const order = [...this.suspects].sort((a, b) => b.end - b.start - (a.end - a.start));
     for (const s of order) {
       if (performance.now() - started > REPLAY_BUDGET_MS) {
-        if (s.problem) this.failures.push({ op: s.op, c: s.c, reqId: s.reqId, problem: `${s.problem} (not replayed: replay budget spent)`, logs: [] });
+        if (s.problem)
+          this.failures.push({ op: s.op, c: s.c, reqId: s.reqId, problem: `${s.problem} (not replayed: replay budget spent)`, logs: [] });
         continue;
       }
       const reqId = `${s.reqId}-replay`;
@@ -95,7 +99,9 @@ export class Executor {
       const problem = judge(s.c, out);
       if (problem || out.ms >= SLOW_MS) {
         culprits.push(s);
-        const why = problem ?? `answered ${out.response?.status} only after ${(out.ms / 1000).toFixed(1)} s when sent alone (blocks the event loop; every request in flight waits)`;
+        const why =
+          problem ??
+          `answered ${out.response?.status} only after ${(out.ms / 1000).toFixed(1)} s when sent alone (blocks the event loop; every request in flight waits)`;
         this.failures.push({ op: s.op, c: s.c, reqId, problem: why, logs: [] });
       } else {
         innocent.push(s);
@@ -106,7 +112,14 @@ export class Executor {
       const hung = s.problem !== null && !s.problem.startsWith('status') && /no answer/.test(s.problem);
       if (!s.problem || (hung && overlaps)) this.bystanders++;
       // a hang nothing slow explains is a hang of its own (a lock under concurrency, say); a 5xx stays a 5xx
-      else this.failures.push({ op: s.op, c: s.c, reqId: s.reqId, problem: hung ? `${s.problem} (answered promptly when replayed alone)` : s.problem, logs: [] });
+      else
+        this.failures.push({
+          op: s.op,
+          c: s.c,
+          reqId: s.reqId,
+          problem: hung ? `${s.problem} (answered promptly when replayed alone)` : s.problem,
+          logs: [],
+        });
     }
   }
 }

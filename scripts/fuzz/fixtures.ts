@@ -6,7 +6,7 @@
  * before each operation's batch.
  */
 import type { App } from '../../src/app.js';
-import { jsonCall, type Client } from './http.js';
+import { type Client, jsonCall } from './http.js';
 
 export interface Fixtures {
   parent: { id: string; email: string; token: string };
@@ -39,7 +39,8 @@ export class FixtureKeeper {
 
   private async expect(method: string, path: string, status: number, body?: unknown, token?: string): Promise<any> {
     const res = await this.call(method, path, body, token);
-    if (res.status !== status) throw new Error(`fixture ${method} ${path}: expected ${status}, got ${res.status} ${JSON.stringify(res.json).slice(0, 300)}`);
+    if (res.status !== status)
+      throw new Error(`fixture ${method} ${path}: expected ${status}, got ${res.status} ${JSON.stringify(res.json).slice(0, 300)}`);
     return res.json;
   }
 
@@ -122,7 +123,8 @@ export class FixtureKeeper {
       const login = await this.expect('POST', '/api/v1/admin/login', 200, { email: fx.admin.email, password: PASSWORD });
       fx.admin.token = String(login.token);
     }
-    if ((await this.call('GET', `/api/v1/admin/admins/${fx.staff.id}`, undefined, fx.admin.token)).status !== 200) fx.staff = await this.newStaff();
+    if ((await this.call('GET', `/api/v1/admin/admins/${fx.staff.id}`, undefined, fx.admin.token)).status !== 200)
+      fx.staff = await this.newStaff();
     const plan = await this.call('GET', `/api/v1/admin/plans/${fx.plan.id}`, undefined, fx.admin.token);
     if (plan.status !== 200 || plan.json?.data?.status !== 'active') fx.plan = await this.newPlan();
     if ((await this.call('GET', '/api/v1/users/me', undefined, fx.parent.token)).status !== 200) {

@@ -48,7 +48,12 @@ export function createClient(port: number, maxSockets: number) {
         if (settled) return;
         settled = true;
         if (error && !response && headStatus !== undefined) error = `${error} (after the ${headStatus} status line, before the body's end)`;
-        resolve({ ...(response ? { response } : {}), ...(error ? { error } : {}), ...(previousOnSocket ? { previousOnSocket } : {}), ms: performance.now() - started });
+        resolve({
+          ...(response ? { response } : {}),
+          ...(error ? { error } : {}),
+          ...(previousOnSocket ? { previousOnSocket } : {}),
+          ms: performance.now() - started,
+        });
       };
       const headers: Record<string, string | string[] | number> = { ...req.headers };
       if (req.body && !req.chunked) headers['content-length'] = req.body.length;

@@ -70,7 +70,8 @@ function resolver(doc: OpenApiDoc): (s: Schema) => Schema {
     const out: Schema = { ...s };
     if (s.properties) out.properties = Object.fromEntries(Object.entries(s.properties).map(([k, v]) => [k, resolve(v, depth + 1)]));
     if (s.items) out.items = resolve(s.items, depth + 1);
-    if (s.additionalProperties && typeof s.additionalProperties === 'object') out.additionalProperties = resolve(s.additionalProperties, depth + 1);
+    if (s.additionalProperties && typeof s.additionalProperties === 'object')
+      out.additionalProperties = resolve(s.additionalProperties, depth + 1);
     for (const key of ['anyOf', 'oneOf', 'allOf'] as const) {
       const list = s[key];
       if (list) out[key] = list.map((v) => resolve(v, depth + 1));
@@ -150,7 +151,7 @@ const STRING_CANDIDATES = ['USD', '+1 555 0100', 'fuzz value', 'fuzz', 'x', 'a1'
 export function sample(s: Schema, name: string, ctx: SampleContext): unknown {
   s = mainBranch(s);
   if (s.const !== undefined) return s.const;
-  if (s.enum && s.enum.length) return s.enum[0];
+  if (s.enum?.length) return s.enum[0];
   const type = Array.isArray(s.type) ? s.type.find((t) => t !== 'null') : s.type;
   switch (type) {
     case 'object': {
@@ -160,7 +161,11 @@ export function sample(s: Schema, name: string, ctx: SampleContext): unknown {
       return out;
     }
     case 'array':
-      return s.minItems ? Array.from({ length: s.minItems }, () => sample(s.items ?? {}, name, ctx)) : s.items ? [sample(s.items, name, ctx)] : [];
+      return s.minItems
+        ? Array.from({ length: s.minItems }, () => sample(s.items ?? {}, name, ctx))
+        : s.items
+          ? [sample(s.items, name, ctx)]
+          : [];
     case 'integer':
     case 'number': {
       const min = s.minimum ?? (s.exclusiveMinimum !== undefined ? s.exclusiveMinimum + 1 : undefined);

@@ -3,7 +3,7 @@
  * means the service accepted what its own document forbids (type coercion, limits not enforced).
  * Reported as warnings, not failures: the pass criteria are about crashes and the envelope.
  */
-import { mainBranch, typesOf, type Schema } from './openapi.js';
+import { mainBranch, type Schema, typesOf } from './openapi.js';
 import { Raw } from './values.js';
 
 /** The value as the service's JSON parser will see it: Raw text parsed, invalid UTF-8 replaced (as node decodes it). */

@@ -78,11 +78,19 @@ export function printSummary(o: {
   const line = '-'.repeat(78);
   console.log(`\n${line}\nfuzz summary`);
   console.log(`seed ${o.seed} (FUZZ_SEED=${o.seed} to repeat), database: ${o.database}`);
-  console.log(`${o.total} fuzz requests over ${o.ops} operations (+${o.setupRequests} set-up requests) in ${(o.ms / 1000).toFixed(1)} s, ${Math.round((o.total / o.ms) * 1000)} req/s`);
+  console.log(
+    `${o.total} fuzz requests over ${o.ops} operations (+${o.setupRequests} set-up requests) in ${(o.ms / 1000).toFixed(1)} s, ${Math.round((o.total / o.ms) * 1000)} req/s`,
+  );
   console.log('requests per kind:');
   for (const [k, n] of [...o.byKind].sort((a, b) => b[1] - a[1])) console.log(`  ${k.padEnd(18)} ${n}`);
   console.log('statuses:');
-  console.log('  ' + [...o.statuses].sort().map(([s, n]) => `${s}: ${n}`).join(', '));
+  console.log(
+    '  ' +
+      [...o.statuses]
+        .sort()
+        .map(([s, n]) => `${s}: ${n}`)
+        .join(', '),
+  );
   if (!o.failures.length) console.log('\nPASS: no 5xx, every response an envelope, no dropped connection');
   else {
     console.log(`\nFAILED: ${o.failures.length} failing requests`);
@@ -106,14 +114,21 @@ export function printSummary(o: {
     console.log('\nfailures grouped by outcome | input kind | server log:');
     for (const [key, g] of [...groups].sort((a, b) => b[1].n - a[1].n)) {
       console.log(`  ${g.n} x ${key}`);
-      console.log(`      inputs: ${[...g.notes].slice(0, 6).map((n) => n.slice(0, 60)).join(' ; ')}${g.notes.size > 6 ? ` ; …(${g.notes.size})` : ''}`);
+      console.log(
+        `      inputs: ${[...g.notes]
+          .slice(0, 6)
+          .map((n) => n.slice(0, 60))
+          .join(' ; ')}${g.notes.size > 6 ? ` ; …(${g.notes.size})` : ''}`,
+      );
       console.log(`      operations (${g.ops.size}): ${[...g.ops].slice(0, 8).join(', ')}${g.ops.size > 8 ? ', …' : ''}`);
     }
   }
   if (o.accepted.size) {
     // not failures: the pass criteria are crashes, the envelope and connections; these are for a person to judge
     const rows = [...o.accepted].sort((a, b) => b[1].ops.size - a[1].ops.size || a[0].localeCompare(b[0]));
-    console.log(`\nwarnings (not failures): 2xx answers to bodies their schema forbids, or carrying control characters (${rows.length} field/reason pairs):`);
+    console.log(
+      `\nwarnings (not failures): 2xx answers to bodies their schema forbids, or carrying control characters (${rows.length} field/reason pairs):`,
+    );
     for (const [why, v] of rows.slice(0, o.maxList)) {
       console.log(`  ${why}: ${v.n} x on ${v.ops.size} operation(s), e.g. ${v.example.slice(0, 140)}`);
     }

@@ -12,12 +12,12 @@
  *   DATABASE_URL      fuzz against this PostgreSQL server (a database is created and dropped)
  */
 import { casesFor, globalCases } from './cases.js';
-import { FixtureKeeper, type Fixtures } from './fixtures.js';
-import { createClient, jsonCall, type Client } from './http.js';
-import { operationsOf, type Operation } from './openapi.js';
 import { Executor } from './executor.js';
+import { FixtureKeeper, type Fixtures } from './fixtures.js';
+import { type Client, createClient, jsonCall } from './http.js';
+import { type Operation, operationsOf } from './openapi.js';
 import { printSummary } from './report.js';
-import { startService, type LogLine } from './server.js';
+import { type LogLine, startService } from './server.js';
 import type { AuthKind, Principals } from './tokens.js';
 import { hash32, prng } from './values.js';
 
@@ -111,7 +111,13 @@ async function main(): Promise<number> {
       const fx = await keeper.ensure();
       const auth = await authKindOf(client, op, fx);
       setupRequests += auth === 'public' ? 1 : 2;
-      const principals: Principals = { user: fx.parent.token, child: fx.child.token, admin: fx.admin.token, userId: fx.parent.id, adminId: fx.admin.id };
+      const principals: Principals = {
+        user: fx.parent.token,
+        child: fx.child.token,
+        admin: fx.admin.token,
+        userId: fx.parent.id,
+        adminId: fx.admin.id,
+      };
       const opName = `${op.method} ${op.path}`;
       let unique = 0;
       const cases = casesFor({
@@ -122,7 +128,10 @@ async function main(): Promise<number> {
         otherId: fx.org.id,
         // one stream per operation: FUZZ_ONLY does not change the cases an operation gets
         rng: prng(seed ^ hash32(opName)),
-        sampleCtx: { unique: () => `${hash32(opName).toString(36)}.${++unique}`, idFor: (name) => (/plan/i.test(name) ? fx.plan.id : undefined) },
+        sampleCtx: {
+          unique: () => `${hash32(opName).toString(36)}.${++unique}`,
+          idFor: (name) => (/plan/i.test(name) ? fx.plan.id : undefined),
+        },
         pathMethods: seenPaths.has(op.path) ? null : Object.keys(doc.json.paths[op.path] ?? {}).map((m) => m.toUpperCase()),
       });
       seenPaths.add(op.path);
@@ -152,8 +161,22 @@ async function main(): Promise<number> {
     failures.sort((a, b) => a.op.localeCompare(b.op) || a.c.kind.localeCompare(b.c.kind));
     console.log('slowest requests:');
     for (const x of exec.slowest.sort((a, b) => b.ms - a.ms).slice(0, 8)) console.log(`  ${Math.round(x.ms)} ms  ${x.line}`);
-    if (exec.replayed) console.log(`replayed ${exec.replayed} slow or unanswered requests alone; ${exec.bystanders} were only delayed by another`);
-    printSummary({ seed, database: service.database, ops, total: exec.total, setupRequests, ms: performance.now() - started, byKind: exec.byKind, statuses: exec.statuses, failures, unmatchedLogs: unmatched, accepted: exec.accepted, maxList });
+    if (exec.replayed)
+      console.log(`replayed ${exec.replayed} slow or unanswered requests alone; ${exec.bystanders} were only delayed by another`);
+    printSummary({
+      seed,
+      database: service.database,
+      ops,
+      total: exec.total,
+      setupRequests,
+      ms: performance.now() - started,
+      byKind: exec.byKind,
+      statuses: exec.statuses,
+      failures,
+      unmatchedLogs: unmatched,
+      accepted: exec.accepted,
+      maxList,
+    });
     if (!only && exec.total < MIN_REQUESTS) {
       console.log(`FAILED: only ${exec.total} requests, fewer than ${MIN_REQUESTS}: the generator lost cases`);
       return 1;

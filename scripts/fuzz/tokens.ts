@@ -25,7 +25,17 @@ function jwt(payload: Record<string, unknown>, secret: string, header: Record<st
 
 function claims(typ: 'user' | 'admin', sub: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
   const now = Math.floor(Date.now() / 1000);
-  return { typ, ver: 0, role: typ === 'admin' ? 'superadmin' : 'parent', perms: [], sub, iss: 'sociox-accounts', iat: now, exp: now + 3600, ...overrides };
+  return {
+    typ,
+    ver: 0,
+    role: typ === 'admin' ? 'superadmin' : 'parent',
+    perms: [],
+    sub,
+    iss: 'sociox-accounts',
+    iat: now,
+    exp: now + 3600,
+    ...overrides,
+  };
 }
 
 export interface Principals {

@@ -86,7 +86,7 @@ export function encode(v: unknown): Buffer {
         if (val === undefined) continue;
         if (!first) parts.push(Buffer.from(','));
         first = false;
-        parts.push(Buffer.from(JSON.stringify(k) + ':'));
+        parts.push(Buffer.from(`${JSON.stringify(k)}:`));
         walk(val);
       }
       parts.push(Buffer.from('}'));

@@ -2,7 +2,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { systemClock } from '../clock.js';
-import { ConfigError, loadConfig } from '../config.js';
+import { type Config, ConfigError, loadConfig } from '../config.js';
 import { openDatabase } from '../db/index.js';
 import { migrate } from '../db/migrate.js';
 import { AppError, translateDbError } from '../http/errors.js';
@@ -20,7 +20,10 @@ const USAGE = 'usage: npm run create-superadmin -- --email admin@example.com --p
 export async function createSuperadminCommand(argv: string[], env = process.env): Promise<number> {
   let values: { email?: string; password?: string; name?: string };
   try {
-    ({ values } = parseArgs({ args: argv, options: { email: { type: 'string' }, password: { type: 'string' }, name: { type: 'string' } } }));
+    ({ values } = parseArgs({
+      args: argv,
+      options: { email: { type: 'string' }, password: { type: 'string' }, name: { type: 'string' } },
+    }));
   } catch (err) {
     console.error(`${(err as Error).message}\n${USAGE}`);
     return 2;
@@ -37,7 +40,7 @@ export async function createSuperadminCommand(argv: string[], env = process.env)
     console.error('--password must be 8 to 128 characters');
     return 2;
   }
-  let config;
+  let config: Config;
   try {
     config = loadConfig(env);
   } catch (err) {

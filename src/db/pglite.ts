@@ -1,5 +1,5 @@
-import { PGlite } from '@electric-sql/pglite';
 import { mkdirSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
 import type { Db, Queryable, QueryResult } from './types.js';
 
 function adapt(q: Pick<PGlite, 'query'>): Queryable {
@@ -45,4 +45,3 @@ export async function openPglite(options: { dataDir: string | null; loadDataDir?
     dump: () => pg.dumpDataDir('none') as Promise<Blob>,
   };
 }
-

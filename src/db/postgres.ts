@@ -49,8 +49,7 @@ export async function openPostgres(url: string, options: { max?: number } = {}):
           throw err;
         }
       }),
-    withConnection: (fn) =>
-      withClient((client) => fn({ ...adapt(client), exec: async (sql: string) => void (await client.query(sql)) })),
+    withConnection: (fn) => withClient((client) => fn({ ...adapt(client), exec: async (sql: string) => void (await client.query(sql)) })),
     close: () => pool.end(),
   };
 }

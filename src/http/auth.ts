@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { Db } from '../db/index.js';
-import { adminsRepository } from '../modules/admins/repository.js';
 import { allows, type RoutePermission } from '../modules/admins/permissions.js';
+import { adminsRepository } from '../modules/admins/repository.js';
 import type { TokenKind, TokenService } from '../modules/auth/tokens.js';
 import { usersRepository } from '../modules/users/repository.js';
 import { AppError } from './errors.js';
@@ -41,7 +41,8 @@ export function createAuthenticator(deps: { db: Db; tokens: TokenService }) {
       if (user.token_version !== claims.ver) throw new AppError('UNAUTHENTICATED', 'Token has been revoked, please log in again');
       if (user.status !== 'active') throw new AppError('UNAUTHENTICATED', 'Your account has been deactivated');
       // a child acts for its parent: while the parent is deactivated, so is the child (reactivation restores both)
-      if (user.parent_status === 'deactivated') throw new AppError('UNAUTHENTICATED', 'The parent account of this account has been deactivated');
+      if (user.parent_status === 'deactivated')
+        throw new AppError('UNAUTHENTICATED', 'The parent account of this account has been deactivated');
       return {
         id: user.id,
         email: user.email,

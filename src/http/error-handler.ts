@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { loggable } from '../logger.js';
-import { AppError, ERROR_CODES, GENERIC_500, translateDbError, type FieldError } from './errors.js';
+import { AppError, ERROR_CODES, type FieldError, GENERIC_500, translateDbError } from './errors.js';
 import { PATTERN_MESSAGES } from './schemas.js';
 
 interface AjvError {
@@ -25,7 +25,10 @@ function describe(e: AjvError): string {
     case 'required':
       return 'is required';
     case 'type':
-      return `must be ${String(e.params.type).split(',').map((t) => TYPE_NAMES[t] ?? `a ${t}`).join(' or ')}`;
+      return `must be ${String(e.params.type)
+        .split(',')
+        .map((t) => TYPE_NAMES[t] ?? `a ${t}`)
+        .join(' or ')}`;
     case 'format':
       return `must be a valid ${String(e.params.format)}`;
     case 'minimum':
@@ -64,7 +67,8 @@ export function validationError(error: FastifyError, request: FastifyRequest): A
     if (known) {
       // a union of literals fails once per literal (after "must be a string"): name them all
       if (e.keyword === 'const') {
-        (known.allowed ??= []).push(e.params.allowedValue);
+        known.allowed ??= [];
+        known.allowed.push(e.params.allowedValue);
         known.message = oneOf(known.allowed);
       }
     } else if (byField.size < MAX_FIELD_ERRORS) {
@@ -79,7 +83,8 @@ export function validationError(error: FastifyError, request: FastifyRequest): A
     // the declared range is a bad request like any other (422)
     return new AppError('NOT_FOUND', messages?.notFound ?? 'Not found');
   }
-  const onlyMissing = ajvErrors.length > 0 && ajvErrors.every((e) => e.keyword === 'required' || e.keyword === 'type' && e.instancePath === '');
+  const onlyMissing =
+    ajvErrors.length > 0 && ajvErrors.every((e) => e.keyword === 'required' || (e.keyword === 'type' && e.instancePath === ''));
   const first = fields[0];
   const message =
     (onlyMissing && messages?.missing) ||
@@ -95,7 +100,10 @@ function toAppError(error: FastifyError, request: FastifyRequest): AppError | nu
   if (translated) return translated;
   switch (error.statusCode) {
     case 400:
-      return new AppError('BAD_REQUEST', error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ? 'The JSON body is empty' : 'The request body is not valid JSON');
+      return new AppError(
+        'BAD_REQUEST',
+        error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ? 'The JSON body is empty' : 'The request body is not valid JSON',
+      );
     case 413:
       return new AppError('PAYLOAD_TOO_LARGE', 'The request body is larger than 1 MiB');
     case 415:

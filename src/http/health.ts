@@ -1,5 +1,5 @@
-import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import type { Db } from '../db/index.js';
 
 const Health = Type.Object({ status: Type.Boolean(), message: Type.String() });

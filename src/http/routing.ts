@@ -47,7 +47,8 @@ export function installRoutePolicy(
     for (const part of ['querystring', 'params'] as const) {
       const unbounded = unboundedNumbers((route.schema as Record<string, unknown> | undefined)?.[part]);
       // a coerced number without a range reaches SQL (bigint overflow → 500, a huge OFFSET)
-      if (unbounded.length) throw new Error(`${methods.join(',')} ${route.url}: ${part} ${unbounded.join(', ')} declares no minimum and maximum`);
+      if (unbounded.length)
+        throw new Error(`${methods.join(',')} ${route.url}: ${part} ${unbounded.join(', ')} declares no minimum and maximum`);
     }
 
     if (config.auth) {
@@ -82,14 +83,20 @@ export function installRoutePolicy(
       const defaultBody = async (request: FastifyRequest) => {
         request.body ??= {};
       };
-      route.preValidation = [defaultBody, ...(route.preValidation ? ([] as unknown[]).concat(route.preValidation) : [])] as RouteOptions['preValidation'];
+      route.preValidation = [
+        defaultBody,
+        ...(route.preValidation ? ([] as unknown[]).concat(route.preValidation) : []),
+      ] as RouteOptions['preValidation'];
       // read by the OpenAPI transform in app.ts: the document says the body may be omitted
       route.schema = { ...route.schema, [OPTIONAL_BODY_MARK]: true } as RouteOptions['schema'];
     }
 
     if (config.credential) {
       // one limiter instance, so one counter per client IP across every credential route and alias
-      route.onRequest = [deps.credentialLimiter, ...(route.onRequest ? ([] as unknown[]).concat(route.onRequest) : [])] as RouteOptions['onRequest'];
+      route.onRequest = [
+        deps.credentialLimiter,
+        ...(route.onRequest ? ([] as unknown[]).concat(route.onRequest) : []),
+      ] as RouteOptions['onRequest'];
     }
 
     if (config.aliasOf) return;

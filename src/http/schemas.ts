@@ -1,4 +1,4 @@
-import { Type, type StringOptions, type TSchema, type TProperties, type TString } from '@sinclair/typebox';
+import { type StringOptions, type TProperties, type TSchema, type TString, Type } from '@sinclair/typebox';
 
 /** The error body every non-2xx answer has (contract §3). */
 export const ErrorEnvelope = Type.Object(

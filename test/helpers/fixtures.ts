@@ -4,7 +4,7 @@
  * file's Harness first; none keeps state across files (each test file loads its own copy).
  */
 import { beforeEach, expect } from 'vitest';
-import { uniqueEmail, type Harness, type Response, type TestUser } from './harness.js';
+import { type Harness, type Response, type TestUser, uniqueEmail } from './harness.js';
 
 // ---------------------------------------------------------------------------------------------
 // admins
@@ -78,9 +78,19 @@ export async function adminWith(
   const by = options.by ?? (await rootToken(h));
   const email = options.email ?? uniqueEmail('staff');
   const password = 'staff password 1';
-  const res = await h.post('/api/v1/admin/create-admin', { email, password, name: 'Staff Member', permissions }, typeof by === 'string' ? by : by.token);
+  const res = await h.post(
+    '/api/v1/admin/create-admin',
+    { email, password, name: 'Staff Member', permissions },
+    typeof by === 'string' ? by : by.token,
+  );
   if (res.statusCode !== 201) throw new Error(`create-admin failed: ${res.statusCode} ${res.body}`);
-  return { id: res.json().data.id as string, email: email.toLowerCase(), password, token: await adminLogin(h, email, password), permissions: [...permissions] };
+  return {
+    id: res.json().data.id as string,
+    email: email.toLowerCase(),
+    password,
+    token: await adminLogin(h, email, password),
+    permissions: [...permissions],
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,9 +1,9 @@
-import { writeFile, rm } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { openPglite } from '../../src/db/pglite.js';
 import { migrate } from '../../src/db/migrate.js';
+import { openPglite } from '../../src/db/pglite.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import pino from 'pino';
-import { buildApp, type App } from '../../src/app.js';
+import { type App, buildApp } from '../../src/app.js';
 import { ManualClock } from '../../src/clock.js';
-import { loadConfig, type Config } from '../../src/config.js';
+import { type Config, loadConfig } from '../../src/config.js';
 import type { Db } from '../../src/db/types.js';
-import { MemoryMailer, type Mailer } from '../../src/modules/email/mailer.js';
-import { createTestDatabase, truncateAll, type TestDatabase } from './database.js';
+import { type Mailer, MemoryMailer } from '../../src/modules/email/mailer.js';
+import { createTestDatabase, type TestDatabase, truncateAll } from './database.js';
 
 export const TEST_ENV = {
   NODE_ENV: 'test',
@@ -55,13 +55,25 @@ export class Harness {
 
   /** One per test file (a database costs seconds); `reset()` between tests. */
   static async create(
-    options: { env?: Record<string, string>; mailer?: Mailer; testDb?: TestDatabase; logger?: pino.Logger; beforeReady?: (app: App) => void } = {},
+    options: {
+      env?: Record<string, string>;
+      mailer?: Mailer;
+      testDb?: TestDatabase;
+      logger?: pino.Logger;
+      beforeReady?: (app: App) => void;
+    } = {},
   ): Promise<Harness> {
     const testDb = options.testDb ?? (await createTestDatabase());
     const config = loadConfig({ ...TEST_ENV, ...options.env });
     const clock = new ManualClock(new Date());
     const mailer = new MemoryMailer();
-    const app = await buildApp({ config, db: testDb.db, clock, mailer: options.mailer ?? mailer, logger: options.logger ?? pino({ level: 'silent' }) });
+    const app = await buildApp({
+      config,
+      db: testDb.db,
+      clock,
+      mailer: options.mailer ?? mailer,
+      logger: options.logger ?? pino({ level: 'silent' }),
+    });
     options.beforeReady?.(app);
     await app.ready();
     return new Harness(app, testDb.db, testDb, clock, mailer, config);
@@ -128,7 +140,11 @@ export class Harness {
   async createChild(parent: TestUser, overrides: Record<string, unknown> = {}): Promise<TestUser> {
     const email = (overrides.email as string) ?? uniqueEmail('child');
     const password = 'child password 1';
-    const res = await this.post('/api/users/child-users', { name: 'Child User', email, password, permissions: ['create_posts'], ...overrides }, parent.token);
+    const res = await this.post(
+      '/api/users/child-users',
+      { name: 'Child User', email, password, permissions: ['create_posts'], ...overrides },
+      parent.token,
+    );
     if (res.statusCode !== 201) throw new Error(`child failed: ${res.statusCode} ${res.body}`);
     const login = await this.post('/api/v1/auth/login', { email, password });
     return { id: res.json().data.id, email, password, token: login.json().token };

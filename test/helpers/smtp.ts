@@ -80,4 +80,3 @@ export async function startSmtp(port = 0): Promise<TestSmtp> {
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
-

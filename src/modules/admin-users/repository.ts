@@ -15,7 +15,7 @@ const COLUMNS = `id, email, name, first_name, last_name, phone, picture, role, p
   token_version, last_login_at, created_at, updated_at`;
 
 function escapeLike(s: string): string {
-  return s.replace(/[\\%_]/g, (c) => '\\' + c);
+  return s.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
 /** The user directory as admins see it: listing and counting over the users table. */

@@ -1,7 +1,7 @@
-import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import { currentAdmin } from '../../http/auth.js';
-import { Email, Envelope, MessageEnvelope, Password, Uuid, errors } from '../../http/schemas.js';
+import { Email, Envelope, errors, MessageEnvelope, Password, Uuid } from '../../http/schemas.js';
 import { allows } from '../admins/permissions.js';
 import { SubscriptionSchema } from '../subscriptions/routes.js';
 import { UserSchema } from '../users/present.js';
@@ -64,7 +64,9 @@ export const adminUserRoutes: FastifyPluginAsyncTypebox<{ adminUsers: AdminUsers
               user: UserRef,
               parent: Type.Union([UserRef, Type.Null()]),
               children: Type.Array(UserRef),
-              subscription: Type.Union([Type.Ref(SubscriptionSchema), Type.Null()], { description: "the live subscription (a child's is its parent's)" }),
+              subscription: Type.Union([Type.Ref(SubscriptionSchema), Type.Null()], {
+                description: "the live subscription (a child's is its parent's)",
+              }),
               organisations: Type.Object({ created: Type.Integer(), member: Type.Integer() }),
             }),
           }),
@@ -72,7 +74,11 @@ export const adminUserRoutes: FastifyPluginAsyncTypebox<{ adminUsers: AdminUsers
         },
       },
     },
-    async (request) => ({ status: true as const, message: 'User details fetched successfully', data: await adminUsers.details(request.params.userId) }),
+    async (request) => ({
+      status: true as const,
+      message: 'User details fetched successfully',
+      data: await adminUsers.details(request.params.userId),
+    }),
   );
 
   for (const action of ['deactivate', 'reactivate'] as const) {
@@ -89,7 +95,9 @@ export const adminUserRoutes: FastifyPluginAsyncTypebox<{ adminUsers: AdminUsers
           params: UserIdParams,
           response: {
             200: Envelope({
-              data: Type.Union([UserRef, UserStatusOnly], { description: 'the whole user with view_user_details, otherwise only id and status' }),
+              data: Type.Union([UserRef, UserStatusOnly], {
+                description: 'the whole user with view_user_details, otherwise only id and status',
+              }),
             }),
             ...errors(401, 403, 404),
           },

@@ -6,13 +6,13 @@ import { hashPassword } from '../auth/passwords.js';
 import type { AuthService } from '../auth/service.js';
 import { generateLinkToken, hashLinkToken } from '../auth/tokens.js';
 import { emails } from '../email/templates.js';
-import { normaliseEmail, presentUser, type PublicUser } from '../users/present.js';
+import { countsForUser } from '../organisations/repository.js';
+import type { SubscriptionsService } from '../subscriptions/service.js';
+import { normaliseEmail, type PublicUser, presentUser } from '../users/present.js';
 import { usersRepository as users } from '../users/repository.js';
 import type { UsersService } from '../users/service.js';
 import { linkTokensRepository as links } from '../users/tokens-repository.js';
 import { directoryRepository as directory } from './repository.js';
-import { countsForUser } from '../organisations/repository.js';
-import type { SubscriptionsService } from '../subscriptions/service.js';
 
 /** contract: the admin's reset link expires within an hour */
 export const RESET_LINK_TTL_MINUTES = 60;
@@ -37,7 +37,13 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 function decodeCursor(cursor: string): { createdAt: string; id: string } {
   try {
     const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
-    if (typeof createdAt === 'string' && typeof id === 'string' && UUID.test(id) && CURSOR_TIME.test(createdAt) && !Number.isNaN(Date.parse(createdAt))) {
+    if (
+      typeof createdAt === 'string' &&
+      typeof id === 'string' &&
+      UUID.test(id) &&
+      CURSOR_TIME.test(createdAt) &&
+      !Number.isNaN(Date.parse(createdAt))
+    ) {
       return { createdAt, id };
     }
   } catch {
@@ -46,17 +52,27 @@ function decodeCursor(cursor: string): { createdAt: string; id: string } {
   throw new AppError('VALIDATION_FAILED', 'cursor is invalid', [{ field: 'cursor', message: 'is not a cursor this service issued' }]);
 }
 
-export function createAdminUsersService(deps: ServiceDeps & { auth: AuthService; users: UsersService; subscriptions: SubscriptionsService }) {
+export function createAdminUsersService(
+  deps: ServiceDeps & { auth: AuthService; users: UsersService; subscriptions: SubscriptionsService },
+) {
   const { db, clock, outbox, config } = deps;
 
   async function changeStatus(actor: Actor, userId: string, status: 'active' | 'deactivated'): Promise<PublicUser> {
     const user = await db.transaction(async (tx) => {
       const updated = await directory.setStatus(tx, userId, status, clock.now());
       if (!updated) throw new AppError('NOT_FOUND', 'User not found');
-      await audit.record(tx, {
-        admin: actor, action: status === 'active' ? 'user.reactivate' : 'user.deactivate', targetType: 'user', targetId: userId, ip: actor.ip,
-        detail: { email: updated.email },
-      }, clock.now());
+      await audit.record(
+        tx,
+        {
+          admin: actor,
+          action: status === 'active' ? 'user.reactivate' : 'user.deactivate',
+          targetType: 'user',
+          targetId: userId,
+          ip: actor.ip,
+          detail: { email: updated.email },
+        },
+        clock.now(),
+      );
       return updated;
     });
     return presentUser(user);
@@ -113,10 +129,18 @@ export function createAdminUsersService(deps: ServiceDeps & { auth: AuthService;
     async delete(actor: Actor, userId: string): Promise<void> {
       await db.transaction(async (tx) => {
         const deleted = await deps.users.deleteAccount(tx, userId, 'User not found');
-        await audit.record(tx, {
-          admin: actor, action: 'user.delete', targetType: 'user', targetId: userId, ip: actor.ip,
-          detail: { email: deleted.email, role: deleted.role },
-        }, clock.now());
+        await audit.record(
+          tx,
+          {
+            admin: actor,
+            action: 'user.delete',
+            targetType: 'user',
+            targetId: userId,
+            ip: actor.ip,
+            detail: { email: deleted.email, role: deleted.role },
+          },
+          clock.now(),
+        );
       });
       deps.afterCommit();
     },
@@ -131,9 +155,18 @@ export function createAdminUsersService(deps: ServiceDeps & { auth: AuthService;
         await links.replace(tx, user.id, 'password_reset_link', hash, new Date(now.getTime() + RESET_LINK_TTL_MINUTES * 60_000), now);
         const link = `${config.appUrl}/reset-password?token=${encodeURIComponent(token)}`;
         await outbox.enqueue(tx, emails.passwordResetLink(user.email, link, RESET_LINK_TTL_MINUTES));
-        await audit.record(tx, {
-          admin: actor, action: 'user.reset_link', targetType: 'user', targetId: user.id, ip: actor.ip, detail: { email: user.email },
-        }, now);
+        await audit.record(
+          tx,
+          {
+            admin: actor,
+            action: 'user.reset_link',
+            targetType: 'user',
+            targetId: user.id,
+            ip: actor.ip,
+            detail: { email: user.email },
+          },
+          now,
+        );
       });
       deps.afterCommit();
     },

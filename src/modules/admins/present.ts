@@ -1,4 +1,4 @@
-import { Type, type Static } from '@sinclair/typebox';
+import { type Static, Type } from '@sinclair/typebox';
 import { ADMIN_PERMISSIONS } from './permissions.js';
 import type { AdminRow } from './repository.js';
 

@@ -62,10 +62,9 @@ export const adminsRepository = {
   },
 
   async findCredentials(q: Queryable, email: string): Promise<AdminCredentialRow | null> {
-    const { rows } = await q.query<AdminCredentialRow>(
-      `select ${COLUMNS}, password_hash from admins where lower(email) = lower($1)`,
-      [email],
-    );
+    const { rows } = await q.query<AdminCredentialRow>(`select ${COLUMNS}, password_hash from admins where lower(email) = lower($1)`, [
+      email,
+    ]);
     return rows[0] ?? null;
   },
 
@@ -97,5 +96,4 @@ export const adminsRepository = {
     const { rows } = await q.query<AdminRow>(`delete from admins where id = $1 returning ${COLUMNS}`, [id]);
     return rows[0] ?? null;
   },
-
 };

@@ -1,7 +1,7 @@
-import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import { currentAdmin } from '../../http/auth.js';
-import { Email, Envelope, MessageEnvelope, Name, Password, Uuid, errors } from '../../http/schemas.js';
+import { Email, Envelope, errors, MessageEnvelope, Name, Password, Uuid } from '../../http/schemas.js';
 import { ADMIN_PERMISSIONS } from './permissions.js';
 import { AdminSchema } from './present.js';
 import type { AdminsService } from './service.js';
@@ -62,7 +62,11 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ admins: AdminsService }> =
     '/api/v1/admin/admins',
     {
       config: { auth: 'admin', permission: 'superadmin' },
-      schema: { tags: ['admins'], summary: 'List admins (superadmin only)', response: { 200: Envelope({ data: Type.Array(AdminRef) }), ...errors(401, 403) } },
+      schema: {
+        tags: ['admins'],
+        summary: 'List admins (superadmin only)',
+        response: { 200: Envelope({ data: Type.Array(AdminRef) }), ...errors(401, 403) },
+      },
     },
     async () => ({ status: true as const, message: 'Admins fetched successfully', data: await admins.list() }),
   );

@@ -1,13 +1,13 @@
-import type { AuthAdmin } from '../../http/types.js';
 import { AppError } from '../../http/errors.js';
+import type { AuthAdmin } from '../../http/types.js';
 import type { ServiceDeps } from '../../services.js';
 import { auditRepository as audit } from '../audit/repository.js';
 import { lockoutFromConfig } from '../auth/lockout.js';
 import { burnPasswordCheck, hashPassword, verifyPassword } from '../auth/passwords.js';
 import { normaliseEmail } from '../users/present.js';
 import type { AdminPermission } from './permissions.js';
-import { presentAdmin, type PublicAdmin } from './present.js';
-import { adminsRepository as admins, type AdminRow } from './repository.js';
+import { type PublicAdmin, presentAdmin } from './present.js';
+import { type AdminRow, adminsRepository as admins } from './repository.js';
 
 /** Who performs an admin action, for the audit log. */
 export type Actor = Pick<AuthAdmin, 'id' | 'email' | 'role'> & { ip: string | null };
@@ -62,10 +62,18 @@ export function createAdminsService(deps: ServiceDeps) {
           },
           clock.now(),
         );
-        await audit.record(tx, {
-          admin: actor, action: 'admin.create', targetType: 'admin', targetId: admin.id, ip: actor.ip,
-          detail: { email: admin.email, role: admin.role, permissions: admin.permissions },
-        }, clock.now());
+        await audit.record(
+          tx,
+          {
+            admin: actor,
+            action: 'admin.create',
+            targetType: 'admin',
+            targetId: admin.id,
+            ip: actor.ip,
+            detail: { email: admin.email, role: admin.role, permissions: admin.permissions },
+          },
+          clock.now(),
+        );
         return admin;
       });
       return presentAdmin(created);
@@ -77,7 +85,8 @@ export function createAdminsService(deps: ServiceDeps) {
 
     /** A superadmin reads anyone; an admin reads only themself. */
     async get(actor: Actor, id: string): Promise<PublicAdmin> {
-      if (actor.role !== 'superadmin' && actor.id !== id.toLowerCase()) throw new AppError('FORBIDDEN', 'Only a superadmin can read other admins');
+      if (actor.role !== 'superadmin' && actor.id !== id.toLowerCase())
+        throw new AppError('FORBIDDEN', 'Only a superadmin can read other admins');
       return presentAdmin(await mustFind(id));
     },
 
@@ -90,10 +99,18 @@ export function createAdminsService(deps: ServiceDeps) {
           throw new AppError('CONFLICT', 'The last superadmin cannot be deleted');
         }
         await admins.delete(tx, id);
-        await audit.record(tx, {
-          admin: actor, action: 'admin.delete', targetType: 'admin', targetId: id, ip: actor.ip,
-          detail: { email: target.email, role: target.role },
-        }, clock.now());
+        await audit.record(
+          tx,
+          {
+            admin: actor,
+            action: 'admin.delete',
+            targetType: 'admin',
+            targetId: id,
+            ip: actor.ip,
+            detail: { email: target.email, role: target.role },
+          },
+          clock.now(),
+        );
       });
     },
 
@@ -103,10 +120,18 @@ export function createAdminsService(deps: ServiceDeps) {
         const before = await admins.findById(tx, id);
         if (!before) throw new AppError('NOT_FOUND', 'Admin not found');
         const after = await admins.setPermissions(tx, id, [...new Set(permissions)], clock.now());
-        await audit.record(tx, {
-          admin: actor, action: 'admin.permissions', targetType: 'admin', targetId: id, ip: actor.ip,
-          detail: { before: before.permissions, after: after!.permissions },
-        }, clock.now());
+        await audit.record(
+          tx,
+          {
+            admin: actor,
+            action: 'admin.permissions',
+            targetType: 'admin',
+            targetId: id,
+            ip: actor.ip,
+            detail: { before: before.permissions, after: after!.permissions },
+          },
+          clock.now(),
+        );
         return after!;
       });
       return presentAdmin(updated);
@@ -115,8 +140,11 @@ export function createAdminsService(deps: ServiceDeps) {
     /** The operator command: a superadmin with this email, whether or not others exist. */
     async createSuperadmin(email: string, password: string, name = 'Superadmin'): Promise<PublicAdmin> {
       const passwordHash = await hashPassword(password);
-      const created = await admins
-        .insert(db, { email: normaliseEmail(email), passwordHash, name, role: 'superadmin', permissions: [], createdBy: null }, clock.now());
+      const created = await admins.insert(
+        db,
+        { email: normaliseEmail(email), passwordHash, name, role: 'superadmin', permissions: [], createdBy: null },
+        clock.now(),
+      );
       return presentAdmin(created);
     },
 

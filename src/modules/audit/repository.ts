@@ -55,7 +55,7 @@ export const auditRepository = {
     params.push(f.limit);
     const { rows } = await q.query<AuditRow>(
       `select id, admin_id, admin_email, action, target_type, target_id, ip, detail, created_at from audit_log
-       ${where.length ? 'where ' + where.join(' and ') : ''} order by id desc limit $${params.length}`,
+       ${where.length ? `where ${where.join(' and ')}` : ''} order by id desc limit $${params.length}`,
       params,
     );
     return rows;

@@ -1,7 +1,7 @@
-import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import type { Db } from '../../db/index.js';
-import { Envelope, Uuid, errors } from '../../http/schemas.js';
+import { Envelope, errors, Uuid } from '../../http/schemas.js';
 import { auditRepository } from './repository.js';
 
 const AuditEntrySchema = Type.Object({

@@ -79,7 +79,9 @@ export function createLockout(policy: LockoutPolicy) {
 
     /** The worker's housekeeping: counters whose every window has passed. */
     async purge(q: Queryable, now: Date): Promise<number> {
-      const { rowCount } = await q.query('delete from login_failures where window_start <= $1', [new Date(now.getTime() - longestWindowMs)]);
+      const { rowCount } = await q.query('delete from login_failures where window_start <= $1', [
+        new Date(now.getTime() - longestWindowMs),
+      ]);
       return rowCount;
     },
   };
@@ -88,7 +90,11 @@ export function createLockout(policy: LockoutPolicy) {
 export type Lockout = ReturnType<typeof createLockout>;
 
 /** The policy the configuration asks for (README: LOGIN_MAX_FAILURES, LOGIN_MAX_FAILURES_PER_ACCOUNT). */
-export function lockoutFromConfig(config: { loginMaxFailures: number; loginFailureWindowMs: number; loginMaxFailuresPerAccount: number }): Lockout {
+export function lockoutFromConfig(config: {
+  loginMaxFailures: number;
+  loginFailureWindowMs: number;
+  loginMaxFailuresPerAccount: number;
+}): Lockout {
   return createLockout({
     perIp: { max: config.loginMaxFailures, windowMs: config.loginFailureWindowMs },
     perAccount: { max: config.loginMaxFailuresPerAccount, windowMs: 60 * 60_000 },

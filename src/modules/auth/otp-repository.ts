@@ -18,10 +18,9 @@ export const otpRepository = {
 
   /** Row-locked, so two concurrent guesses are counted one after the other. */
   async lock(q: Queryable, userId: string): Promise<OtpRow | null> {
-    const { rows } = await q.query<OtpRow>(
-      'select otp_hash, attempts, expires_at from password_reset_otps where user_id = $1 for update',
-      [userId],
-    );
+    const { rows } = await q.query<OtpRow>('select otp_hash, attempts, expires_at from password_reset_otps where user_id = $1 for update', [
+      userId,
+    ]);
     return rows[0] ?? null;
   },
 

@@ -1,4 +1,4 @@
-import { hash, verify, Algorithm } from '@node-rs/argon2';
+import { Algorithm, hash, verify } from '@node-rs/argon2';
 
 /**
  * argon2id with OWASP's first recommended configuration (m=19 MiB, t=2, p=1).

@@ -1,11 +1,11 @@
-import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import { currentUser } from '../../http/auth.js';
 import { AppError } from '../../http/errors.js';
-import { Email, Envelope, MessageEnvelope, Password, errors } from '../../http/schemas.js';
+import { Email, Envelope, errors, MessageEnvelope, Password } from '../../http/schemas.js';
 import { UserSchema } from '../users/present.js';
 import { NewAccountFields, Phone } from '../users/schemas.js';
-import { MESSAGES, type AuthService } from './service.js';
+import { type AuthService, MESSAGES } from './service.js';
 
 const SessionEnvelope = Envelope({
   token: Type.String({ description: 'JWT access token (also in data.token)' }),

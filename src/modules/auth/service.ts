@@ -2,13 +2,13 @@ import { AppError } from '../../http/errors.js';
 import type { ServiceDeps } from '../../services.js';
 import { emails } from '../email/templates.js';
 import { notificationsRepository as notifications } from '../notifications/repository.js';
-import { normaliseEmail, presentUser, resolveNames, type PublicUser } from '../users/present.js';
-import { usersRepository as users, type UserRow } from '../users/repository.js';
+import { normaliseEmail, type PublicUser, presentUser, resolveNames } from '../users/present.js';
+import { type UserRow, usersRepository as users } from '../users/repository.js';
 import type { NewAccountInput } from '../users/schemas.js';
 import { lockoutFromConfig } from './lockout.js';
 import { otpRepository } from './otp-repository.js';
-import { resetBudgetRepository } from './reset-budget.js';
 import { burnPasswordCheck, hashPassword, verifyPassword } from './passwords.js';
+import { resetBudgetRepository } from './reset-budget.js';
 import { generateOtp } from './tokens.js';
 
 /** contract §4: OTPs expire within 10 minutes, at most 5 wrong tries */
@@ -168,25 +168,27 @@ export function createAuthService(deps: ServiceDeps) {
       const user = await users.findByEmail(db, normaliseEmail(input.email));
       const invalid = new AppError('INVALID_TOKEN', MESSAGES.otpInvalid, [{ field: 'otp', message: 'is invalid or expired' }]);
       if (!user) throw invalid;
-      await db.transaction(async (tx) => {
-        const now = clock.now();
-        const row = await otpRepository.lock(tx, user.id);
-        if (!row || row.expires_at.getTime() <= now.getTime() || row.attempts >= OTP_MAX_ATTEMPTS) throw invalid;
-        // the account's guesses across every code: past the budget even the right code is refused
-        if (!(await resetBudget.guessesLeft(tx, user.id, now))) throw invalid;
-        if (!tokens.otpMatches(row.otp_hash, user.id, input.otp)) {
-          await otpRepository.countWrongTry(tx, user.id, OTP_MAX_ATTEMPTS);
-          await resetBudget.countWrongGuess(tx, user.id, now);
-          return 'wrong';
-        }
-        await otpRepository.delete(tx, user.id);
-        await resetBudget.clearGuesses(tx, user.id);
-        await replacePassword(tx, user, newHash);
-        return 'reset';
-      }).then((outcome) => {
-        // the wrong try is committed before answering, so the count survives the error
-        if (outcome === 'wrong') throw invalid;
-      });
+      await db
+        .transaction(async (tx) => {
+          const now = clock.now();
+          const row = await otpRepository.lock(tx, user.id);
+          if (!row || row.expires_at.getTime() <= now.getTime() || row.attempts >= OTP_MAX_ATTEMPTS) throw invalid;
+          // the account's guesses across every code: past the budget even the right code is refused
+          if (!(await resetBudget.guessesLeft(tx, user.id, now))) throw invalid;
+          if (!tokens.otpMatches(row.otp_hash, user.id, input.otp)) {
+            await otpRepository.countWrongTry(tx, user.id, OTP_MAX_ATTEMPTS);
+            await resetBudget.countWrongGuess(tx, user.id, now);
+            return 'wrong';
+          }
+          await otpRepository.delete(tx, user.id);
+          await resetBudget.clearGuesses(tx, user.id);
+          await replacePassword(tx, user, newHash);
+          return 'reset';
+        })
+        .then((outcome) => {
+          // the wrong try is committed before answering, so the count survives the error
+          if (outcome === 'wrong') throw invalid;
+        });
       deps.afterCommit();
     },
 
@@ -195,8 +197,12 @@ export function createAuthService(deps: ServiceDeps) {
      * a wrong one counts toward the login lockout, so a stolen token cannot guess the password here.
      */
     async confirmPassword(userId: string, password: string, ip: string): Promise<void> {
-      await checkPassword(userId, password, ip, () =>
-        new AppError('REAUTH_REQUIRED', MESSAGES.wrongReauthPassword, [{ field: 'password', message: 'is not the current password' }]),
+      await checkPassword(
+        userId,
+        password,
+        ip,
+        () =>
+          new AppError('REAUTH_REQUIRED', MESSAGES.wrongReauthPassword, [{ field: 'password', message: 'is not the current password' }]),
       );
     },
 

@@ -1,5 +1,5 @@
-import { createSecretKey, createHash, createHmac, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
-import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
+import { createHash, createHmac, createSecretKey, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
+import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import type { Clock } from '../../clock.js';
 
 /** What kind of principal a token speaks for; a user token never opens an admin route, nor the reverse. */
@@ -55,7 +55,13 @@ export function createTokenService(secret: string, ttlSeconds: number, clock: Cl
           requiredClaims: ['exp', 'iat', 'sub'],
         });
         const { sub, typ, ver, role, perms, iat } = payload as Record<string, unknown>;
-        if (typeof sub !== 'string' || !ID.test(sub) || (typ !== 'user' && typ !== 'admin') || typeof ver !== 'number' || typeof iat !== 'number') {
+        if (
+          typeof sub !== 'string' ||
+          !ID.test(sub) ||
+          (typ !== 'user' && typ !== 'admin') ||
+          typeof ver !== 'number' ||
+          typeof iat !== 'number'
+        ) {
           return { ok: false, reason: 'invalid' };
         }
         return {

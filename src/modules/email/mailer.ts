@@ -1,5 +1,5 @@
-import nodemailer from 'nodemailer';
 import type { FastifyBaseLogger } from 'fastify';
+import nodemailer from 'nodemailer';
 
 export interface OutgoingEmail {
   to: string;
@@ -17,9 +17,16 @@ export interface Mailer {
 export class SmtpMailer implements Mailer {
   readonly kind = 'smtp';
   private readonly transport: nodemailer.Transporter;
-  constructor(url: string, private readonly from: string) {
+  constructor(
+    url: string,
+    private readonly from: string,
+  ) {
     // bounded timeouts: a hanging server must not stall the worker, the outbox retries later
-    this.transport = nodemailer.createTransport(url, { connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000 } as object);
+    this.transport = nodemailer.createTransport(url, {
+      connectionTimeout: 10_000,
+      greetingTimeout: 10_000,
+      socketTimeout: 30_000,
+    } as object);
   }
   async send(email: OutgoingEmail): Promise<void> {
     await this.transport.sendMail({ from: this.from, to: email.to, subject: email.subject, text: email.text });
@@ -35,9 +42,13 @@ export class SmtpMailer implements Mailer {
  */
 export class LogMailer implements Mailer {
   readonly kind = 'log';
-  constructor(private readonly log: FastifyBaseLogger, private readonly includeBody: boolean) {}
+  constructor(
+    private readonly log: FastifyBaseLogger,
+    private readonly includeBody: boolean,
+  ) {}
   async send(email: OutgoingEmail): Promise<void> {
-    if (this.includeBody) this.log.info({ email: { to: email.to, subject: email.subject }, emailBody: email.text }, 'email (not sent: SMTP_URL is unset)');
+    if (this.includeBody)
+      this.log.info({ email: { to: email.to, subject: email.subject }, emailBody: email.text }, 'email (not sent: SMTP_URL is unset)');
     else this.log.warn({ email: { to: email.to, subject: email.subject } }, 'email dropped to the log: SMTP_URL is unset');
   }
   async close(): Promise<void> {}

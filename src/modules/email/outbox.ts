@@ -52,17 +52,22 @@ export function createOutbox(deps: { db: Db; mailer: Mailer; clock: Clock; log: 
           try {
             await mailer.send({ to: row.to_address, subject: row.subject, text: row.body_text });
             // the body may hold an OTP or a link: once delivered it has no reason to stay
-            await db.query("update email_outbox set status = 'sent', sent_at = $2, body_text = null, last_error = null where id = $1", [row.id, clock.now()]);
+            await db.query("update email_outbox set status = 'sent', sent_at = $2, body_text = null, last_error = null where id = $1", [
+              row.id,
+              clock.now(),
+            ]);
             sent++;
           } catch (err) {
             failed++;
             const e = err as { message?: string; responseCode?: number; code?: string };
             const permanent = typeof e.responseCode === 'number' && e.responseCode >= 500 && row.attempts >= MAX_PERMANENT_FAILURES;
-            const reason = String(e.responseCode ?? e.code ?? 'error') + ': ' + String(e.message ?? err).slice(0, 300);
-            await db.query(
-              `update email_outbox set status = $2, next_attempt_at = $3, last_error = $4 where id = $1`,
-              [row.id, permanent ? 'failed' : 'pending', new Date(clock.now().getTime() + backoffMs(row.attempts)), reason],
-            );
+            const reason = `${String(e.responseCode ?? e.code ?? 'error')}: ${String(e.message ?? err).slice(0, 300)}`;
+            await db.query(`update email_outbox set status = $2, next_attempt_at = $3, last_error = $4 where id = $1`, [
+              row.id,
+              permanent ? 'failed' : 'pending',
+              new Date(clock.now().getTime() + backoffMs(row.attempts)),
+              reason,
+            ]);
             log.warn({ emailId: row.id, attempts: row.attempts, reason, permanent }, 'email delivery failed');
           }
         }

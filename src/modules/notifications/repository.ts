@@ -19,13 +19,21 @@ export const notificationsRepository = {
 
   async createMany(q: Queryable, userIds: readonly string[], kind: string, message: string, now: Date): Promise<void> {
     if (userIds.length === 0) return;
-    await q.query(
-      'insert into notifications (user_id, kind, message, created_at) select unnest($1::uuid[]), $2, $3, $4',
-      [userIds, kind, message, now],
-    );
+    await q.query('insert into notifications (user_id, kind, message, created_at) select unnest($1::uuid[]), $2, $3, $4', [
+      userIds,
+      kind,
+      message,
+      now,
+    ]);
   },
 
-  async list(q: Queryable, userId: string, limit: number, offset: number, unreadOnly: boolean): Promise<{ rows: NotificationRow[]; total: number }> {
+  async list(
+    q: Queryable,
+    userId: string,
+    limit: number,
+    offset: number,
+    unreadOnly: boolean,
+  ): Promise<{ rows: NotificationRow[]; total: number }> {
     const filter = unreadOnly ? 'and read_at is null' : '';
     const [{ rows }, count] = await Promise.all([
       q.query<NotificationRow>(
@@ -39,16 +47,19 @@ export const notificationsRepository = {
   },
 
   async unreadCount(q: Queryable, userId: string): Promise<number> {
-    const { rows } = await q.query<{ n: number }>('select count(*)::int as n from notifications where user_id = $1 and read_at is null', [userId]);
+    const { rows } = await q.query<{ n: number }>('select count(*)::int as n from notifications where user_id = $1 and read_at is null', [
+      userId,
+    ]);
     return rows[0]?.n ?? 0;
   },
 
   /** False when the notification is not this user's (or does not exist). */
   async markRead(q: Queryable, userId: string, id: string, now: Date): Promise<boolean> {
-    const { rowCount } = await q.query(
-      'update notifications set read_at = coalesce(read_at, $3) where id = $2 and user_id = $1',
-      [userId, id, now],
-    );
+    const { rowCount } = await q.query('update notifications set read_at = coalesce(read_at, $3) where id = $2 and user_id = $1', [
+      userId,
+      id,
+      now,
+    ]);
     return rowCount > 0;
   },
 

@@ -1,10 +1,10 @@
-import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import type { Clock } from '../../clock.js';
 import type { Db } from '../../db/index.js';
 import { currentUser } from '../../http/auth.js';
 import { AppError } from '../../http/errors.js';
-import { Envelope, Uuid, errors } from '../../http/schemas.js';
+import { Envelope, errors, Uuid } from '../../http/schemas.js';
 import { notificationsRepository as notifications } from './repository.js';
 
 const NotificationSchema = Type.Object({
@@ -60,7 +60,11 @@ export const notificationRoutes: FastifyPluginAsyncTypebox<{ db: Db; clock: Cloc
     '/api/v1/notifications/unread-count',
     {
       config: { auth: 'user' },
-      schema: { tags, summary: 'How many notifications are unread', response: { 200: Envelope({ data: Type.Object({ unread: Type.Integer() }) }), ...errors(401, 403) } },
+      schema: {
+        tags,
+        summary: 'How many notifications are unread',
+        response: { 200: Envelope({ data: Type.Object({ unread: Type.Integer() }) }), ...errors(401, 403) },
+      },
     },
     async (request) => ({
       status: true as const,
@@ -92,7 +96,11 @@ export const notificationRoutes: FastifyPluginAsyncTypebox<{ db: Db; clock: Cloc
     '/api/v1/notifications/read-all',
     {
       config: { auth: 'user' },
-      schema: { tags, summary: 'Mark every notification read', response: { 200: Envelope({ data: Type.Object({ updated: Type.Integer() }) }), ...errors(401, 403) } },
+      schema: {
+        tags,
+        summary: 'Mark every notification read',
+        response: { 200: Envelope({ data: Type.Object({ updated: Type.Integer() }) }), ...errors(401, 403) },
+      },
     },
     async (request) => ({
       status: true as const,

@@ -1,4 +1,4 @@
-import { Type, type Static } from '@sinclair/typebox';
+import { type Static, Type } from '@sinclair/typebox';
 import type { OrganisationRow, VisibleUserRow } from './repository.js';
 
 /** An organisation as the caller sees it: `creator` says whether the caller created it. */

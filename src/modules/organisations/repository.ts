@@ -71,7 +71,13 @@ export const organisationsRepository = {
   },
 
   /** The organisations the user is part of, newest first; `total` counts every page. */
-  async listFor(q: Queryable, userId: string, scope: OrganisationScope, limit: number, offset: number): Promise<{ rows: OrganisationRow[]; total: number }> {
+  async listFor(
+    q: Queryable,
+    userId: string,
+    scope: OrganisationScope,
+    limit: number,
+    offset: number,
+  ): Promise<{ rows: OrganisationRow[]; total: number }> {
     const [{ rows }, count] = await Promise.all([
       q.query<OrganisationRow>(
         `select ${COLUMNS} from organisations where id in (${SCOPES[scope]})
@@ -85,10 +91,10 @@ export const organisationsRepository = {
 
   /** Up to `limit` ids of organisations the user created: enough to tell none, one and several apart. */
   async createdIds(q: Queryable, creatorId: string, limit: number): Promise<string[]> {
-    const { rows } = await q.query<{ id: string }>(
-      'select id from organisations where creator_id = $1 order by created_at, id limit $2',
-      [creatorId, limit],
-    );
+    const { rows } = await q.query<{ id: string }>('select id from organisations where creator_id = $1 order by created_at, id limit $2', [
+      creatorId,
+      limit,
+    ]);
     return rows.map((r) => r.id);
   },
 
@@ -102,7 +108,10 @@ export const organisationsRepository = {
     if (c.name !== undefined) add('name', c.name);
     if (c.description !== undefined) add('description', c.description);
     add('updated_at', now);
-    const { rows } = await q.query<OrganisationRow>(`update organisations set ${sets.join(', ')} where id = $1 returning ${COLUMNS}`, params);
+    const { rows } = await q.query<OrganisationRow>(
+      `update organisations set ${sets.join(', ')} where id = $1 returning ${COLUMNS}`,
+      params,
+    );
     return rows[0] ?? null;
   },
 
@@ -113,7 +122,9 @@ export const organisationsRepository = {
   },
 
   async memberIds(q: Queryable, organisationId: string): Promise<string[]> {
-    const { rows } = await q.query<{ user_id: string }>('select user_id from organisation_members where organisation_id = $1', [organisationId]);
+    const { rows } = await q.query<{ user_id: string }>('select user_id from organisation_members where organisation_id = $1', [
+      organisationId,
+    ]);
     return rows.map((r) => r.user_id);
   },
 
@@ -134,10 +145,10 @@ export const organisationsRepository = {
 
   /** False when the user was not a member. */
   async removeMember(q: Queryable, organisationId: string, userId: string): Promise<boolean> {
-    const { rows } = await q.query(
-      'delete from organisation_members where organisation_id = $1 and user_id = $2 returning user_id',
-      [organisationId, userId],
-    );
+    const { rows } = await q.query('delete from organisation_members where organisation_id = $1 and user_id = $2 returning user_id', [
+      organisationId,
+      userId,
+    ]);
     return rows.length === 1;
   },
 

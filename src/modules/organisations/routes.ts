@@ -1,7 +1,7 @@
-import { Type, type TProperties } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { type TProperties, Type } from '@sinclair/typebox';
 import { currentUser } from '../../http/auth.js';
-import { Envelope, MessageEnvelope, MultiLine, Name, PageMeta, PageQuery, Uuid, errors } from '../../http/schemas.js';
+import { Envelope, errors, MessageEnvelope, MultiLine, Name, PageMeta, PageQuery, Uuid } from '../../http/schemas.js';
 import { OrganisationSchema, OrganisationUserSchema } from './present.js';
 import { MESSAGES, type OrganisationsService } from './service.js';
 
@@ -44,7 +44,8 @@ export const organisationRoutes: FastifyPluginAsyncTypebox<{ organisations: Orga
       config: { auth: 'user' },
       schema: {
         tags: ['organisations'],
-        summary: 'Organisations the caller is part of, newest first: creator=true only those they created, creator=false only those they were added to',
+        summary:
+          'Organisations the caller is part of, newest first: creator=true only those they created, creator=false only those they were added to',
         querystring: Type.Object({ creator: Type.Optional(Type.Boolean()), ...PageQuery }),
         response: { 200: Envelope({ data: Type.Array(OrganisationSchema), meta: PageMeta }), ...errors(401, 403, 422) },
       },

@@ -2,8 +2,8 @@ import type { Queryable } from '../../db/index.js';
 import { AppError } from '../../http/errors.js';
 import type { ServiceDeps } from '../../services.js';
 import { notificationsRepository as notifications } from '../notifications/repository.js';
-import { presentOrganisation, presentOrganisationUser, type PublicOrganisation, type PublicOrganisationUser } from './present.js';
-import { organisationsRepository as orgs, type OrganisationChanges, type OrganisationRow, type OrganisationScope } from './repository.js';
+import { type PublicOrganisation, type PublicOrganisationUser, presentOrganisation, presentOrganisationUser } from './present.js';
+import { type OrganisationChanges, type OrganisationRow, type OrganisationScope, organisationsRepository as orgs } from './repository.js';
 
 /** The exact messages of seeds/hng-stage2-api.md, and ours where it gives none. */
 export const MESSAGES = {
@@ -155,7 +155,13 @@ export function createOrganisationsService(deps: ServiceDeps) {
         if (memberUserId === org.creator_id) throw new AppError('CONFLICT', MESSAGES.alreadyMember);
         const now = clock.now();
         if (!(await orgs.addMember(tx, orgId, memberUserId, now))) throw new AppError('CONFLICT', MESSAGES.alreadyMember);
-        await notifications.create(tx, memberUserId, NOTIFICATION_KINDS.added, `You have been added to the organisation "${org.name}"`, now);
+        await notifications.create(
+          tx,
+          memberUserId,
+          NOTIFICATION_KINDS.added,
+          `You have been added to the organisation "${org.name}"`,
+          now,
+        );
       });
     },
 
@@ -166,7 +172,13 @@ export function createOrganisationsService(deps: ServiceDeps) {
         if (!(await userExists(tx, memberUserId))) throw new AppError('NOT_FOUND', MESSAGES.userNotFound);
         if (memberUserId === org.creator_id) throw new AppError('BAD_REQUEST', MESSAGES.creatorNotRemovable);
         if (!(await orgs.removeMember(tx, orgId, memberUserId))) throw new AppError('BAD_REQUEST', MESSAGES.notMember);
-        await notifications.create(tx, memberUserId, NOTIFICATION_KINDS.removed, `You have been removed from the organisation "${org.name}"`, clock.now());
+        await notifications.create(
+          tx,
+          memberUserId,
+          NOTIFICATION_KINDS.removed,
+          `You have been removed from the organisation "${org.name}"`,
+          clock.now(),
+        );
       });
     },
 

@@ -40,8 +40,18 @@ const COLUMNS = `id, name, display_name, monthly_amount, monthly_currency, yearl
 
 function values(v: PlanValues): unknown[] {
   return [
-    v.name, v.displayName, v.monthlyAmount, v.monthlyCurrency, v.yearlyAmount, v.yearlyCurrency, v.yearlySavings,
-    JSON.stringify(v.features), JSON.stringify(v.customFeatures), v.recommended, v.category, v.status,
+    v.name,
+    v.displayName,
+    v.monthlyAmount,
+    v.monthlyCurrency,
+    v.yearlyAmount,
+    v.yearlyCurrency,
+    v.yearlySavings,
+    JSON.stringify(v.features),
+    JSON.stringify(v.customFeatures),
+    v.recommended,
+    v.category,
+    v.status,
   ];
 }
 
@@ -90,7 +100,7 @@ export const plansRepository = {
     const params: unknown[] = [];
     if (f.category) where.push(`lower(category) = lower($${params.push(f.category)})`);
     if (f.status) where.push(`status = $${params.push(f.status)}`);
-    if (f.name) where.push(`lower(name) like $${params.push('%' + f.name.toLowerCase().replace(/[\\%_]/g, (c) => '\\' + c) + '%')}`);
+    if (f.name) where.push(`lower(name) like $${params.push(`%${f.name.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`)}`);
     const { rows } = await q.query<PlanRow>(
       `select ${COLUMNS} from plans where ${where.join(' and ')} order by monthly_amount nulls last, yearly_amount nulls last, name`,
       params,

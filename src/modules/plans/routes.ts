@@ -1,10 +1,10 @@
-import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import { currentAdmin } from '../../http/auth.js';
-import { Envelope, MessageEnvelope, PageMeta, Uuid, errors } from '../../http/schemas.js';
+import { AppError } from '../../http/errors.js';
+import { Envelope, errors, MessageEnvelope, PageMeta, Uuid } from '../../http/schemas.js';
 import { CustomFeatures, FeaturesSchema, PlanInputSchema, PlanName, PlanSchema, SimplePlanSchema } from './schemas.js';
 import { PLAN_NOT_FOUND, type PlansService } from './service.js';
-import { AppError } from '../../http/errors.js';
 
 const PlanRef = Type.Ref(PlanSchema);
 const PlanEnvelope = Envelope({ data: PlanRef });
@@ -24,10 +24,17 @@ export const planRoutes: FastifyPluginAsyncTypebox<{ plans: PlansService }> = as
     '/api/v1/admin/plans',
     {
       config: admin,
-      schema: { tags, summary: 'Create a plan', body: PlanInputSchema, response: { 201: PlanEnvelope, ...errors(400, 401, 403, 409, 422) } },
+      schema: {
+        tags,
+        summary: 'Create a plan',
+        body: PlanInputSchema,
+        response: { 201: PlanEnvelope, ...errors(400, 401, 403, 409, 422) },
+      },
     },
     async (request, reply) =>
-      reply.code(201).send({ status: true, message: 'Plan created successfully', data: await plans.create(currentAdmin(request), request.body) }),
+      reply
+        .code(201)
+        .send({ status: true, message: 'Plan created successfully', data: await plans.create(currentAdmin(request), request.body) }),
   );
 
   app.get(
@@ -58,7 +65,13 @@ export const planRoutes: FastifyPluginAsyncTypebox<{ plans: PlansService }> = as
     '/api/v1/admin/plans/:planId',
     {
       config: admin,
-      schema: { tags, summary: 'Replace a plan (full update)', params: PlanParams, body: PlanInputSchema, response: { 200: PlanEnvelope, ...errors(400, 401, 403, 404, 409, 422) } },
+      schema: {
+        tags,
+        summary: 'Replace a plan (full update)',
+        params: PlanParams,
+        body: PlanInputSchema,
+        response: { 200: PlanEnvelope, ...errors(400, 401, 403, 404, 409, 422) },
+      },
     },
     async (request) => ({
       status: true as const,
@@ -169,12 +182,17 @@ export const planRoutes: FastifyPluginAsyncTypebox<{ plans: PlansService }> = as
         response: { 200: publicList },
       },
     },
-    async (request) => listEnvelope('Plans fetched successfully', await plans.list({ category: request.params.category, status: 'active' })),
+    async (request) =>
+      listEnvelope('Plans fetched successfully', await plans.list({ category: request.params.category, status: 'active' })),
   );
 
   // ---- HNG's simple view of the same catalogue ----
   const SimpleParams = Type.Object({ id: Uuid });
-  const hngAdmin = (forbidden: string) => ({ auth: 'admin' as const, permission: 'manage_plans' as const, messages: { forbidden, notFound: PLAN_NOT_FOUND } });
+  const hngAdmin = (forbidden: string) => ({
+    auth: 'admin' as const,
+    permission: 'manage_plans' as const,
+    messages: { forbidden, notFound: PLAN_NOT_FOUND },
+  });
 
   app.get(
     '/api/v1/subscription',
@@ -191,7 +209,13 @@ export const planRoutes: FastifyPluginAsyncTypebox<{ plans: PlansService }> = as
   app.post(
     '/api/v1/subscription',
     {
-      config: { ...hngAdmin('Only an admin can create a subscription plan.'), messages: { forbidden: 'Only an admin can create a subscription plan.', missing: 'Name and price are required to create a new plan' } },
+      config: {
+        ...hngAdmin('Only an admin can create a subscription plan.'),
+        messages: {
+          forbidden: 'Only an admin can create a subscription plan.',
+          missing: 'Name and price are required to create a new plan',
+        },
+      },
       schema: {
         tags,
         summary: 'HNG: create a plan from {name, price} (admin token with manage_plans)',
@@ -201,7 +225,11 @@ export const planRoutes: FastifyPluginAsyncTypebox<{ plans: PlansService }> = as
     },
     async (request, reply) => {
       const plan = await plans.createSimple(currentAdmin(request), request.body);
-      return reply.code(201).send({ status: true, message: 'Plan created successfully', data: { id: plan.id, name: plan.name, price: plan.price.monthly?.amount ?? null } });
+      return reply.code(201).send({
+        status: true,
+        message: 'Plan created successfully',
+        data: { id: plan.id, name: plan.name, price: plan.price.monthly?.amount ?? null },
+      });
     },
   );
 
@@ -213,7 +241,10 @@ export const planRoutes: FastifyPluginAsyncTypebox<{ plans: PlansService }> = as
         tags,
         summary: 'HNG: rename or reprice a plan',
         params: SimpleParams,
-        body: Type.Object({ name: Type.Optional(PlanName), price: Type.Optional(Type.Number({ minimum: 0, maximum: 10_000_000 })) }, { additionalProperties: false }),
+        body: Type.Object(
+          { name: Type.Optional(PlanName), price: Type.Optional(Type.Number({ minimum: 0, maximum: 10_000_000 })) },
+          { additionalProperties: false },
+        ),
         response: { 200: Envelope({ data: SimplePlanSchema }), ...errors(400, 401, 403, 404, 409, 422) },
       },
     },
@@ -222,7 +253,11 @@ export const planRoutes: FastifyPluginAsyncTypebox<{ plans: PlansService }> = as
         throw new AppError('VALIDATION_FAILED', 'Enter name or price to update plan.', [{ field: 'body', message: 'give name or price' }]);
       }
       const plan = await plans.updateSimple(currentAdmin(request), request.params.id, request.body);
-      return { status: true as const, message: 'Plan updated successfully', data: { id: plan.id, name: plan.name, price: plan.price.monthly?.amount ?? null } };
+      return {
+        status: true as const,
+        message: 'Plan updated successfully',
+        data: { id: plan.id, name: plan.name, price: plan.price.monthly?.amount ?? null },
+      };
     },
   );
 
@@ -230,7 +265,12 @@ export const planRoutes: FastifyPluginAsyncTypebox<{ plans: PlansService }> = as
     '/api/v1/subscription/:id',
     {
       config: hngAdmin('You do not have access to this function.'),
-      schema: { tags, summary: 'HNG: delete a plan (soft delete)', params: SimpleParams, response: { 200: MessageEnvelope, ...errors(401, 403, 404) } },
+      schema: {
+        tags,
+        summary: 'HNG: delete a plan (soft delete)',
+        params: SimpleParams,
+        response: { 200: MessageEnvelope, ...errors(401, 403, 404) },
+      },
     },
     async (request) => {
       await plans.softDelete(currentAdmin(request), request.params.id);

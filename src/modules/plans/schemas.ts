@@ -1,4 +1,4 @@
-import { Type, type Static } from '@sinclair/typebox';
+import { type Static, Type } from '@sinclair/typebox';
 import { Matching, Name } from '../../http/schemas.js';
 
 const Count = Type.Integer({ minimum: 0, maximum: 1_000_000 });
@@ -12,7 +12,10 @@ const Label = Name({ maxLength: 100 });
 export const FeaturesSchema = Type.Object(
   {
     socialAccounts: Type.Optional(
-      Type.Object({ total: Type.Optional(Count), perPlatform: Type.Optional(Type.Record(Type.String({ maxLength: 50 }), Count)) }, { additionalProperties: false }),
+      Type.Object(
+        { total: Type.Optional(Count), perPlatform: Type.Optional(Type.Record(Type.String({ maxLength: 50 }), Count)) },
+        { additionalProperties: false },
+      ),
     ),
     teamMembers: Type.Optional(Count),
     posting: Type.Optional(
@@ -67,7 +70,10 @@ export const PlanSchema = Type.Object(
     displayName: Type.String(),
     price: Type.Object({
       monthly: Type.Union([Price, Type.Null()]),
-      yearly: Type.Union([Type.Object({ amount: Type.Number(), currency: Type.String(), savings: Type.Union([Type.Number(), Type.Null()]) }), Type.Null()]),
+      yearly: Type.Union([
+        Type.Object({ amount: Type.Number(), currency: Type.String(), savings: Type.Union([Type.Number(), Type.Null()]) }),
+        Type.Null(),
+      ]),
     }),
     features: Type.Ref(FeaturesSchema),
     customFeatures: Type.Array(Type.String()),
@@ -82,4 +88,8 @@ export const PlanSchema = Type.Object(
 export type PublicPlan = Static<typeof PlanSchema>;
 
 /** HNG's simple view of the same table: price is the monthly amount. */
-export const SimplePlanSchema = Type.Object({ id: Type.String({ format: 'uuid' }), name: Type.String(), price: Type.Union([Type.Number(), Type.Null()]) });
+export const SimplePlanSchema = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  name: Type.String(),
+  price: Type.Union([Type.Number(), Type.Null()]),
+});

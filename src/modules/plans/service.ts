@@ -3,7 +3,7 @@ import type { ServiceDeps } from '../../services.js';
 import type { Actor } from '../admins/service.js';
 import { auditRepository as audit } from '../audit/repository.js';
 import { fromMinor, toMinor } from './money.js';
-import { plansRepository as plans, type PlanRow, type PlanValues } from './repository.js';
+import { type PlanRow, type PlanValues, plansRepository as plans } from './repository.js';
 import type { Features, PlanInput, PublicPlan } from './schemas.js';
 
 export const PLAN_NOT_FOUND = 'Subscription plan not found';
@@ -37,7 +37,9 @@ export function presentSimplePlan(p: PlanRow) {
 function toValues(input: PlanInput): PlanValues {
   const { monthly, yearly } = input.price;
   if (!monthly && !yearly) {
-    throw new AppError('VALIDATION_FAILED', 'price needs a monthly or a yearly price', [{ field: 'price', message: 'needs monthly or yearly' }]);
+    throw new AppError('VALIDATION_FAILED', 'price needs a monthly or a yearly price', [
+      { field: 'price', message: 'needs monthly or yearly' },
+    ]);
   }
   return {
     name: input.name.trim(),
@@ -76,22 +78,44 @@ export function createPlansService(deps: ServiceDeps) {
   const { db, clock } = deps;
 
   /** Every plan write: in one transaction with its audit row. */
-  async function write(actor: Actor, action: string, planId: string | null, fn: (tx: Parameters<typeof plans.insert>[0]) => Promise<PlanRow | null>, detail: Record<string, unknown> = {}) {
+  async function write(
+    actor: Actor,
+    action: string,
+    planId: string | null,
+    fn: (tx: Parameters<typeof plans.insert>[0]) => Promise<PlanRow | null>,
+    detail: Record<string, unknown> = {},
+  ) {
     const row = await db.transaction(async (tx) => {
       const result = await fn(tx);
       if (!result) throw new AppError('NOT_FOUND', PLAN_NOT_FOUND);
-      await audit.record(tx, { admin: actor, action, targetType: 'plan', targetId: result.id ?? planId, ip: actor.ip, detail: { name: result.name, ...detail } }, clock.now());
+      await audit.record(
+        tx,
+        { admin: actor, action, targetType: 'plan', targetId: result.id ?? planId, ip: actor.ip, detail: { name: result.name, ...detail } },
+        clock.now(),
+      );
       return result;
     });
     return presentPlan(row);
   }
 
   /** Read-modify-write under the plan's row lock. */
-  function modify(actor: Actor, action: string, id: string, change: (current: PlanValues) => PlanValues, detail: Record<string, unknown> = {}) {
-    return write(actor, action, id, async (tx) => {
-      const current = await plans.findForUpdate(tx, id);
-      return current ? plans.replace(tx, id, change(rowToValues(current)), clock.now()) : null;
-    }, detail);
+  function modify(
+    actor: Actor,
+    action: string,
+    id: string,
+    change: (current: PlanValues) => PlanValues,
+    detail: Record<string, unknown> = {},
+  ) {
+    return write(
+      actor,
+      action,
+      id,
+      async (tx) => {
+        const current = await plans.findForUpdate(tx, id);
+        return current ? plans.replace(tx, id, change(rowToValues(current)), clock.now()) : null;
+      },
+      detail,
+    );
   }
 
   return {
@@ -120,7 +144,11 @@ export function createPlansService(deps: ServiceDeps) {
         actor,
         'plan.features',
         id,
-        (v) => ({ ...v, features: { ...v.features, ...(change.features ?? {}) }, customFeatures: change.customFeatures ?? v.customFeatures }),
+        (v) => ({
+          ...v,
+          features: { ...v.features, ...(change.features ?? {}) },
+          customFeatures: change.customFeatures ?? v.customFeatures,
+        }),
         change,
       ),
 
@@ -136,12 +164,18 @@ export function createPlansService(deps: ServiceDeps) {
       ),
 
     updateSimple: (actor: Actor, id: string, input: { name?: string; price?: number }) =>
-      modify(actor, 'plan.update', id, (v) => ({
-        ...v,
-        name: input.name?.trim() ?? v.name,
-        monthlyAmount: input.price !== undefined ? toMinor(input.price, 'price') : v.monthlyAmount,
-        monthlyCurrency: input.price !== undefined ? (v.monthlyCurrency ?? 'USD') : v.monthlyCurrency,
-      }), input),
+      modify(
+        actor,
+        'plan.update',
+        id,
+        (v) => ({
+          ...v,
+          name: input.name?.trim() ?? v.name,
+          monthlyAmount: input.price !== undefined ? toMinor(input.price, 'price') : v.monthlyAmount,
+          monthlyCurrency: input.price !== undefined ? (v.monthlyCurrency ?? 'USD') : v.monthlyCurrency,
+        }),
+        input,
+      ),
 
     async listSimple() {
       return (await plans.list(db, { status: 'active' })).map(presentSimplePlan);

@@ -50,7 +50,9 @@ export async function runIdempotent<T>(
     const result = await db.transaction(async (tx) => {
       // an expired key of the same name is replaced
       await tx.query('delete from idempotency_keys where principal = $1 and key = $2 and created_at <= $3', [
-        scope.principal, scope.key, new Date(now.getTime() - IDEMPOTENCY_TTL_MS),
+        scope.principal,
+        scope.key,
+        new Date(now.getTime() - IDEMPOTENCY_TTL_MS),
       ]);
       await tx.query(
         `insert into idempotency_keys (principal, key, request_hash, status_code, response, created_at) values ($1, $2, $3, 0, '{}', $4)`,
@@ -58,7 +60,9 @@ export async function runIdempotent<T>(
       );
       const value = await fn(tx);
       await tx.query('update idempotency_keys set status_code = 200, response = $3 where principal = $1 and key = $2', [
-        scope.principal, scope.key, JSON.stringify(value),
+        scope.principal,
+        scope.key,
+        JSON.stringify(value),
       ]);
       return value;
     });
@@ -74,6 +78,8 @@ export async function runIdempotent<T>(
 
 /** The worker's housekeeping: forget keys past their lifetime. */
 export async function purgeIdempotencyKeys(db: Db, now: Date): Promise<number> {
-  const { rowCount } = await db.query('delete from idempotency_keys where created_at <= $1', [new Date(now.getTime() - IDEMPOTENCY_TTL_MS)]);
+  const { rowCount } = await db.query('delete from idempotency_keys where created_at <= $1', [
+    new Date(now.getTime() - IDEMPOTENCY_TTL_MS),
+  ]);
   return rowCount;
 }

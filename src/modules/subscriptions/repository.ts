@@ -62,7 +62,9 @@ export const subscriptionsRepository = {
 
   /** The live subscription, row-locked for a change. */
   async lockLive(q: Queryable, userId: string): Promise<SubscriptionRow | null> {
-    const { rows } = await q.query<SubscriptionRow>(`select ${COLUMNS} from subscriptions where user_id = $1 and ${LIVE} for update`, [userId]);
+    const { rows } = await q.query<SubscriptionRow>(`select ${COLUMNS} from subscriptions where user_id = $1 and ${LIVE} for update`, [
+      userId,
+    ]);
     return rows[0] ?? null;
   },
 
@@ -92,11 +94,21 @@ export const subscriptionsRepository = {
     return rows[0]!;
   },
 
-  async addEvent(q: Queryable, subscriptionId: string, type: EventType, actor: string, detail: Record<string, unknown>, now: Date): Promise<void> {
-    await q.query(
-      'insert into subscription_events (subscription_id, type, actor, detail, created_at) values ($1, $2, $3, $4, $5)',
-      [subscriptionId, type, actor, JSON.stringify(detail), now],
-    );
+  async addEvent(
+    q: Queryable,
+    subscriptionId: string,
+    type: EventType,
+    actor: string,
+    detail: Record<string, unknown>,
+    now: Date,
+  ): Promise<void> {
+    await q.query('insert into subscription_events (subscription_id, type, actor, detail, created_at) values ($1, $2, $3, $4, $5)', [
+      subscriptionId,
+      type,
+      actor,
+      JSON.stringify(detail),
+      now,
+    ]);
   },
 
   async events(q: Queryable, subscriptionId: string): Promise<EventRow[]> {

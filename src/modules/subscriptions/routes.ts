@@ -1,8 +1,8 @@
-import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import { currentAdmin, currentUser } from '../../http/auth.js';
-import { Envelope, MultiLine, Uuid, errors } from '../../http/schemas.js';
+import { Envelope, errors, MultiLine, Uuid } from '../../http/schemas.js';
 import { PLAN_NOT_FOUND } from '../plans/service.js';
 import type { SubscriptionsService } from './service.js';
 
@@ -27,7 +27,12 @@ export const SubscriptionSchema = Type.Object(
     createdAt: Type.String({ format: 'date-time' }),
     updatedAt: Type.String({ format: 'date-time' }),
     history: Type.Array(
-      Type.Object({ type: Type.String(), actor: Type.String(), detail: Type.Record(Type.String(), Type.Unknown()), at: Type.String({ format: 'date-time' }) }),
+      Type.Object({
+        type: Type.String(),
+        actor: Type.String(),
+        detail: Type.Record(Type.String(), Type.Unknown()),
+        at: Type.String({ format: 'date-time' }),
+      }),
     ),
   },
   { $id: 'Subscription', title: 'Subscription' },
@@ -41,7 +46,9 @@ const CancelBody = Type.Object(
   { additionalProperties: false },
 );
 const IdempotencyHeaders = Type.Object({
-  'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255, description: 'retries with the same key return the first result' })),
+  'idempotency-key': Type.Optional(
+    Type.String({ minLength: 1, maxLength: 255, description: 'retries with the same key return the first result' }),
+  ),
 });
 const UserParams = Type.Object({ userId: Uuid });
 const tags = ['subscriptions'];
@@ -58,7 +65,11 @@ export const subscriptionRoutes: FastifyPluginAsyncTypebox<{ subscriptions: Subs
     '/api/v1/users/subscription',
     {
       config: { auth: 'user' },
-      schema: { tags, summary: 'My live subscription, with its history', response: { 200: SubscriptionEnvelope, ...errors(401, 403, 404) } },
+      schema: {
+        tags,
+        summary: 'My live subscription, with its history',
+        response: { 200: SubscriptionEnvelope, ...errors(401, 403, 404) },
+      },
     },
     async (request) => ({
       status: true as const,
@@ -81,7 +92,12 @@ export const subscriptionRoutes: FastifyPluginAsyncTypebox<{ subscriptions: Subs
     },
     async (request) => {
       const user = currentUser(request);
-      const data = await subscriptions.subscribe(subscriptions.billingAccount(user), request.body, { kind: 'user', id: user.id }, idempotencyKey(request));
+      const data = await subscriptions.subscribe(
+        subscriptions.billingAccount(user),
+        request.body,
+        { kind: 'user', id: user.id },
+        idempotencyKey(request),
+      );
       return { status: true as const, message: 'Subscribed successfully', data };
     },
   );
@@ -125,7 +141,12 @@ export const subscriptionRoutes: FastifyPluginAsyncTypebox<{ subscriptions: Subs
     },
     async (request) => {
       const user = currentUser(request);
-      const data = await subscriptions.change(subscriptions.billingAccount(user), request.body, { kind: 'user', id: user.id }, idempotencyKey(request));
+      const data = await subscriptions.change(
+        subscriptions.billingAccount(user),
+        request.body,
+        { kind: 'user', id: user.id },
+        idempotencyKey(request),
+      );
       return { status: true as const, message: 'Subscription updated successfully', data };
     },
   );
@@ -144,7 +165,11 @@ export const subscriptionRoutes: FastifyPluginAsyncTypebox<{ subscriptions: Subs
     async (request) => {
       const user = currentUser(request);
       const data = await subscriptions.cancel(subscriptions.billingAccount(user), request.body, { kind: 'user', id: user.id });
-      return { status: true as const, message: data.status === 'expired' ? 'Subscription cancelled' : 'Subscription will be cancelled at the end of the current period', data };
+      return {
+        status: true as const,
+        message: data.status === 'expired' ? 'Subscription cancelled' : 'Subscription will be cancelled at the end of the current period',
+        data,
+      };
     },
   );
 
@@ -170,7 +195,11 @@ export const subscriptionRoutes: FastifyPluginAsyncTypebox<{ subscriptions: Subs
         },
       },
     },
-    async (request) => ({ status: true as const, message: 'Entitlements fetched successfully', data: await subscriptions.entitlements(currentUser(request)) }),
+    async (request) => ({
+      status: true as const,
+      message: 'Entitlements fetched successfully',
+      data: await subscriptions.entitlements(currentUser(request)),
+    }),
   );
 
   // ---- an admin on behalf of a user ----
@@ -178,11 +207,20 @@ export const subscriptionRoutes: FastifyPluginAsyncTypebox<{ subscriptions: Subs
     '/api/v1/admin/users/:userId/subscription',
     {
       config: adminConfig,
-      schema: { tags, summary: "A user's live subscription", params: UserParams, response: { 200: SubscriptionEnvelope, ...errors(401, 403, 404, 422) } },
+      schema: {
+        tags,
+        summary: "A user's live subscription",
+        params: UserParams,
+        response: { 200: SubscriptionEnvelope, ...errors(401, 403, 404, 422) },
+      },
     },
     async (request) => {
       await subscriptions.assertParent(request.params.userId);
-      return { status: true as const, message: 'Subscription fetched successfully', data: await subscriptions.current(request.params.userId) };
+      return {
+        status: true as const,
+        message: 'Subscription fetched successfully',
+        data: await subscriptions.current(request.params.userId),
+      };
     },
   );
 
@@ -201,7 +239,12 @@ export const subscriptionRoutes: FastifyPluginAsyncTypebox<{ subscriptions: Subs
     },
     async (request) => {
       await subscriptions.assertParent(request.params.userId);
-      const data = await subscriptions.subscribe(request.params.userId, request.body, { kind: 'admin', admin: currentAdmin(request) }, idempotencyKey(request));
+      const data = await subscriptions.subscribe(
+        request.params.userId,
+        request.body,
+        { kind: 'admin', admin: currentAdmin(request) },
+        idempotencyKey(request),
+      );
       return { status: true as const, message: 'Subscribed successfully', data };
     },
   );
@@ -221,7 +264,12 @@ export const subscriptionRoutes: FastifyPluginAsyncTypebox<{ subscriptions: Subs
     },
     async (request) => {
       await subscriptions.assertParent(request.params.userId);
-      const data = await subscriptions.change(request.params.userId, request.body, { kind: 'admin', admin: currentAdmin(request) }, idempotencyKey(request));
+      const data = await subscriptions.change(
+        request.params.userId,
+        request.body,
+        { kind: 'admin', admin: currentAdmin(request) },
+        idempotencyKey(request),
+      );
       return { status: true as const, message: 'Subscription updated successfully', data };
     },
   );

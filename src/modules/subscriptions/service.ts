@@ -6,12 +6,12 @@ import type { Actor } from '../admins/service.js';
 import { auditRepository as audit } from '../audit/repository.js';
 import { notificationsRepository as notifications } from '../notifications/repository.js';
 import { fromMinor } from '../plans/money.js';
-import { plansRepository as plans, type PlanRow } from '../plans/repository.js';
+import { type PlanRow, plansRepository as plans } from '../plans/repository.js';
 import { PLAN_NOT_FOUND } from '../plans/service.js';
 import { usersRepository as users } from '../users/repository.js';
 import type { SeatLimit } from '../users/seats.js';
 import { runIdempotent } from './idempotency.js';
-import { subscriptionsRepository as subs, type Cycle, type SubscriptionRow } from './repository.js';
+import { type Cycle, type SubscriptionRow, subscriptionsRepository as subs } from './repository.js';
 
 /** renewals and expiries run in batches of this many rows per statement (bench/renewals.ts: larger batches
  * amortise the join over the table; each batch holds its row locks for about a quarter of a second) */
@@ -47,10 +47,14 @@ export function createSubscriptionsService(deps: ServiceDeps) {
     const plan = await plans.findById(q, planId);
     if (!plan) throw new AppError('NOT_FOUND', PLAN_NOT_FOUND);
     if (plan.status !== 'active') {
-      throw new AppError('VALIDATION_FAILED', 'This plan is not open for subscriptions', [{ field: 'planId', message: 'is not an active plan' }]);
+      throw new AppError('VALIDATION_FAILED', 'This plan is not open for subscriptions', [
+        { field: 'planId', message: 'is not an active plan' },
+      ]);
     }
     if (!priceFor(plan, cycle)) {
-      throw new AppError('VALIDATION_FAILED', `This plan has no ${cycle} price`, [{ field: 'billingCycle', message: `the plan has no ${cycle} price` }]);
+      throw new AppError('VALIDATION_FAILED', `This plan has no ${cycle} price`, [
+        { field: 'billingCycle', message: `the plan has no ${cycle} price` },
+      ]);
     }
     return plan;
   }
@@ -79,14 +83,27 @@ export function createSubscriptionsService(deps: ServiceDeps) {
 
   async function recordAudit(q: Queryable, actor: SubscriptionActor, action: string, s: SubscriptionRow, detail: Record<string, unknown>) {
     if (actor.kind !== 'admin') return;
-    await audit.record(q, { admin: actor.admin, action, targetType: 'user', targetId: s.user_id, ip: actor.admin.ip, detail: { subscriptionId: s.id, ...detail } }, clock.now());
+    await audit.record(
+      q,
+      {
+        admin: actor.admin,
+        action,
+        targetType: 'user',
+        targetId: s.user_id,
+        ip: actor.admin.ip,
+        detail: { subscriptionId: s.id, ...detail },
+      },
+      clock.now(),
+    );
   }
 
   async function mustBeParent(userId: string): Promise<void> {
     const user = await users.findById(db, userId);
     if (!user) throw new AppError('NOT_FOUND', 'User not found');
     if (user.role !== 'parent') {
-      throw new AppError('VALIDATION_FAILED', 'Subscriptions belong to parent accounts; this user is a child user', [{ field: 'userId', message: 'is a child user' }]);
+      throw new AppError('VALIDATION_FAILED', 'Subscriptions belong to parent accounts; this user is a child user', [
+        { field: 'userId', message: 'is a child user' },
+      ]);
     }
   }
 
@@ -97,7 +114,8 @@ export function createSubscriptionsService(deps: ServiceDeps) {
      */
     billingAccount(user: AuthUser): string {
       if (user.role === 'parent') return user.id;
-      if (!user.permissions.includes('manage_billing')) throw new AppError('FORBIDDEN', 'Managing the subscription needs the manage_billing permission');
+      if (!user.permissions.includes('manage_billing'))
+        throw new AppError('FORBIDDEN', 'Managing the subscription needs the manage_billing permission');
       return user.parentId!;
     },
 
@@ -113,14 +131,22 @@ export function createSubscriptionsService(deps: ServiceDeps) {
 
     async subscribe(accountId: string, input: SubscribeInput, actor: SubscriptionActor, idempotencyKey?: string) {
       const cycle = input.billingCycle ?? 'monthly';
-      const scope = idempotencyKey ? { principal: actorName(actor), key: idempotencyKey, request: { op: 'subscribe', accountId, planId: input.planId, cycle } } : null;
+      const scope = idempotencyKey
+        ? { principal: actorName(actor), key: idempotencyKey, request: { op: 'subscribe', accountId, planId: input.planId, cycle } }
+        : null;
       const { result } = await runIdempotent(db, scope, clock.now(), async (tx) => {
         const plan = await availablePlan(tx, input.planId, cycle);
         const now = clock.now();
         await subs.expireEnded(tx, accountId, now);
         const s = await subs.insert(tx, accountId, plan.id, cycle, now);
         await subs.addEvent(tx, s.id, 'subscribed', actorName(actor), { planId: plan.id, plan: plan.name, billingCycle: cycle }, now);
-        await notifications.create(tx, accountId, 'subscription.subscribed', `You are now subscribed to the ${plan.display_name} plan (${cycle})`, now);
+        await notifications.create(
+          tx,
+          accountId,
+          'subscription.subscribed',
+          `You are now subscribed to the ${plan.display_name} plan (${cycle})`,
+          now,
+        );
         await recordAudit(tx, actor, 'subscription.subscribe', s, { planId: plan.id, billingCycle: cycle });
         return present(tx, s);
       });
@@ -130,9 +156,13 @@ export function createSubscriptionsService(deps: ServiceDeps) {
     /** Change plan and/or cycle; a cancelled (not yet ended) subscription is resumed by a change. */
     async change(accountId: string, input: { planId?: string; billingCycle?: Cycle }, actor: SubscriptionActor, idempotencyKey?: string) {
       if (!input.planId && !input.billingCycle) {
-        throw new AppError('VALIDATION_FAILED', 'Give planId and/or billingCycle', [{ field: 'planId', message: 'or billingCycle is required' }]);
+        throw new AppError('VALIDATION_FAILED', 'Give planId and/or billingCycle', [
+          { field: 'planId', message: 'or billingCycle is required' },
+        ]);
       }
-      const scope = idempotencyKey ? { principal: actorName(actor), key: idempotencyKey, request: { op: 'change', accountId, ...input } } : null;
+      const scope = idempotencyKey
+        ? { principal: actorName(actor), key: idempotencyKey, request: { op: 'change', accountId, ...input } }
+        : null;
       const { result } = await runIdempotent(db, scope, clock.now(), async (tx) => {
         await subs.expireEnded(tx, accountId, clock.now());
         const s = await subs.lockLive(tx, accountId);
@@ -151,7 +181,13 @@ export function createSubscriptionsService(deps: ServiceDeps) {
         if (planChanged) await subs.addEvent(tx, s.id, 'plan_changed', who, { from: s.plan_id, to: plan.id, plan: plan.name }, now);
         if (cycleChanged) await subs.addEvent(tx, s.id, 'cycle_changed', who, { from: s.billing_cycle, to: cycle }, now);
         if (resumed) await subs.addEvent(tx, s.id, 'resumed', who, {}, now);
-        await notifications.create(tx, accountId, 'subscription.changed', `Your subscription now runs on the ${plan.display_name} plan (${cycle})`, now);
+        await notifications.create(
+          tx,
+          accountId,
+          'subscription.changed',
+          `Your subscription now runs on the ${plan.display_name} plan (${cycle})`,
+          now,
+        );
         await recordAudit(tx, actor, 'subscription.update', updated, { planId: plan.id, billingCycle: cycle });
         return present(tx, updated);
       });

@@ -10,7 +10,8 @@ import { linkTokensRepository as links } from './tokens-repository.js';
 export const REVERT_LINK_TTL_DAYS = 7;
 
 export const REVERT_MESSAGES = {
-  reverted: 'Your previous email address has been restored and every session signed out. Reset your password with forgot-password, then log in',
+  reverted:
+    'Your previous email address has been restored and every session signed out. Reset your password with forgot-password, then log in',
   invalid: 'Invalid or expired token',
   taken: 'This address is now used by another account, so it cannot be restored. Contact support',
 } as const;

@@ -3,12 +3,6 @@
  * so a typo never silently grants nothing. Other SocioX services read these from the token
  * (`perms`) or from GET /api/v1/users/me.
  */
-export const CHILD_PERMISSIONS = [
-  'create_posts',
-  'schedule_posts',
-  'view_analytics',
-  'manage_social_accounts',
-  'manage_billing',
-] as const;
+export const CHILD_PERMISSIONS = ['create_posts', 'schedule_posts', 'view_analytics', 'manage_social_accounts', 'manage_billing'] as const;
 
 export type ChildPermission = (typeof CHILD_PERMISSIONS)[number];

@@ -1,4 +1,4 @@
-import { Type, type Static } from '@sinclair/typebox';
+import { type Static, Type } from '@sinclair/typebox';
 import type { UserRow } from './repository.js';
 
 /** A customer account as every response shows it: never a hash, a token version or a failure counter. */
@@ -56,7 +56,11 @@ export function splitName(name: string): [string, string] {
  * The contract's rule for both seed shapes: `name`, or both `first_name` and `last_name`;
  * whichever is missing is derived from the other. Null when neither is given.
  */
-export function resolveNames(input: { name?: string; first_name?: string; last_name?: string }): { name: string; firstName: string; lastName: string } | null {
+export function resolveNames(input: {
+  name?: string;
+  first_name?: string;
+  last_name?: string;
+}): { name: string; firstName: string; lastName: string } | null {
   const name = input.name?.trim();
   const first = input.first_name?.trim();
   const last = input.last_name?.trim();

@@ -101,7 +101,6 @@ export const usersRepository = {
     return rows[0]?.password_hash ?? null;
   },
 
-
   /** Sets a new password (which meets a pending password-reset requirement) and revokes every earlier token. Returns the new token version. */
   async setPassword(q: Queryable, id: string, passwordHash: string, now: Date): Promise<number | null> {
     const { rows } = await q.query<{ token_version: number }>(

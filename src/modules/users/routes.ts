@@ -1,14 +1,14 @@
-import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import { currentUser } from '../../http/auth.js';
 import { AppError } from '../../http/errors.js';
-import { Email, Envelope, MessageEnvelope, Name, errors } from '../../http/schemas.js';
+import { Email, Envelope, errors, MessageEnvelope, Name } from '../../http/schemas.js';
+import { REVERT_MESSAGES } from './email-revert.js';
 import { CHILD_PERMISSIONS } from './permissions.js';
 import { UserSchema } from './present.js';
-import { NewAccountFields, PersonName, Phone } from './schemas.js';
 import type { AuthProof } from './recent-auth.js';
-import { REVERT_MESSAGES } from './email-revert.js';
+import { NewAccountFields, PersonName, Phone } from './schemas.js';
 import type { UsersService } from './service.js';
 
 const ProfileEnvelope = Envelope({ profile: Type.Ref(UserSchema) });
@@ -17,7 +17,8 @@ const UserRef = Type.Ref(UserSchema);
 /** Re-authentication for a change a stolen token must not make alone; checked, never stored or echoed. */
 const CurrentPassword = Type.String({
   maxLength: 128,
-  description: 'your current password; needed to change email or phone, or to delete the account, when the login is older than REAUTH_WINDOW',
+  description:
+    'your current password; needed to change email or phone, or to delete the account, when the login is older than REAUTH_WINDOW',
 });
 
 function proofOf(request: FastifyRequest, password: string | undefined): AuthProof {
@@ -48,7 +49,11 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ users: UsersService }> = as
       config: { auth: 'user' },
       schema: { tags: ['profile'], summary: 'Get my profile', response: { 200: ProfileEnvelope, ...errors(401, 403, 404) } },
     },
-    async (request) => ({ status: true as const, message: 'Profile fetched successfully', profile: await users.get(currentUser(request).id) }),
+    async (request) => ({
+      status: true as const,
+      message: 'Profile fetched successfully',
+      profile: await users.get(currentUser(request).id),
+    }),
   );
 
   app.put(
@@ -115,7 +120,10 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ users: UsersService }> = as
         body: Type.Object(
           {
             ...NewAccountFields,
-            permissions: Type.Array(Type.Union(CHILD_PERMISSIONS.map((p) => Type.Literal(p))), { maxItems: CHILD_PERMISSIONS.length * 2, default: [] }),
+            permissions: Type.Array(Type.Union(CHILD_PERMISSIONS.map((p) => Type.Literal(p))), {
+              maxItems: CHILD_PERMISSIONS.length * 2,
+              default: [],
+            }),
           },
           { additionalProperties: false },
         ),

@@ -14,7 +14,10 @@ export async function reserveSeat(q: Queryable, parentId: string, limitFor: Seat
   const used = await usersRepository.lockAndCountChildren(q, parentId);
   const limit = await limitFor(q, parentId);
   if (limit !== null && used >= limit) {
-    throw new AppError('PLAN_LIMIT_REACHED', `Your plan allows ${limit} team member${limit === 1 ? '' : 's'}; remove one or upgrade to add more`);
+    throw new AppError(
+      'PLAN_LIMIT_REACHED',
+      `Your plan allows ${limit} team member${limit === 1 ? '' : 's'}; remove one or upgrade to add more`,
+    );
   }
   return { used, limit };
 }

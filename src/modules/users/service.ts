@@ -4,13 +4,13 @@ import { hashPassword } from '../auth/passwords.js';
 import { generateLinkToken, hashLinkToken } from '../auth/tokens.js';
 import { emails } from '../email/templates.js';
 import { announceAccountOrganisationsClosing } from '../organisations/service.js';
-import type { ChildPermission } from './permissions.js';
-import { normaliseEmail, presentUser, resolveNames, splitName, type PublicUser } from './present.js';
-import type { NewAccountInput } from './schemas.js';
-import { usersRepository as users, type ProfileChanges, type UserRow } from './repository.js';
-import { reserveSeat, type SeatLimit } from './seats.js';
 import { createEmailRevert } from './email-revert.js';
-import { createRecentAuth, type AuthProof, type ConfirmPassword, type SensitiveChange } from './recent-auth.js';
+import type { ChildPermission } from './permissions.js';
+import { normaliseEmail, type PublicUser, presentUser, resolveNames, splitName } from './present.js';
+import { type AuthProof, type ConfirmPassword, createRecentAuth, type SensitiveChange } from './recent-auth.js';
+import { type ProfileChanges, type UserRow, usersRepository as users } from './repository.js';
+import type { NewAccountInput } from './schemas.js';
+import { reserveSeat, type SeatLimit } from './seats.js';
 import { linkTokensRepository as links } from './tokens-repository.js';
 
 export const DELETE_LINK_TTL_MINUTES = 60;
@@ -100,7 +100,8 @@ export function createUsersService(deps: ServiceDeps & { seatLimit: SeatLimit; c
         return presentUser(user);
       } catch (err) {
         if ((err as { constraint?: string }).constraint === 'users_email_key') throw new AppError('CONFLICT', 'Email already in use');
-        if ((err as { constraint?: string }).constraint === 'users_phone_key') throw new AppError('CONFLICT', 'Phone number already in use');
+        if ((err as { constraint?: string }).constraint === 'users_phone_key')
+          throw new AppError('CONFLICT', 'Phone number already in use');
         throw err;
       }
     },
@@ -108,7 +109,9 @@ export function createUsersService(deps: ServiceDeps & { seatLimit: SeatLimit; c
     async createChild(parentId: string, input: ChildInput): Promise<PublicUser> {
       const names = resolveNames(input);
       if (!names) {
-        throw new AppError('VALIDATION_FAILED', 'name is required', [{ field: 'name', message: 'is required (or both first_name and last_name)' }]);
+        throw new AppError('VALIDATION_FAILED', 'name is required', [
+          { field: 'name', message: 'is required (or both first_name and last_name)' },
+        ]);
       }
       const passwordHash = await hashPassword(input.password);
       const child = await db.transaction(async (tx) => {
@@ -150,7 +153,8 @@ export function createUsersService(deps: ServiceDeps & { seatLimit: SeatLimit; c
     async confirmDeletion(token: string): Promise<void> {
       await db.transaction(async (tx) => {
         const userId = await links.consume(tx, hashLinkToken(token), 'delete_account', clock.now());
-        if (!userId) throw new AppError('INVALID_TOKEN', 'Invalid or expired token', [{ field: 'token', message: 'is invalid or expired' }]);
+        if (!userId)
+          throw new AppError('INVALID_TOKEN', 'Invalid or expired token', [{ field: 'token', message: 'is invalid or expired' }]);
         await deleteAccount(tx, userId);
       });
       deps.afterCommit();

@@ -7,10 +7,13 @@ export const linkTokensRepository = {
   /** A new link replaces the user's earlier links of the same purpose. */
   async replace(q: Queryable, userId: string, purpose: LinkPurpose, tokenHash: string, expiresAt: Date, now: Date): Promise<void> {
     await q.query('delete from user_tokens where user_id = $1 and purpose = $2', [userId, purpose]);
-    await q.query(
-      'insert into user_tokens (token_hash, user_id, purpose, expires_at, created_at) values ($1, $2, $3, $4, $5)',
-      [tokenHash, userId, purpose, expiresAt, now],
-    );
+    await q.query('insert into user_tokens (token_hash, user_id, purpose, expires_at, created_at) values ($1, $2, $3, $4, $5)', [
+      tokenHash,
+      userId,
+      purpose,
+      expiresAt,
+      now,
+    ]);
   },
 
   /** Consumes the token: deleted in the same statement that reads it, so it works once. */
@@ -33,7 +36,11 @@ export const linkTokensRepository = {
   },
 
   /** Consumes a revert link; null when unknown, used or expired. */
-  async consumeRevert(q: Queryable, tokenHash: string, now: Date): Promise<{ userId: string; restoreEmail: string; issuedAt: Date } | null> {
+  async consumeRevert(
+    q: Queryable,
+    tokenHash: string,
+    now: Date,
+  ): Promise<{ userId: string; restoreEmail: string; issuedAt: Date } | null> {
     const { rows } = await q.query<{ user_id: string; restore_email: string; created_at: Date; expires_at: Date }>(
       "delete from user_tokens where token_hash = $1 and purpose = 'revert_email' returning user_id, restore_email, created_at, expires_at",
       [tokenHash],
