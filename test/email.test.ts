@@ -232,6 +232,25 @@ describe('SMTP outage', () => {
   });
 });
 
+describe('delivery order', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await Harness.create();
+  });
+  afterAll(() => h.close());
+
+  it("delivers an account's emails in the order they were written, however the rows lie on disk", async () => {
+    const to = uniqueEmail();
+    for (let i = 0; i < 12; i++) {
+      await h.db.transaction((tx) => h.app.outbox.enqueue(tx, { kind: 'password_changed', to, subject: `email ${i}`, text: `body ${i}` }));
+    }
+    // rewriting the first rows moves their tuples after the others: UPDATE … RETURNING then meets them last
+    await h.db.query("update email_outbox set last_error = 'moved' where subject in ('email 0', 'email 1', 'email 2')");
+    await h.deliver();
+    expect(h.mailer.to(to).map((m) => m.subject)).toEqual(Array.from({ length: 12 }, (_, i) => `email ${i}`));
+  });
+});
+
 describe('backoffMs', () => {
   it('starts at 30 s, doubles per attempt and is capped at one hour', () => {
     expect(backoffMs(1)).toBe(30_000);

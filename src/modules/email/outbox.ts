@@ -5,7 +5,8 @@ import type { Mailer } from './mailer.js';
 import type { Email } from './templates.js';
 
 interface OutboxRow {
-  id: number;
+  /** bigserial: pg answers a string, PGlite a number */
+  id: number | string;
   to_address: string;
   subject: string;
   body_text: string;
@@ -48,6 +49,9 @@ export function createOutbox(deps: { db: Db; mailer: Mailer; clock: Clock; log: 
            returning id, to_address, subject, body_text, attempts`,
           [now, new Date(now.getTime() + LEASE_MS)],
         );
+        // UPDATE … RETURNING gives rows in whatever order it met them: an account's emails go out in
+        // the order they were written (a reset code before the "password changed" that follows it)
+        rows.sort((a, b) => Number(a.id) - Number(b.id));
         for (const row of rows) {
           try {
             await mailer.send({ to: row.to_address, subject: row.subject, text: row.body_text });
