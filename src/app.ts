@@ -7,7 +7,6 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { Db } from './db/index.js';
-import { createAuthenticator } from './http/auth.js';
 import { installErrorHandling } from './http/error-handler.js';
 import { AppError } from './http/errors.js';
 import { clientErrorHandler, frameworkErrorHandler } from './http/framework-errors.js';
@@ -26,7 +25,9 @@ import { AdminSchema } from './modules/admins/present.js';
 import { adminRoutes } from './modules/admins/routes.js';
 import { createAdminsService } from './modules/admins/service.js';
 import { auditRoutes } from './modules/audit/routes.js';
+import { createAccess } from './modules/auth/access.js';
 import { lockoutFromConfig } from './modules/auth/lockout.js';
+import { passwordHasherFromConfig } from './modules/auth/passwords.js';
 import { authRoutes } from './modules/auth/routes.js';
 import { createAuthService } from './modules/auth/service.js';
 import { createTokenService } from './modules/auth/tokens.js';
@@ -89,7 +90,16 @@ export async function buildApp(deps: AppDeps) {
       { name: 'purge-login-failures', run: () => lockoutFromConfig(config).purge(db, clock.now()) },
     ],
   });
-  const services: ServiceDeps = { config, db, clock, log: app.log, tokens, outbox, afterCommit: () => worker.kick() };
+  const services: ServiceDeps = {
+    config,
+    db,
+    clock,
+    log: app.log,
+    tokens,
+    passwords: passwordHasherFromConfig(config),
+    outbox,
+    afterCommit: () => worker.kick(),
+  };
   const auth = createAuthService(services);
   const plans = createPlansService(services);
   const subscriptions = createSubscriptionsService(services);
@@ -122,7 +132,9 @@ export async function buildApp(deps: AppDeps) {
   });
   // RATE_LIMIT_STORE: in memory (one instance) or in the database (shared by every instance)
   const credentialLimiter = app.rateLimit({ max: config.rateLimitPerMinute, timeWindow: 60_000 });
-  const adminRouteRegistry = installRoutePolicy(app, { authenticator: createAuthenticator({ db, tokens }), credentialLimiter });
+  // who the caller is belongs to the auth module; the routing policy only runs its guards
+  const access = createAccess({ db, tokens });
+  installRoutePolicy(app, { guards: access.guards, credentialLimiter });
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -162,7 +174,7 @@ export async function buildApp(deps: AppDeps) {
     worker,
     outbox,
     tokens,
-    adminRoutes: adminRouteRegistry,
+    adminRoutes: access.adminRoutes,
     services: { auth, users, admins, adminUsers, plans, subscriptions },
   };
   return Object.assign(app, extras) as FastifyInstance & typeof extras;

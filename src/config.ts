@@ -37,6 +37,10 @@ export interface Config {
   defaultTeamMembers: number;
   /** minimum time forgot-password takes, so a known and an unknown email answer alike */
   forgotPasswordMinMs: number;
+  /** argon2id memory per password hash, in KiB */
+  passwordHashMemoryKib: number;
+  /** argon2id passes per password hash */
+  passwordHashIterations: number;
 }
 
 export class ConfigError extends Error {}
@@ -98,6 +102,33 @@ function durationSeconds(env: Env, name: string, fallback: number): number {
   return seconds;
 }
 
+/** OWASP's first recommended argon2id configuration (m=19 MiB, t=2, p=1): the default and the production floor. */
+const OWASP_PASSWORD_HASH = { memoryKib: 19_456, iterations: 2 } as const;
+/** argon2 refuses less than 8 KiB per lane (one lane here); more than 1 GiB per hash is a denial of service waiting to happen. */
+const PASSWORD_HASH_MEMORY_KIB_RANGE = [8, 1_048_576] as const;
+const PASSWORD_HASH_ITERATIONS_RANGE = [1, 20] as const;
+
+/**
+ * Tests and local tools may hash at argon2's cheapest cost; production may not go below OWASP's
+ * floor in either dimension (OWASP's equivalent pairs with less memory and more passes are refused
+ * too: one floor per dimension is simple to check and never weaker).
+ */
+function passwordHashCost(env: Env, nodeEnv: Config['nodeEnv']): { memoryKib: number; iterations: number } {
+  const memoryKib = int(env, 'PASSWORD_HASH_MEMORY_KIB', OWASP_PASSWORD_HASH.memoryKib, ...PASSWORD_HASH_MEMORY_KIB_RANGE);
+  const iterations = int(env, 'PASSWORD_HASH_ITERATIONS', OWASP_PASSWORD_HASH.iterations, ...PASSWORD_HASH_ITERATIONS_RANGE);
+  if (nodeEnv === 'production') {
+    if (memoryKib < OWASP_PASSWORD_HASH.memoryKib)
+      throw new ConfigError(
+        `PASSWORD_HASH_MEMORY_KIB must be at least ${OWASP_PASSWORD_HASH.memoryKib} when NODE_ENV=production (OWASP's minimum for argon2id), got ${memoryKib}`,
+      );
+    if (iterations < OWASP_PASSWORD_HASH.iterations)
+      throw new ConfigError(
+        `PASSWORD_HASH_ITERATIONS must be at least ${OWASP_PASSWORD_HASH.iterations} when NODE_ENV=production (OWASP's minimum for argon2id), got ${iterations}`,
+      );
+  }
+  return { memoryKib, iterations };
+}
+
 /** Several instances share a PostgreSQL server, so that is when counters belong in the database. */
 function rateLimitStore(env: Env, databaseUrl: string | null): Config['rateLimitStore'] {
   const raw = env.RATE_LIMIT_STORE?.trim();
@@ -148,6 +179,7 @@ export function loadConfig(env: Env = process.env): Config {
   if (superadminPassword && (superadminPassword.length < 8 || superadminPassword.length > 128)) {
     throw new ConfigError('SUPERADMIN_PASSWORD must be 8 to 128 characters');
   }
+  const passwordHash = passwordHashCost(env, nodeEnv);
 
   return {
     nodeEnv,
@@ -173,5 +205,7 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: str(env, 'LOG_LEVEL') ?? (nodeEnv === 'test' ? 'silent' : 'info'),
     defaultTeamMembers: int(env, 'DEFAULT_TEAM_MEMBERS', 3, 0, 1_000_000),
     forgotPasswordMinMs: int(env, 'FORGOT_PASSWORD_MIN_MS', 250, 0, 10_000),
+    passwordHashMemoryKib: passwordHash.memoryKib,
+    passwordHashIterations: passwordHash.iterations,
   };
 }

@@ -5,12 +5,13 @@
  * so it is the list of what is really served. FIXTURES below says, for each of them, how to make a
  * successful call. The first test fails when a route is added without a fixture (or a fixture
  * names a route that no longer exists, or a route's declared permission differs from the one
- * written here), so a new admin route cannot slip past this suite.
+ * written here), so a new admin route cannot slip past this suite. The token checks over every
+ * route at once, and the token kinds and revocation, are in admin-guard-tokens.test.ts.
  */
-import { SignJWT } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ADMIN_PERMISSIONS, type RoutePermission } from '../src/modules/admins/permissions.js';
-import { type Admin, adminLogin, adminWith, bootstrapSuperadmin, countRows } from './helpers/fixtures.js';
+import { adminGuardHelpers, expectStatus, fill, keyOf } from './helpers/admin-guard.js';
+import { type Admin, adminWith, bootstrapSuperadmin, countRows } from './helpers/fixtures.js';
 import { Harness, type Response, type TestUser, uniqueEmail } from './helpers/harness.js';
 
 let h: Harness;
@@ -21,39 +22,7 @@ beforeAll(async () => {
 afterAll(() => h.close());
 beforeEach(() => h.reset());
 
-// ---------------------------------------------------------------------------------------------
-// helpers
-
-const ADMIN_LOGIN = '/api/v1/admin/login';
-
-/** A token signed with another secret for a real admin (claims as the service would write them). */
-async function forgedAdminToken(adminId: string): Promise<string> {
-  const now = Math.floor(h.clock.now().getTime() / 1000);
-  return new SignJWT({ typ: 'admin', ver: 1, role: 'superadmin', perms: [...ADMIN_PERMISSIONS] })
-    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-    .setSubject(adminId)
-    .setIssuer('sociox-accounts')
-    .setIssuedAt(now)
-    .setExpirationTime(now + 3600)
-    .sign(new TextEncoder().encode('a-completely-different-secret-0123456789-abcdef'));
-}
-
-/** An unsigned token (`alg: none`) claiming to be a superadmin. */
-function unsignedAdminToken(adminId: string): string {
-  const enc = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
-  const now = Math.floor(h.clock.now().getTime() / 1000);
-  return `${enc({ alg: 'none', typ: 'JWT' })}.${enc({ sub: adminId, typ: 'admin', ver: 1, role: 'superadmin', iss: 'sociox-accounts', iat: now, exp: now + 3600 })}.`;
-}
-
-function expectStatus(res: Response, status: number, label: string, code?: string): void {
-  expect(res.statusCode, `${label} → ${res.body}`).toBe(status);
-  if (status >= 400 && res.body !== '') {
-    const body = res.json();
-    expect(body.status, label).toBe(false);
-    expect(typeof body.message, label).toBe('string');
-    if (code) expect(body.code, label).toBe(code);
-  }
-}
+const { forgedAdminToken, send, userStatus } = adminGuardHelpers(() => h);
 
 // ---------------------------------------------------------------------------------------------
 // the fixture table
@@ -156,11 +125,6 @@ const userDetails: Fixture = {
   setup: (w) => ({ params: { userId: w.user.id } }),
   check: (res, w) => expect(res.json().data.user.id).toBe(w.user.id),
 };
-
-async function userStatus(id: string): Promise<string | undefined> {
-  const { rows } = await h.db.query<{ status: string }>('select status from users where id = $1', [id]);
-  return rows[0]?.status;
-}
 
 const deactivate: Fixture = {
   permission: 'manage_users',
@@ -397,29 +361,6 @@ const FIXTURES: Record<string, Fixture> = {
   'POST /api/v1/admin/users/:userId/subscription/cancel': adminCancelSubscription,
 };
 
-function keyOf(r: { method: string; url: string }): string {
-  return `${r.method} ${r.url}`;
-}
-
-/** `/x/:id` with params → `/x/<id>`; every parameter must be given. */
-function fill(url: string, params: Record<string, string> = {}): string {
-  const filled = url.replace(/:([A-Za-z_]+)/g, (_m, name: string) => {
-    const value = params[name];
-    if (value === undefined) throw new Error(`fixture for ${url} gives no :${name}`);
-    return encodeURIComponent(value);
-  });
-  return filled;
-}
-
-/** Any path parameter set to a well-formed uuid: enough for the token checks, which come first. */
-function fillWithRandomIds(url: string): string {
-  return url.replace(/:([A-Za-z_]+)/g, () => crypto.randomUUID());
-}
-
-function send(method: string, url: string, body: unknown, token?: string): Promise<Response> {
-  return h.request(method, url, { token, ...(method === 'GET' || method === 'HEAD' || body === undefined ? {} : { body }) });
-}
-
 async function buildWorld(permission: RoutePermission): Promise<World> {
   const superadmin = await bootstrapSuperadmin(h);
   const user = await h.registerUser();
@@ -441,8 +382,6 @@ async function buildWorld(permission: RoutePermission): Promise<World> {
   }
   return { superadmin, user, allowed, denied };
 }
-
-// ---------------------------------------------------------------------------------------------
 
 describe('the admin route registry', () => {
   it('has a fixture for every admin route (aliases included), and every fixture names a registered route with the same permission', () => {
@@ -477,42 +416,6 @@ describe('the admin route registry', () => {
     ]) {
       expect(registered, k).toContain(k);
     }
-  });
-});
-
-describe('every registered admin route refuses requests without a valid admin token', () => {
-  it('401 without a token, with a malformed, forged or unsigned token; 403 with a user token (HEAD included for GET routes)', async () => {
-    const superadmin = await bootstrapSuperadmin(h);
-    const user = await h.registerUser();
-    const forged = await forgedAdminToken(superadmin.id);
-    const unsigned = unsignedAdminToken(superadmin.id);
-    const routes = h.app.adminRoutes.flatMap((r) => (r.method === 'GET' ? [r, { ...r, method: 'HEAD' }] : [r]));
-    for (const r of routes) {
-      const url = fillWithRandomIds(r.url);
-      const label = `${r.method} ${r.url}`;
-      if (r.method === 'HEAD') {
-        // no body to read: the status is what counts
-        for (const token of [undefined, 'abc.def.ghi', forged, unsigned]) {
-          expect((await send(r.method, url, undefined, token)).statusCode, `${label} with ${token ?? 'no token'}`).toBe(401);
-        }
-        expect((await send(r.method, url, undefined, user.token)).statusCode, `${label} with a user token`).toBe(403);
-        continue;
-      }
-      expectStatus(await send(r.method, url, {}), 401, `${label} without a token`, 'UNAUTHENTICATED');
-      expectStatus(await send(r.method, url, {}, 'abc.def.ghi'), 401, `${label} with a malformed token`, 'UNAUTHENTICATED');
-      expectStatus(await send(r.method, url, {}, forged), 401, `${label} with a forged token`, 'UNAUTHENTICATED');
-      expectStatus(await send(r.method, url, {}, unsigned), 401, `${label} with an unsigned token`, 'UNAUTHENTICATED');
-      expectStatus(await send(r.method, url, {}, user.token), 403, `${label} with a user token`, 'FORBIDDEN');
-    }
-    // the superadmin's real token still works: the refusals above were about the tokens
-    expect((await h.get('/api/v1/admin/admins', superadmin.token)).statusCode).toBe(200);
-  });
-
-  it('HEAD on the documented GET deactivate does not deactivate anyone without a token', async () => {
-    const user = await h.registerUser();
-    const res = await h.request('HEAD', `/api/admin/users/${user.id}/deactivate`);
-    expect(res.statusCode).toBe(401);
-    expect(await userStatus(user.id)).toBe('active');
   });
 });
 
@@ -553,59 +456,5 @@ describe.each(Object.keys(FIXTURES))('%s', (key) => {
     expect(res.json().status).toBe(true);
     expect(res.body).not.toContain('$argon2');
     await fixture.check?.(res, w, call);
-  });
-});
-
-describe('token kinds and revocation', () => {
-  it('refuses an admin token on user endpoints with 403', async () => {
-    const superadmin = await bootstrapSuperadmin(h);
-    const admin = await adminWith(h, ADMIN_PERMISSIONS, { by: superadmin });
-    for (const token of [superadmin.token, admin.token]) {
-      expectStatus(await h.get('/api/users/details', token), 403, 'GET /api/users/details with an admin token', 'FORBIDDEN');
-      expectStatus(await h.get('/api/v1/users/me', token), 403, 'GET /api/v1/users/me with an admin token', 'FORBIDDEN');
-    }
-  });
-
-  it("refuses an admin's old token (401) on the very next request after its permissions change, even where it would still be allowed", async () => {
-    const superadmin = await bootstrapSuperadmin(h);
-    const admin = await adminWith(h, ['view_user_details'], { by: superadmin });
-    expect((await h.get('/api/v1/admin/users', admin.token)).statusCode).toBe(200);
-
-    const change = await h.put(
-      `/api/v1/admin/update-admin-permissions/${admin.id}`,
-      { permissions: ['view_user_details', 'manage_users'] },
-      superadmin.token,
-    );
-    expect(change.statusCode, change.body).toBe(200);
-
-    expectStatus(await h.get('/api/v1/admin/users', admin.token), 401, 'old token after a permission change', 'UNAUTHENTICATED');
-    expectStatus(await h.get(`/api/v1/admin/admins/${admin.id}`, admin.token), 401, 'old token on an any-admin route', 'UNAUTHENTICATED');
-    // a new login gets a working token
-    const fresh = await adminLogin(h, admin.email, admin.password);
-    expect((await h.get('/api/v1/admin/users', fresh)).statusCode).toBe(200);
-  });
-
-  it("refuses a deleted admin's token with 401", async () => {
-    const superadmin = await bootstrapSuperadmin(h);
-    const admin = await adminWith(h, ADMIN_PERMISSIONS, { by: superadmin });
-    expect((await h.get('/api/v1/admin/users', admin.token)).statusCode).toBe(200);
-
-    expect((await h.delete(`/api/v1/admin/delete-admin/${admin.id}`, superadmin.token)).statusCode).toBe(200);
-
-    expectStatus(await h.get('/api/v1/admin/users', admin.token), 401, 'deleted admin on a permission route', 'UNAUTHENTICATED');
-    expectStatus(
-      await h.get(`/api/v1/admin/admins/${admin.id}`, admin.token),
-      401,
-      'deleted admin on an any-admin route',
-      'UNAUTHENTICATED',
-    );
-    expectStatus(await h.post(ADMIN_LOGIN, { email: admin.email, password: admin.password }), 401, 'deleted admin logging in');
-  });
-
-  it('refuses an expired admin token with 401', async () => {
-    const superadmin = await bootstrapSuperadmin(h);
-    expect((await h.get('/api/v1/admin/admins', superadmin.token)).statusCode).toBe(200);
-    h.clock.advance((h.config.tokenTtlSeconds + 60) * 1000);
-    expectStatus(await h.get('/api/v1/admin/admins', superadmin.token), 401, 'expired admin token', 'UNAUTHENTICATED');
   });
 });

@@ -190,3 +190,45 @@ describe('TOKEN_TTL', () => {
     expect(configError({ DATA_DIR: freshDir(), TOKEN_TTL: ttl }).message).toMatch(/TOKEN_TTL/);
   });
 });
+
+describe('PASSWORD_HASH_MEMORY_KIB and PASSWORD_HASH_ITERATIONS', () => {
+  it("default to OWASP's argon2id configuration, m=19456 KiB and t=2", () => {
+    expect(loadConfig({ DATA_DIR: freshDir() })).toMatchObject({ passwordHashMemoryKib: 19_456, passwordHashIterations: 2 });
+  });
+
+  it("go down to argon2's minimum (8 KiB, 1 pass) outside production, and up to 1 GiB and 20 passes", () => {
+    const cheap = loadConfig({ DATA_DIR: freshDir(), NODE_ENV: 'test', PASSWORD_HASH_MEMORY_KIB: '8', PASSWORD_HASH_ITERATIONS: '1' });
+    expect(cheap).toMatchObject({ passwordHashMemoryKib: 8, passwordHashIterations: 1 });
+    const dev = loadConfig({ DATA_DIR: freshDir(), PASSWORD_HASH_MEMORY_KIB: '1048576', PASSWORD_HASH_ITERATIONS: '20' });
+    expect(dev).toMatchObject({ passwordHashMemoryKib: 1_048_576, passwordHashIterations: 20 });
+  });
+
+  it.each(['7', '0', '1048577', 'lots', '19.5', '-8'])('PASSWORD_HASH_MEMORY_KIB=%s is refused', (value) => {
+    expect(configError({ DATA_DIR: freshDir(), PASSWORD_HASH_MEMORY_KIB: value }).message).toMatch(/PASSWORD_HASH_MEMORY_KIB/);
+  });
+
+  it.each(['0', '21', 'two', '1.5'])('PASSWORD_HASH_ITERATIONS=%s is refused', (value) => {
+    expect(configError({ DATA_DIR: freshDir(), PASSWORD_HASH_ITERATIONS: value }).message).toMatch(/PASSWORD_HASH_ITERATIONS/);
+  });
+
+  it("production refuses less than OWASP's minimum in either dimension, saying which", () => {
+    const production = { NODE_ENV: 'production', DATA_DIR: freshDir(), JWT_SECRET: STRONG_SECRET };
+    const memory = configError({ ...production, PASSWORD_HASH_MEMORY_KIB: '19455' });
+    expect(memory.message).toMatch(/PASSWORD_HASH_MEMORY_KIB must be at least 19456 when NODE_ENV=production/);
+    const iterations = configError({ ...production, PASSWORD_HASH_ITERATIONS: '1' });
+    expect(iterations.message).toMatch(/PASSWORD_HASH_ITERATIONS must be at least 2 when NODE_ENV=production/);
+    // more passes do not buy back less memory: one floor per dimension
+    expect(configError({ ...production, PASSWORD_HASH_MEMORY_KIB: '8', PASSWORD_HASH_ITERATIONS: '20' }).message).toMatch(
+      /PASSWORD_HASH_MEMORY_KIB/,
+    );
+  });
+
+  it('production accepts the minimum and anything costlier', () => {
+    const production = { NODE_ENV: 'production', DATA_DIR: freshDir(), JWT_SECRET: STRONG_SECRET };
+    expect(loadConfig(production)).toMatchObject({ passwordHashMemoryKib: 19_456, passwordHashIterations: 2 });
+    expect(loadConfig({ ...production, PASSWORD_HASH_MEMORY_KIB: '65536', PASSWORD_HASH_ITERATIONS: '3' })).toMatchObject({
+      passwordHashMemoryKib: 65_536,
+      passwordHashIterations: 3,
+    });
+  });
+});

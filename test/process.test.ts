@@ -1,136 +1,30 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  describeOutput,
+  exitWithin,
+  freePort,
+  freshDir,
+  json,
+  migratedDataDir,
+  post,
+  processCleanup,
+  start,
+  stop,
+  waitHealthy,
+} from './helpers/process.js';
 import { startSmtp, type TestSmtp } from './helpers/smtp.js';
 
 /**
  * The real entry point as `npm start` runs it, but from the TypeScript sources through tsx
  * (no build): configuration from the environment, the embedded database under DATA_DIR,
- * SIGTERM for a clean stop, and a restart on the same DATA_DIR.
+ * SIGTERM for a clean stop, a restart on the same DATA_DIR, and email by SMTP or to the log.
+ * The first superadmin (from the environment or the operator command) is in
+ * process-superadmin.test.ts. Tests that are not about a new DATA_DIR start on one whose database
+ * is already migrated (`migratedDataDir()`).
  */
 
-const ROOT = resolve(import.meta.dirname, '..');
-const ENTRY = join(ROOT, 'src', 'main.ts');
-
-interface Running {
-  child: ChildProcess;
-  stdout: () => string;
-  stderr: () => string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-const running = new Set<Running>();
-const dirs: string[] = [];
-
-function freshDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'sociox-process-'));
-  dirs.push(dir);
-  return dir;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolvePort(port));
-    });
-  });
-}
-
-/** The inherited environment minus anything that would point the service elsewhere. */
-function baseEnv(): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  for (const name of [
-    'DATABASE_URL',
-    'JWT_SECRET',
-    'SMTP_URL',
-    'SUPERADMIN_EMAIL',
-    'SUPERADMIN_PASSWORD',
-    'PORT',
-    'HOST',
-    'APP_URL',
-    'TOKEN_TTL',
-  ]) {
-    delete env[name];
-  }
-  return env;
-}
-
-function start(env: Record<string, string>): Running {
-  const child = spawn(process.execPath, ['--import', 'tsx', ENTRY], {
-    cwd: ROOT,
-    env: { ...baseEnv(), ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolveExit) => {
-    child.once('exit', (code, signal) => resolveExit({ code, signal }));
-  });
-  const proc: Running = { child, stdout: () => out, stderr: () => err, exited };
-  running.add(proc);
-  void exited.then(() => running.delete(proc));
-  return proc;
-}
-
-function describeOutput(proc: Running): string {
-  return `\n--- stdout ---\n${proc.stdout().slice(-4000)}\n--- stderr ---\n${proc.stderr().slice(-4000)}`;
-}
-
-/** Resolves with the exit, or fails after ms. */
-async function exitWithin(proc: Running, ms: number) {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`the process did not exit within ${ms} ms${describeOutput(proc)}`)), ms);
-  });
-  try {
-    return await Promise.race([proc.exited, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** Polls /healthz until it answers 200; fails early if the process dies. */
-async function waitHealthy(proc: Running, base: string, ms = 60_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  let exited = false;
-  void proc.exited.then(() => (exited = true));
-  while (Date.now() < deadline) {
-    if (exited) throw new Error(`the process exited before it was healthy${describeOutput(proc)}`);
-    try {
-      const res = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(2_000) });
-      if (res.status === 200) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`/healthz did not answer 200 within ${ms} ms${describeOutput(proc)}`);
-}
-
-async function stop(proc: Running) {
-  proc.child.kill('SIGTERM');
-  return exitWithin(proc, 30_000);
-}
-
-async function json(res: Response): Promise<any> {
-  const text = await res.text();
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new Error(`expected JSON, got ${res.status}: ${text.slice(0, 500)}`);
-  }
-}
+processCleanup();
 
 /** SMTP servers this file started, closed after each test even when it fails. */
 const smtpServers = new Set<TestSmtp>();
@@ -174,15 +68,6 @@ function logLines(text: string): Array<Record<string, any>> {
   return lines;
 }
 
-async function post(base: string, path: string, body: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${base}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  return { status: res.status, body: await json(res) };
-}
-
 /** Registers a user and asks for a password reset: the service queues one email with a 6-digit code. */
 async function registerAndForget(base: string, email: string): Promise<void> {
   const registered = await post(base, '/api/v1/auth/register', { email, password: 'password123', name: 'Process Mail' });
@@ -193,19 +78,11 @@ async function registerAndForget(base: string, email: string): Promise<void> {
 }
 
 function uniqueAddress(prefix: string): string {
-  return `${prefix}.${Date.now().toString(36)}.${randomBytes(3).toString('hex')}@example.com`;
+  return `${prefix}.${Date.now().toString(36)}.r${randomBytes(3).toString('hex')}@example.com`;
 }
 
 afterEach(async () => {
-  // a failed test must not leave a server behind
-  for (const proc of [...running]) {
-    proc.child.kill('SIGKILL');
-    await proc.exited;
-  }
   for (const smtp of [...smtpServers]) await smtp.close();
-});
-afterAll(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
 describe('the service process (src/main.ts)', () => {
@@ -280,7 +157,7 @@ describe('the service process (src/main.ts)', () => {
     const base = `http://127.0.0.1:${port}`;
     // forgot-password never answers before FORGOT_PASSWORD_MIN_MS: a request that is surely in flight
     const proc = start({
-      DATA_DIR: freshDir(),
+      DATA_DIR: await migratedDataDir(),
       PORT: String(port),
       NODE_ENV: 'development',
       LOG_LEVEL: 'info',
@@ -324,7 +201,7 @@ describe('the service process (src/main.ts)', () => {
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
     const proc = start({
-      DATA_DIR: freshDir(),
+      DATA_DIR: await migratedDataDir(),
       PORT: String(port),
       NODE_ENV: 'development',
       LOG_LEVEL: 'info',
@@ -365,7 +242,7 @@ describe('the service process (src/main.ts)', () => {
     const devPort = await freePort();
     const devBase = `http://127.0.0.1:${devPort}`;
     const dev = start({
-      DATA_DIR: freshDir(),
+      DATA_DIR: await migratedDataDir(),
       PORT: String(devPort),
       NODE_ENV: 'development',
       LOG_LEVEL: 'info',
@@ -388,7 +265,7 @@ describe('the service process (src/main.ts)', () => {
     const prodPort = await freePort();
     const prodBase = `http://127.0.0.1:${prodPort}`;
     const prod = start({
-      DATA_DIR: freshDir(),
+      DATA_DIR: await migratedDataDir(),
       PORT: String(prodPort),
       NODE_ENV: 'production',
       JWT_SECRET: randomBytes(36).toString('base64url'), // 48 characters
@@ -413,63 +290,5 @@ describe('the service process (src/main.ts)', () => {
     for (const line of prodOut.split('\n').filter((l) => l.includes('Your password reset code') || l.includes(prodEmail))) {
       expect(line).not.toMatch(/\b\d{6}\b/);
     }
-  }, 180_000);
-
-  it('creates the first superadmin from SUPERADMIN_EMAIL/SUPERADMIN_PASSWORD once, and keeps it across a restart', async () => {
-    const port = await freePort();
-    const base = `http://127.0.0.1:${port}`;
-    const env = {
-      DATA_DIR: freshDir(),
-      PORT: String(port),
-      NODE_ENV: 'development',
-      LOG_LEVEL: 'info',
-      SUPERADMIN_EMAIL: 'ops@example.com',
-      SUPERADMIN_PASSWORD: 'ops password 123',
-    };
-    const credentials = { email: 'ops@example.com', password: 'ops password 123' };
-
-    const first = start(env);
-    await waitHealthy(first, base);
-    const login = await post(base, '/api/v1/admin/login', credentials);
-    expect(login.status, JSON.stringify(login.body) + describeOutput(first)).toBe(200);
-    expect(login.body.data.admin.role).toBe('superadmin');
-    expect(login.body.data.admin.email).toBe('ops@example.com');
-    expect(login.body.token).toEqual(expect.any(String));
-    expect(first.stdout()).toContain('created the first superadmin');
-    const wrong = await post(base, '/api/v1/admin/login', { ...credentials, password: 'not the password' });
-    expect(wrong.status).toBe(401);
-    expect(await stop(first), describeOutput(first)).toEqual({ code: 0, signal: null });
-
-    const second = start(env);
-    await waitHealthy(second, base);
-    const again = await post(base, '/api/v1/admin/login', credentials);
-    expect(again.status, JSON.stringify(again.body) + describeOutput(second)).toBe(200);
-    expect(again.body.data.admin.role).toBe('superadmin');
-    expect(second.stdout()).toContain('database ready');
-    expect(second.stdout()).not.toContain('created the first superadmin');
-    expect(await stop(second), describeOutput(second)).toEqual({ code: 0, signal: null });
-  }, 180_000);
-
-  it('npm run create-superadmin creates a superadmin the service then accepts', async () => {
-    const dataDir = freshDir();
-    const cli = spawnSync('npm', ['run', 'create-superadmin', '--', '--email', 'cli@example.com', '--password', 'cli password 123'], {
-      cwd: ROOT,
-      env: { ...baseEnv(), DATA_DIR: dataDir, NODE_ENV: 'development' },
-      encoding: 'utf8',
-      timeout: 120_000,
-    });
-    const cliOutput = `\n--- stdout ---\n${cli.stdout}\n--- stderr ---\n${cli.stderr}\n--- error ---\n${String(cli.error ?? '')}`;
-    expect(cli.status, cliOutput).toBe(0);
-    expect(cli.stdout, cliOutput).toContain('Created superadmin cli@example.com');
-
-    const port = await freePort();
-    const base = `http://127.0.0.1:${port}`;
-    const proc = start({ DATA_DIR: dataDir, PORT: String(port), NODE_ENV: 'development', LOG_LEVEL: 'info' });
-    await waitHealthy(proc, base);
-    const login = await post(base, '/api/v1/admin/login', { email: 'cli@example.com', password: 'cli password 123' });
-    expect(login.status, JSON.stringify(login.body) + describeOutput(proc)).toBe(200);
-    expect(login.body.data.admin.role).toBe('superadmin');
-    expect(login.body.data.admin.email).toBe('cli@example.com');
-    expect(await stop(proc), describeOutput(proc)).toEqual({ code: 0, signal: null });
   }, 180_000);
 });

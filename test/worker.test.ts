@@ -1,8 +1,24 @@
 import pino from 'pino';
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createWorker } from '../src/jobs/worker.js';
 
 const log = pino({ level: 'silent' });
+
+/**
+ * The interval timer runs on vitest's fake clock, moved by the test; nothing here waits on wall
+ * time. setImmediate stays real: the worker's kick uses it, and one turn of the event loop after
+ * it (every promise callback already run) is how a test knows a kick or a pass has had its chance.
+ */
+beforeEach(() => {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
 
 describe('the worker loop', () => {
   it('stop() waits for the pass in progress (SIGTERM finishes the current job)', async () => {
@@ -26,10 +42,11 @@ describe('the worker loop', () => {
       ],
     });
     worker.start();
-    await new Promise((r) => setImmediate(r));
+    await nextTurn();
     expect(events).toEqual(['started']);
     const stopped = worker.stop().then(() => events.push('stopped'));
-    await new Promise((r) => setTimeout(r, 20));
+    await nextTurn();
+    await vi.advanceTimersByTimeAsync(120_000);
     expect(events).toEqual(['started']);
     release();
     await stopped;
@@ -41,15 +58,23 @@ describe('the worker loop', () => {
     const worker = createWorker({ intervalMs: 30, log, tasks: [{ name: 'counter', run: async () => void passes++ }] });
     worker.start();
     try {
-      await new Promise((r) => setTimeout(r, 150));
-      // the pass at start, then one every 30 ms: at least three by now
-      expect(passes).toBeGreaterThanOrEqual(3);
+      await nextTurn();
+      // the pass at start, then one each time 30 ms of the fake clock pass
+      expect(passes).toBe(1);
+      await vi.advanceTimersByTimeAsync(29);
+      expect(passes).toBe(1);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(passes).toBe(2);
+      await vi.advanceTimersByTimeAsync(60);
+      expect(passes).toBe(4);
     } finally {
       await worker.stop();
     }
     const atStop = passes;
-    await new Promise((r) => setTimeout(r, 90));
+    await vi.advanceTimersByTimeAsync(90);
+    await nextTurn();
     expect(passes).toBe(atStop);
+    expect(vi.getTimerCount()).toBe(0);
   });
 
   it('a failing task does not stop the others', async () => {
@@ -88,15 +113,21 @@ describe('the worker loop', () => {
       ],
     });
     worker.start();
-    await new Promise((r) => setTimeout(r, 20));
+    await nextTurn();
     expect(ran).toEqual(['emails', 'renewals']);
     worker.kick();
-    await new Promise((r) => setTimeout(r, 20));
+    // the kick's own setImmediate was queued first, so it has run by the end of this turn
+    await nextTurn();
+    await nextTurn();
     expect(ran).toEqual(['emails', 'renewals', 'emails']);
+    // the interval, not the kick, brings the others round
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(ran).toEqual(['emails', 'renewals', 'emails', 'emails', 'renewals']);
     await worker.stop();
     worker.kick();
-    await new Promise((r) => setTimeout(r, 20));
-    expect(ran).toEqual(['emails', 'renewals', 'emails']);
+    await nextTurn();
+    await nextTurn();
+    expect(ran).toEqual(['emails', 'renewals', 'emails', 'emails', 'renewals']);
   });
 
   it('a request during a pass runs once more right after it', async () => {
@@ -117,10 +148,10 @@ describe('the worker loop', () => {
       ],
     });
     worker.start();
-    await new Promise((r) => setImmediate(r));
+    await nextTurn();
     const again = worker.runOnce();
     release();
-    await new Promise((r) => setTimeout(r, 10));
+    await nextTurn();
     expect(passes).toBe(2);
     release();
     await again;

@@ -7,6 +7,7 @@ import { openDatabase } from '../db/index.js';
 import { migrate } from '../db/migrate.js';
 import { AppError, translateDbError } from '../http/errors.js';
 import { createAdminsService } from '../modules/admins/service.js';
+import { passwordHasherFromConfig } from '../modules/auth/passwords.js';
 import { createTokenService } from '../modules/auth/tokens.js';
 import { LogMailer } from '../modules/email/mailer.js';
 import { createOutbox } from '../modules/email/outbox.js';
@@ -56,7 +57,16 @@ export async function createSuperadminCommand(argv: string[], env = process.env)
     await migrate(db);
     const tokens = createTokenService(config.jwtSecret, config.tokenTtlSeconds, systemClock);
     const outbox = createOutbox({ db, mailer: new LogMailer(log, false), clock: systemClock, log });
-    const admins = createAdminsService({ config, db, clock: systemClock, log, tokens, outbox, afterCommit: () => {} });
+    const admins = createAdminsService({
+      config,
+      db,
+      clock: systemClock,
+      log,
+      tokens,
+      passwords: passwordHasherFromConfig(config),
+      outbox,
+      afterCommit: () => {},
+    });
     const name = values.name?.trim() || 'Superadmin';
     const admin = await admins.createSuperadmin(values.email, values.password, name);
     console.log(`Created superadmin ${admin.email} (${admin.id})`);

@@ -1,9 +1,8 @@
 import type { FastifyInstance, FastifyRequest, onRequestHookHandler, RouteOptions } from 'fastify';
-import type { RoutePermission } from '../modules/admins/permissions.js';
 import { aliasesByCanonical } from './aliases.js';
-import type { Authenticator } from './auth.js';
 import { AppError } from './errors.js';
 import { unboundedNumbers } from './number-bounds.js';
+import type { CallerKind, RoutePermissionName } from './types.js';
 
 /** A route-schema key (kept by @fastify/swagger, as every `x-` key is) marking a body that may be absent. */
 export const OPTIONAL_BODY_MARK = 'x-optional-body';
@@ -21,23 +20,31 @@ export function markOptionalBodies<T extends { paths?: Record<string, Record<str
   return doc;
 }
 
-/** Every admin route as registered (aliases included): the shared guard suite walks this list. */
-export type AdminRouteRegistry = { method: string; url: string; permission: RoutePermission }[];
+/**
+ * Who the caller is, for one kind of caller (`config.auth`). Injected, so this layer parses no
+ * token and looks up no account: it only decides where in the request the guard runs.
+ */
+export interface CallerGuard {
+  /** resolves when the caller is known and allowed (the guard records it on the request); else throws an AppError */
+  check(request: FastifyRequest, permission: RoutePermissionName | undefined): Promise<void>;
+  /** routes of this kind must name a permission: forgetting is a start-up error, not an open door */
+  requiresPermission: boolean;
+  /** told of each route of this kind as it is registered (aliases included, HEAD not): the shared guard suites walk that list */
+  registered?(route: { method: string; url: string; permission: RoutePermissionName | undefined }): void;
+}
+
+export type CallerGuards = Record<CallerKind, CallerGuard>;
 
 /**
  * Route-level policy applied in one place as routes are added:
  * - documented spellings (./aliases.ts) become routes sharing the canonical handler and schema;
- * - `config.auth` attaches the authentication hook (before the body is parsed or validated);
+ * - `config.auth` attaches that kind's injected guard (before the body is parsed or validated);
  * - `config.credential` puts the route under the one per-IP credential rate limit;
  * - a number in a query string or path without a minimum and a maximum is a start-up error;
  * - the OpenAPI entry gets its security requirement and alias marker.
  */
-export function installRoutePolicy(
-  app: FastifyInstance,
-  deps: { authenticator: Authenticator; credentialLimiter: onRequestHookHandler },
-): AdminRouteRegistry {
+export function installRoutePolicy(app: FastifyInstance, deps: { guards: CallerGuards; credentialLimiter: onRequestHookHandler }): void {
   const aliases = aliasesByCanonical();
-  const adminRoutes: AdminRouteRegistry = [];
 
   app.addHook('onRoute', (route: RouteOptions) => {
     const config = (route.config ?? {}) as NonNullable<RouteOptions['config']> & Record<string, unknown>;
@@ -52,28 +59,23 @@ export function installRoutePolicy(
     }
 
     if (config.auth) {
-      const { authenticator } = deps;
-      let hook: (request: FastifyRequest) => Promise<void>;
-      if (config.auth === 'admin') {
-        // an admin route must say what it needs; forgetting is a start-up error, not an open door
-        if (!config.permission) throw new Error(`admin route ${methods.join(',')} ${route.url} declares no permission`);
-        const needed = config.permission;
-        const forbidden = config.messages?.forbidden;
-        hook = async (request) => {
-          try {
-            request.admin = await authenticator.admin(request, needed);
-          } catch (err) {
-            // a seed may fix the wording of its 403 (HNG: "Only an admin can create a subscription plan.")
-            if (forbidden && err instanceof AppError && err.code === 'FORBIDDEN') throw new AppError('FORBIDDEN', forbidden);
-            throw err;
-          }
-        };
-        for (const method of methods) if (method !== 'HEAD') adminRoutes.push({ method, url: route.url, permission: needed });
-      } else {
-        hook = async (request) => {
-          request.user = await authenticator.user(request);
-        };
+      const guard = deps.guards[config.auth] as CallerGuard | undefined;
+      if (!guard) throw new Error(`${methods.join(',')} ${route.url}: no guard for auth '${String(config.auth)}'`);
+      if (guard.requiresPermission && !config.permission) {
+        throw new Error(`${config.auth} route ${methods.join(',')} ${route.url} declares no permission`);
       }
+      const { permission } = config;
+      const forbidden = config.messages?.forbidden;
+      const hook = async (request: FastifyRequest) => {
+        try {
+          await guard.check(request, permission);
+        } catch (err) {
+          // a seed may fix the wording of its 403 (HNG: "Only an admin can create a subscription plan.")
+          if (forbidden && err instanceof AppError && err.code === 'FORBIDDEN') throw new AppError('FORBIDDEN', forbidden);
+          throw err;
+        }
+      };
+      for (const method of methods) if (method !== 'HEAD') guard.registered?.({ method, url: route.url, permission });
       route.onRequest = [hook, ...(route.onRequest ? ([] as unknown[]).concat(route.onRequest) : [])] as RouteOptions['onRequest'];
       route.schema = { ...route.schema, security: [{ bearerAuth: [] }] } as RouteOptions['schema'];
     }
@@ -117,5 +119,4 @@ export function installRoutePolicy(
       }
     }
   });
-  return adminRoutes;
 }

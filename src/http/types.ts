@@ -1,40 +1,32 @@
 import 'fastify';
 
-export interface AuthUser {
-  id: string;
-  email: string;
-  role: 'parent' | 'child';
-  parentId: string | null;
-  permissions: string[];
-  tokenVersion: number;
-  /** when the token was issued: a recent login is what some changes ask for (REAUTH_WINDOW) */
-  authTime: Date;
-}
+/**
+ * The kinds of caller a route may require (`config.auth`) and the permissions a route may
+ * declare (`config.permission`). Empty here: the module that knows the callers fills them by
+ * declaration merging, so this layer names no kind of account while a route that misspells a
+ * kind or a permission is still a type error.
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: empty on purpose, filled by declaration merging (only an interface merges)
+export interface CallerKinds {}
+// biome-ignore lint/suspicious/noEmptyInterface: empty on purpose, filled by declaration merging (only an interface merges)
+export interface RoutePermissions {}
 
-export interface AuthAdmin {
-  id: string;
-  email: string;
-  role: 'admin' | 'superadmin';
-  permissions: string[];
-}
+export type CallerKind = keyof CallerKinds;
+export type RoutePermissionName = keyof RoutePermissions;
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** who may call the route: a customer user or a staff admin */
-    auth?: 'user' | 'admin';
-    /** admin routes: the permission needed ('superadmin' = superadmins only, 'any' = any admin) */
-    permission?: import('../modules/admins/permissions.js').RoutePermission;
+    /** who may call the route: one of the injected guards (./routing.ts) */
+    auth?: CallerKind;
+    /** the permission the route needs, for a kind of caller whose guard requires one */
+    permission?: RoutePermissionName;
     /** counts toward the per-IP credential rate limit (contract §4) */
     credential?: boolean;
-    /** messages the seeds fix for this route's validation failures */
+    /** messages the seeds fix for this route's validation failures (and its guard's 403) */
     messages?: { missing?: string; invalid?: string; notFound?: string; forbidden?: string };
     /** the body may be absent (seed clients send none): validated as `{}` */
     optionalBody?: boolean;
     /** set on the routes of documented spellings: the canonical path they alias */
     aliasOf?: string;
-  }
-  interface FastifyRequest {
-    user: AuthUser | null;
-    admin: AuthAdmin | null;
   }
 }

@@ -1,7 +1,8 @@
 /**
  * Helpers several test files share: admins (the first superadmin, logins, admins with given
  * permissions), plans, subscriptions, fresh user tokens, JWT claims and row counts. Each takes the
- * file's Harness first; none keeps state across files (each test file loads its own copy).
+ * file's Harness first; none keeps state a file could see (the files of a worker share this module:
+ * vitest.config.ts `isolate: false`).
  */
 import { beforeEach, expect } from 'vitest';
 import { type Harness, type Response, type TestUser, uniqueEmail } from './harness.js';

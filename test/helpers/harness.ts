@@ -5,7 +5,7 @@ import { ManualClock } from '../../src/clock.js';
 import { type Config, loadConfig } from '../../src/config.js';
 import type { Db } from '../../src/db/types.js';
 import { type Mailer, MemoryMailer } from '../../src/modules/email/mailer.js';
-import { createTestDatabase, type TestDatabase, truncateAll } from './database.js';
+import { acquireTestDatabase, createTestDatabase, type TestDatabase, truncateAll } from './database.js';
 
 export const TEST_ENV = {
   NODE_ENV: 'test',
@@ -16,6 +16,10 @@ export const TEST_ENV = {
   // generous, so tests about other things can add children freely; entitlement tests set their own
   DEFAULT_TEAM_MEMBERS: '100',
   DATA_DIR: '/tmp/sociox-test-data',
+  // argon2's cheapest cost: every register and login hashes, and the suite is not about argon2's
+  // strength (test/password-cost.test.ts checks the production cost end to end)
+  PASSWORD_HASH_MEMORY_KIB: '8',
+  PASSWORD_HASH_ITERATIONS: '1',
 };
 
 export interface Response {
@@ -38,6 +42,14 @@ export interface TestUser {
   token: string;
 }
 
+/**
+ * With `isolate: false` (vitest.config.ts) a worker runs its files one after another. On the
+ * embedded database, the app a file built with the default settings is kept, with its database,
+ * for the worker's next such file, which gets it with the database emptied, the clock set to now
+ * and the mailer cleared: building an app compiles every route's schemas (~0.3 s of CPU).
+ */
+let spare: Harness | null = null;
+
 /** The app on a real database, a settable clock and a mailer that keeps what it sends. */
 export class Harness {
   private constructor(
@@ -47,13 +59,15 @@ export class Harness {
     readonly clock: ManualClock,
     readonly mailer: MemoryMailer,
     readonly config: Config,
+    /** built with the default settings (TEST_ENV, no mailer, logger or hook of the file's own) */
+    private readonly plain = false,
   ) {}
 
   static async database(): Promise<TestDatabase> {
     return createTestDatabase();
   }
 
-  /** One per test file (a database costs seconds); `reset()` between tests. */
+  /** One per test file (on the worker's embedded database, emptied: see acquireTestDatabase); `reset()` between tests. */
   static async create(
     options: {
       env?: Record<string, string>;
@@ -63,7 +77,13 @@ export class Harness {
       beforeReady?: (app: App) => void;
     } = {},
   ): Promise<Harness> {
-    const testDb = options.testDb ?? (await createTestDatabase());
+    const plain = Object.values(options).every((o) => o === undefined) && !process.env.DATABASE_URL;
+    const kept = spare;
+    spare = null;
+    if (kept && plain && (await kept.recycle())) return kept;
+    // another kind of harness: the kept app goes, its database is handed on
+    if (kept) await kept.dispose();
+    const testDb = options.testDb ?? (await acquireTestDatabase());
     const config = loadConfig({ ...TEST_ENV, ...options.env });
     const clock = new ManualClock(new Date());
     const mailer = new MemoryMailer();
@@ -76,7 +96,7 @@ export class Harness {
     });
     options.beforeReady?.(app);
     await app.ready();
-    return new Harness(app, testDb.db, testDb, clock, mailer, config);
+    return new Harness(app, testDb.db, testDb, clock, mailer, config, plain);
   }
 
   /** Another app instance on the same database (a second server, or other settings). */
@@ -95,8 +115,33 @@ export class Harness {
   }
 
   async close(): Promise<void> {
+    if (spare === this) return;
+    // an app that listened on a port is not handed on: its server would stay open
+    if (this.plain && spare === null && !this.app.server.listening) {
+      spare = this;
+      return;
+    }
+    await this.dispose();
+  }
+
+  private async dispose(): Promise<void> {
     await this.app.close();
     await this.testDb.drop();
+  }
+
+  /** Makes a kept harness as good as new for the next file; false (and closed) when it cannot be. */
+  private async recycle(): Promise<boolean> {
+    try {
+      await this.app.worker.stop();
+      await this.db.exec('discard all');
+      await truncateAll(this.db, { storage: true });
+    } catch {
+      await this.dispose().catch(() => {});
+      return false;
+    }
+    this.mailer.clear();
+    this.clock.set(new Date());
+    return true;
   }
 
   async request(method: string, url: string, options: RequestOptions = {}): Promise<Response> {
@@ -167,5 +212,5 @@ export class Harness {
 
 let counter = 0;
 export function uniqueEmail(prefix = 'user'): string {
-  return `${prefix}.${Date.now().toString(36)}.${(counter++).toString(36)}.${randomBytes(3).toString('hex')}@example.com`;
+  return `${prefix}.${Date.now().toString(36)}.${(counter++).toString(36)}.r${randomBytes(3).toString('hex')}@example.com`;
 }

@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { currentAdmin } from '../../http/auth.js';
 import { Email, Envelope, errors, MessageEnvelope, Password, Uuid } from '../../http/schemas.js';
 import { allows } from '../admins/permissions.js';
+import { currentAdmin } from '../auth/access.js';
 import { SubscriptionSchema } from '../subscriptions/routes.js';
 import { UserSchema } from '../users/present.js';
 import type { AdminUsersService } from './service.js';

@@ -2,7 +2,6 @@ import { AppError } from '../../http/errors.js';
 import type { ServiceDeps } from '../../services.js';
 import type { Actor } from '../admins/service.js';
 import { auditRepository as audit } from '../audit/repository.js';
-import { hashPassword } from '../auth/passwords.js';
 import type { AuthService } from '../auth/service.js';
 import { generateLinkToken, hashLinkToken } from '../auth/tokens.js';
 import { emails } from '../email/templates.js';
@@ -55,7 +54,7 @@ function decodeCursor(cursor: string): { createdAt: string; id: string } {
 export function createAdminUsersService(
   deps: ServiceDeps & { auth: AuthService; users: UsersService; subscriptions: SubscriptionsService },
 ) {
-  const { db, clock, outbox, config } = deps;
+  const { db, clock, passwords, outbox, config } = deps;
 
   async function changeStatus(actor: Actor, userId: string, status: 'active' | 'deactivated'): Promise<PublicUser> {
     const user = await db.transaction(async (tx) => {
@@ -173,7 +172,7 @@ export function createAdminUsersService(
 
     /** The user, through the emailed link, chooses a new password; older tokens are revoked. */
     async resetWithLink(token: string, newPassword: string): Promise<void> {
-      const passwordHash = await hashPassword(newPassword);
+      const passwordHash = await passwords.hash(newPassword);
       await db.transaction(async (tx) => {
         const userId = await links.consume(tx, hashLinkToken(token), 'password_reset_link', clock.now());
         const user = userId ? await users.findById(tx, userId) : null;

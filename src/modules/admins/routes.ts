@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { currentAdmin } from '../../http/auth.js';
 import { Email, Envelope, errors, MessageEnvelope, Name, Password, Uuid } from '../../http/schemas.js';
+import { currentAdmin } from '../auth/access.js';
 import { ADMIN_PERMISSIONS } from './permissions.js';
 import { AdminSchema } from './present.js';
 import type { AdminsService } from './service.js';

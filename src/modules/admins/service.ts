@@ -1,9 +1,8 @@
 import { AppError } from '../../http/errors.js';
-import type { AuthAdmin } from '../../http/types.js';
 import type { ServiceDeps } from '../../services.js';
 import { auditRepository as audit } from '../audit/repository.js';
+import type { AuthAdmin } from '../auth/access-types.js';
 import { lockoutFromConfig } from '../auth/lockout.js';
-import { burnPasswordCheck, hashPassword, verifyPassword } from '../auth/passwords.js';
 import { normaliseEmail } from '../users/present.js';
 import type { AdminPermission } from './permissions.js';
 import { type PublicAdmin, presentAdmin } from './present.js';
@@ -13,7 +12,7 @@ import { type AdminRow, adminsRepository as admins } from './repository.js';
 export type Actor = Pick<AuthAdmin, 'id' | 'email' | 'role'> & { ip: string | null };
 
 export function createAdminsService(deps: ServiceDeps) {
-  const { db, clock, tokens, config } = deps;
+  const { db, clock, tokens, passwords, config } = deps;
   const lockout = lockoutFromConfig(config);
 
   function issueToken(a: AdminRow): Promise<string> {
@@ -30,12 +29,12 @@ export function createAdminsService(deps: ServiceDeps) {
     async login(email: string, password: string, ip: string): Promise<{ token: string; admin: PublicAdmin }> {
       const admin = await admins.findCredentials(db, normaliseEmail(email));
       if (!admin) {
-        await burnPasswordCheck(password);
+        await passwords.burnCheck(password);
         throw new AppError('INVALID_CREDENTIALS', 'Invalid credentials provided');
       }
       const now = clock.now();
       await lockout.assertOpen(db, 'admins', admin.id, ip, now);
-      if (!(await verifyPassword(admin.password_hash, password))) {
+      if (!(await passwords.verify(admin.password_hash, password))) {
         await lockout.recordFailure(db, 'admins', admin.id, ip, now);
         throw new AppError('INVALID_CREDENTIALS', 'Invalid credentials provided');
       }
@@ -48,7 +47,7 @@ export function createAdminsService(deps: ServiceDeps) {
       actor: Actor,
       input: { email: string; password: string; name: string; permissions: AdminPermission[]; role?: 'admin' | 'superadmin' },
     ): Promise<PublicAdmin> {
-      const passwordHash = await hashPassword(input.password);
+      const passwordHash = await passwords.hash(input.password);
       const created = await db.transaction(async (tx) => {
         const admin = await admins.insert(
           tx,
@@ -139,7 +138,7 @@ export function createAdminsService(deps: ServiceDeps) {
 
     /** The operator command: a superadmin with this email, whether or not others exist. */
     async createSuperadmin(email: string, password: string, name = 'Superadmin'): Promise<PublicAdmin> {
-      const passwordHash = await hashPassword(password);
+      const passwordHash = await passwords.hash(password);
       const created = await admins.insert(
         db,
         { email: normaliseEmail(email), passwordHash, name, role: 'superadmin', permissions: [], createdBy: null },
@@ -151,7 +150,7 @@ export function createAdminsService(deps: ServiceDeps) {
     /** SUPERADMIN_EMAIL/SUPERADMIN_PASSWORD at start-up: creates one only if no superadmin exists. */
     async bootstrapSuperadmin(email: string, password: string, name = 'Superadmin'): Promise<PublicAdmin | null> {
       if (await admins.countSuperadmins(db)) return null;
-      const passwordHash = await hashPassword(password);
+      const passwordHash = await passwords.hash(password);
       const created = await db.transaction((tx) =>
         admins.insertFirstSuperadmin(tx, { email: normaliseEmail(email), passwordHash, name }, clock.now()),
       );

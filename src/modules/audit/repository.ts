@@ -1,8 +1,9 @@
 import type { Queryable } from '../../db/index.js';
+import type { AuditAction } from './actions.js';
 
 export interface AuditEntry {
   admin: { id: string; email: string };
-  action: string;
+  action: AuditAction;
   targetType: string;
   targetId: string | null;
   ip: string | null;

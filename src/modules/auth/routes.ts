@@ -1,10 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { currentUser } from '../../http/auth.js';
 import { AppError } from '../../http/errors.js';
 import { Email, Envelope, errors, MessageEnvelope, Password } from '../../http/schemas.js';
 import { UserSchema } from '../users/present.js';
 import { NewAccountFields, Phone } from '../users/schemas.js';
+import { currentUser } from './access.js';
 import { type AuthService, MESSAGES } from './service.js';
 
 const SessionEnvelope = Envelope({

@@ -7,7 +7,6 @@ import { type UserRow, usersRepository as users } from '../users/repository.js';
 import type { NewAccountInput } from '../users/schemas.js';
 import { lockoutFromConfig } from './lockout.js';
 import { otpRepository } from './otp-repository.js';
-import { burnPasswordCheck, hashPassword, verifyPassword } from './passwords.js';
 import { resetBudgetRepository } from './reset-budget.js';
 import { generateOtp } from './tokens.js';
 
@@ -44,7 +43,7 @@ export interface Session {
 }
 
 export function createAuthService(deps: ServiceDeps) {
-  const { db, clock, tokens, outbox, config } = deps;
+  const { db, clock, tokens, passwords, outbox, config } = deps;
   const lockout = lockoutFromConfig(config);
   const resetBudget = resetBudgetRepository({
     sends: { max: OTP_EMAILS_PER_HOUR, windowMs: 60 * 60_000 },
@@ -75,7 +74,7 @@ export function createAuthService(deps: ServiceDeps) {
     if (!hash) throw new AppError('NOT_FOUND', 'User not found');
     const now = clock.now();
     await lockout.assertOpen(db, 'users', userId, ip, now);
-    if (!(await verifyPassword(hash, password))) {
+    if (!(await passwords.verify(hash, password))) {
       await lockout.recordFailure(db, 'users', userId, ip, now);
       throw wrong();
     }
@@ -94,7 +93,7 @@ export function createAuthService(deps: ServiceDeps) {
         db,
         {
           email: normaliseEmail(input.email),
-          passwordHash: await hashPassword(input.password),
+          passwordHash: await passwords.hash(input.password),
           ...names,
           phone: input.phone?.trim() || null,
           role: 'parent',
@@ -110,12 +109,12 @@ export function createAuthService(deps: ServiceDeps) {
       const by = input.email !== undefined ? { email: normaliseEmail(input.email) } : { phone: input.phone!.trim() };
       const user = await users.findCredentials(db, by);
       if (!user) {
-        await burnPasswordCheck(input.password);
+        await passwords.burnCheck(input.password);
         throw new AppError('INVALID_CREDENTIALS', MESSAGES.invalidCredentials);
       }
       const now = clock.now();
       await lockout.assertOpen(db, 'users', user.id, ip, now);
-      if (!(await verifyPassword(user.password_hash, input.password))) {
+      if (!(await passwords.verify(user.password_hash, input.password))) {
         await lockout.recordFailure(db, 'users', user.id, ip, now);
         throw new AppError('INVALID_CREDENTIALS', MESSAGES.invalidCredentials);
       }
@@ -130,7 +129,7 @@ export function createAuthService(deps: ServiceDeps) {
 
     async changePassword(userId: string, oldPassword: string, newPassword: string, ip: string): Promise<Session> {
       await checkPassword(userId, oldPassword, ip, () => new AppError('INVALID_CREDENTIALS', MESSAGES.wrongPassword));
-      const newHash = await hashPassword(newPassword);
+      const newHash = await passwords.hash(newPassword);
       const user = await db.transaction(async (tx) => {
         const current = await users.findById(tx, userId);
         if (!current) throw new AppError('NOT_FOUND', 'User not found');
@@ -164,7 +163,7 @@ export function createAuthService(deps: ServiceDeps) {
 
     async resetPassword(input: { email: string; otp: string; newPassword: string }): Promise<void> {
       // hashed first, whether or not the email has an account: an unknown email must not answer faster
-      const newHash = await hashPassword(input.newPassword);
+      const newHash = await passwords.hash(input.newPassword);
       const user = await users.findByEmail(db, normaliseEmail(input.email));
       const invalid = new AppError('INVALID_TOKEN', MESSAGES.otpInvalid, [{ field: 'otp', message: 'is invalid or expired' }]);
       if (!user) throw invalid;

@@ -1,8 +1,9 @@
 import type { Queryable } from '../../db/index.js';
+import type { NotificationKind } from './kinds.js';
 
 export interface NotificationRow {
   id: string;
-  kind: string;
+  kind: NotificationKind;
   message: string;
   read_at: Date | null;
   created_at: Date;
@@ -13,11 +14,11 @@ export interface NotificationRow {
  * the transaction of the event they announce, so a notification exists exactly when its event does.
  */
 export const notificationsRepository = {
-  async create(q: Queryable, userId: string, kind: string, message: string, now: Date): Promise<void> {
+  async create(q: Queryable, userId: string, kind: NotificationKind, message: string, now: Date): Promise<void> {
     await q.query('insert into notifications (user_id, kind, message, created_at) values ($1, $2, $3, $4)', [userId, kind, message, now]);
   },
 
-  async createMany(q: Queryable, userIds: readonly string[], kind: string, message: string, now: Date): Promise<void> {
+  async createMany(q: Queryable, userIds: readonly string[], kind: NotificationKind, message: string, now: Date): Promise<void> {
     if (userIds.length === 0) return;
     await q.query('insert into notifications (user_id, kind, message, created_at) select unnest($1::uuid[]), $2, $3, $4', [
       userIds,

@@ -2,9 +2,10 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { Clock } from '../../clock.js';
 import type { Db } from '../../db/index.js';
-import { currentUser } from '../../http/auth.js';
 import { AppError } from '../../http/errors.js';
 import { Envelope, errors, Uuid } from '../../http/schemas.js';
+import { currentUser } from '../auth/access.js';
+import { NOTIFICATION_KINDS, type NotificationKind } from './kinds.js';
 import { notificationsRepository as notifications } from './repository.js';
 
 const NotificationSchema = Type.Object({
@@ -12,7 +13,8 @@ const NotificationSchema = Type.Object({
   message: Type.String(),
   date: Type.String({ format: 'date-time' }),
   read: Type.Boolean(),
-  kind: Type.String(),
+  // documented as the closed list; serialised as a plain string, so a row older than the list still answers
+  kind: Type.Unsafe<NotificationKind>({ type: 'string', enum: [...NOTIFICATION_KINDS] }),
 });
 const tags = ['notifications'];
 

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { type TProperties, Type } from '@sinclair/typebox';
-import { currentUser } from '../../http/auth.js';
 import { Envelope, errors, MessageEnvelope, MultiLine, Name, PageMeta, PageQuery, Uuid } from '../../http/schemas.js';
+import { currentUser } from '../auth/access.js';
 import { OrganisationSchema, OrganisationUserSchema } from './present.js';
 import { MESSAGES, type OrganisationsService } from './service.js';
 

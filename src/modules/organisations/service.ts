@@ -1,6 +1,7 @@
 import type { Queryable } from '../../db/index.js';
 import { AppError } from '../../http/errors.js';
 import type { ServiceDeps } from '../../services.js';
+import type { NotificationKind } from '../notifications/kinds.js';
 import { notificationsRepository as notifications } from '../notifications/repository.js';
 import { type PublicOrganisation, type PublicOrganisationUser, presentOrganisation, presentOrganisationUser } from './present.js';
 import { type OrganisationChanges, type OrganisationRow, type OrganisationScope, organisationsRepository as orgs } from './repository.js';
@@ -24,11 +25,12 @@ export const MESSAGES = {
   orgIdRequired: 'org_id is required: you have created more than one organisation',
 } as const;
 
-export const NOTIFICATION_KINDS = {
+/** This module's names from the closed list in notifications/kinds.ts. */
+const NOTIFICATION_KINDS = {
   added: 'organisation.member_added',
   removed: 'organisation.member_removed',
   deleted: 'organisation.deleted',
-} as const;
+} as const satisfies Record<string, NotificationKind>;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { currentAdmin } from '../../http/auth.js';
 import { AppError } from '../../http/errors.js';
 import { Envelope, errors, MessageEnvelope, PageMeta, Uuid } from '../../http/schemas.js';
+import { currentAdmin } from '../auth/access.js';
 import { CustomFeatures, FeaturesSchema, PlanInputSchema, PlanName, PlanSchema, SimplePlanSchema } from './schemas.js';
 import { PLAN_NOT_FOUND, type PlansService } from './service.js';
 

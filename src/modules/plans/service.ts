@@ -1,6 +1,7 @@
 import { AppError } from '../../http/errors.js';
 import type { ServiceDeps } from '../../services.js';
 import type { Actor } from '../admins/service.js';
+import type { AuditAction } from '../audit/actions.js';
 import { auditRepository as audit } from '../audit/repository.js';
 import { fromMinor, toMinor } from './money.js';
 import { type PlanRow, type PlanValues, plansRepository as plans } from './repository.js';
@@ -80,7 +81,7 @@ export function createPlansService(deps: ServiceDeps) {
   /** Every plan write: in one transaction with its audit row. */
   async function write(
     actor: Actor,
-    action: string,
+    action: AuditAction,
     planId: string | null,
     fn: (tx: Parameters<typeof plans.insert>[0]) => Promise<PlanRow | null>,
     detail: Record<string, unknown> = {},
@@ -101,7 +102,7 @@ export function createPlansService(deps: ServiceDeps) {
   /** Read-modify-write under the plan's row lock. */
   function modify(
     actor: Actor,
-    action: string,
+    action: AuditAction,
     id: string,
     change: (current: PlanValues) => PlanValues,
     detail: Record<string, unknown> = {},

@@ -1,13 +1,14 @@
 import { createHash } from 'node:crypto';
 import type { Db, Queryable } from '../../db/index.js';
 import { AppError } from '../../http/errors.js';
+import type { ActorName } from './repository.js';
 
 /** How long a key is remembered; a retry after that acts again. */
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60_000;
 
 export interface IdempotencyScope {
   /** whose key space: `user:<id>` or `admin:<id>` */
-  principal: string;
+  principal: ActorName;
   key: string;
   /** what was asked: a retry with the same key must ask the same thing */
   request: unknown;

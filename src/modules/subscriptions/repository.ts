@@ -1,8 +1,35 @@
 import type { Queryable } from '../../db/index.js';
+import type { NotificationKind } from '../notifications/kinds.js';
 
 export type Cycle = 'monthly' | 'yearly';
 export type SubscriptionStatus = 'active' | 'canceled' | 'expired';
+/** Who a subscription event (and an idempotency key) belongs to: a user, an admin, or the worker. */
+export type ActorName = `user:${string}` | `admin:${string}` | 'system';
+
 export type EventType = 'subscribed' | 'plan_changed' | 'cycle_changed' | 'cancelled' | 'resumed' | 'renewed' | 'expired';
+
+/**
+ * What the worker's set-based statements write besides the subscription: its event and the
+ * user's notification. Those statements write subscriptions, subscription_events and, for speed,
+ * notifications (the notifications module's table) in one round trip; the names come from the
+ * closed lists, as parameters, never as literals in the SQL.
+ */
+const RENEWED = {
+  event: 'renewed',
+  kind: 'subscription.renewed',
+  message: 'Your subscription has been renewed',
+} as const satisfies SystemTransition;
+const EXPIRED = {
+  event: 'expired',
+  kind: 'subscription.expired',
+  message: 'Your subscription has expired',
+} as const satisfies SystemTransition;
+
+interface SystemTransition {
+  event: EventType;
+  kind: NotificationKind;
+  message: string;
+}
 
 export interface SubscriptionRow {
   id: string;
@@ -98,7 +125,7 @@ export const subscriptionsRepository = {
     q: Queryable,
     subscriptionId: string,
     type: EventType,
-    actor: string,
+    actor: ActorName,
     detail: Record<string, unknown>,
     now: Date,
   ): Promise<void> {
@@ -165,14 +192,14 @@ export const subscriptionsRepository = {
        ),
        events as (
          insert into subscription_events (subscription_id, type, actor, detail, created_at)
-         select id, 'renewed', 'system', jsonb_build_object('periods', periods, 'current_period_end', current_period_end), $1 from renewed
+         select id, $3, 'system', jsonb_build_object('periods', periods, 'current_period_end', current_period_end), $1 from renewed
        ),
        notes as (
          insert into notifications (user_id, kind, message, created_at)
-         select user_id, 'subscription.renewed', 'Your subscription has been renewed', $1 from renewed
+         select user_id, $4, $5, $1 from renewed
        )
        select count(*)::int as n from renewed`,
-      [now, batch],
+      [now, batch, RENEWED.event, RENEWED.kind, RENEWED.message],
     );
     return rows[0]?.n ?? 0;
   },
@@ -197,14 +224,14 @@ async function expire(q: Queryable, now: Date, batch: number, userId: string | n
      ),
      events as (
        insert into subscription_events (subscription_id, type, actor, detail, created_at)
-       select id, 'expired', 'system', '{}'::jsonb, $1 from expired
+       select id, $4, 'system', '{}'::jsonb, $1 from expired
      ),
      notes as (
        insert into notifications (user_id, kind, message, created_at)
-       select user_id, 'subscription.expired', 'Your subscription has expired', $1 from expired
+       select user_id, $5, $6, $1 from expired
      )
      select count(*)::int as n from expired`,
-    [now, batch, userId],
+    [now, batch, userId, EXPIRED.event, EXPIRED.kind, EXPIRED.message],
   );
   return rows[0]?.n ?? 0;
 }

@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
-import { currentAdmin, currentUser } from '../../http/auth.js';
 import { Envelope, errors, MultiLine, Uuid } from '../../http/schemas.js';
+import { currentAdmin, currentUser } from '../auth/access.js';
 import { PLAN_NOT_FOUND } from '../plans/service.js';
 import type { SubscriptionsService } from './service.js';
 

@@ -1,9 +1,10 @@
 import type { Queryable } from '../../db/index.js';
 import { AppError } from '../../http/errors.js';
-import type { AuthUser } from '../../http/types.js';
 import type { ServiceDeps } from '../../services.js';
 import type { Actor } from '../admins/service.js';
+import type { AuditAction } from '../audit/actions.js';
 import { auditRepository as audit } from '../audit/repository.js';
+import type { AuthUser } from '../auth/access-types.js';
 import { notificationsRepository as notifications } from '../notifications/repository.js';
 import { fromMinor } from '../plans/money.js';
 import { type PlanRow, plansRepository as plans } from '../plans/repository.js';
@@ -11,7 +12,7 @@ import { PLAN_NOT_FOUND } from '../plans/service.js';
 import { usersRepository as users } from '../users/repository.js';
 import type { SeatLimit } from '../users/seats.js';
 import { runIdempotent } from './idempotency.js';
-import { type Cycle, type SubscriptionRow, subscriptionsRepository as subs } from './repository.js';
+import { type ActorName, type Cycle, type SubscriptionRow, subscriptionsRepository as subs } from './repository.js';
 
 /** renewals and expiries run in batches of this many rows per statement (bench/renewals.ts: larger batches
  * amortise the join over the table; each batch holds its row locks for about a quarter of a second) */
@@ -29,7 +30,7 @@ export interface SubscribeInput {
   billingCycle?: Cycle;
 }
 
-function actorName(a: SubscriptionActor): string {
+function actorName(a: SubscriptionActor): ActorName {
   return a.kind === 'user' ? `user:${a.id}` : `admin:${a.admin.id}`;
 }
 
@@ -81,7 +82,13 @@ export function createSubscriptionsService(deps: ServiceDeps) {
     };
   }
 
-  async function recordAudit(q: Queryable, actor: SubscriptionActor, action: string, s: SubscriptionRow, detail: Record<string, unknown>) {
+  async function recordAudit(
+    q: Queryable,
+    actor: SubscriptionActor,
+    action: AuditAction,
+    s: SubscriptionRow,
+    detail: Record<string, unknown>,
+  ) {
     if (actor.kind !== 'admin') return;
     await audit.record(
       q,

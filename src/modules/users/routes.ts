@@ -1,9 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
-import { currentUser } from '../../http/auth.js';
 import { AppError } from '../../http/errors.js';
 import { Email, Envelope, errors, MessageEnvelope, Name } from '../../http/schemas.js';
+import { currentUser } from '../auth/access.js';
 import { REVERT_MESSAGES } from './email-revert.js';
 import { CHILD_PERMISSIONS } from './permissions.js';
 import { UserSchema } from './present.js';

@@ -1,6 +1,5 @@
 import { AppError } from '../../http/errors.js';
 import type { ServiceDeps } from '../../services.js';
-import { hashPassword } from '../auth/passwords.js';
 import { generateLinkToken, hashLinkToken } from '../auth/tokens.js';
 import { emails } from '../email/templates.js';
 import { announceAccountOrganisationsClosing } from '../organisations/service.js';
@@ -34,7 +33,7 @@ function identifierChange(current: UserRow, changes: ProfileChanges): SensitiveC
 }
 
 export function createUsersService(deps: ServiceDeps & { seatLimit: SeatLimit; confirmPassword: ConfirmPassword }) {
-  const { db, clock, outbox, config } = deps;
+  const { db, clock, passwords, outbox, config } = deps;
   const { seatLimit } = deps;
   const requireRecentAuth = createRecentAuth({ clock, windowSeconds: config.reauthWindowSeconds, confirmPassword: deps.confirmPassword });
   const emailRevert = createEmailRevert(deps);
@@ -113,7 +112,7 @@ export function createUsersService(deps: ServiceDeps & { seatLimit: SeatLimit; c
           { field: 'name', message: 'is required (or both first_name and last_name)' },
         ]);
       }
-      const passwordHash = await hashPassword(input.password);
+      const passwordHash = await passwords.hash(input.password);
       const child = await db.transaction(async (tx) => {
         await reserveSeat(tx, parentId, seatLimit);
         return users.insert(

@@ -1,0 +1,99 @@
+import type { FastifyRequest } from 'fastify';
+import type { Db } from '../../db/index.js';
+import { bearerToken } from '../../http/bearer.js';
+import { AppError } from '../../http/errors.js';
+import type { CallerGuards } from '../../http/routing.js';
+import { allows, type RoutePermission } from '../admins/permissions.js';
+import { adminsRepository } from '../admins/repository.js';
+import { usersRepository } from '../users/repository.js';
+import type { AuthAdmin, AuthUser } from './access-types.js';
+import type { TokenKind, TokenService } from './tokens.js';
+
+const KIND_NAMES: Record<TokenKind, string> = { user: 'a user token', admin: 'an admin token' };
+
+/** Every admin route as registered (aliases included): the shared admin guard suite walks this list. */
+export type AdminRouteRegistry = { method: string; url: string; permission: RoutePermission }[];
+
+/**
+ * Who the caller is, injected into the routing policy (src/http/routing.ts) as one guard per
+ * kind of caller. Verifies the signature and the token's kind, then asks the database: a token
+ * whose account is gone, deactivated, or whose token_version was bumped (password change/reset,
+ * deactivation, permission change) is refused at once.
+ */
+export function createAccess(deps: { db: Db; tokens: TokenService }) {
+  async function claimsOf(request: FastifyRequest, kind: TokenKind) {
+    const token = bearerToken(request);
+    if (!token) throw new AppError('UNAUTHENTICATED', 'Authentication required: send Authorization: Bearer <token>');
+    const result = await deps.tokens.verify(token);
+    if (!result.ok) throw new AppError('UNAUTHENTICATED', result.reason === 'expired' ? 'Token has expired' : 'Invalid token');
+    if (result.claims.typ !== kind) {
+      throw new AppError('FORBIDDEN', `This endpoint needs ${KIND_NAMES[kind]}, not ${KIND_NAMES[result.claims.typ]}`);
+    }
+    return result.claims;
+  }
+
+  async function user(request: FastifyRequest): Promise<AuthUser> {
+    const claims = await claimsOf(request, 'user');
+    const user = await usersRepository.findForAuth(deps.db, claims.sub);
+    if (!user) throw new AppError('UNAUTHENTICATED', 'The account of this token no longer exists');
+    if (user.token_version !== claims.ver) throw new AppError('UNAUTHENTICATED', 'Token has been revoked, please log in again');
+    if (user.status !== 'active') throw new AppError('UNAUTHENTICATED', 'Your account has been deactivated');
+    // a child acts for its parent: while the parent is deactivated, so is the child (reactivation restores both)
+    if (user.parent_status === 'deactivated')
+      throw new AppError('UNAUTHENTICATED', 'The parent account of this account has been deactivated');
+    return {
+      id: user.id,
+      email: user.email,
+      role: user.role,
+      parentId: user.parent_id,
+      permissions: user.permissions,
+      tokenVersion: user.token_version,
+      authTime: new Date(claims.iat * 1000),
+    };
+  }
+
+  async function admin(request: FastifyRequest, needed: RoutePermission): Promise<AuthAdmin> {
+    const claims = await claimsOf(request, 'admin');
+    const admin = await adminsRepository.findById(deps.db, claims.sub);
+    if (!admin) throw new AppError('UNAUTHENTICATED', 'The admin of this token no longer exists');
+    if (admin.token_version !== claims.ver) throw new AppError('UNAUTHENTICATED', 'Token has been revoked, please log in again');
+    if (!allows(admin, needed)) {
+      throw new AppError(
+        'FORBIDDEN',
+        needed === 'superadmin' ? 'Only a superadmin can do this' : `This needs the ${String(needed)} permission`,
+      );
+    }
+    return { id: admin.id, email: admin.email, role: admin.role, permissions: admin.permissions };
+  }
+
+  const adminRoutes: AdminRouteRegistry = [];
+  const guards: CallerGuards = {
+    user: {
+      requiresPermission: false,
+      async check(request) {
+        request.user = await user(request);
+      },
+    },
+    admin: {
+      // the routing policy refuses to register an admin route without a permission, so it is set here
+      requiresPermission: true,
+      async check(request, permission) {
+        request.admin = await admin(request, permission!);
+      },
+      registered: (route) => adminRoutes.push({ ...route, permission: route.permission! }),
+    },
+  };
+  return { guards, adminRoutes };
+}
+
+/** For handlers behind `auth: 'user'`: the guard has already set it. */
+export function currentUser(request: FastifyRequest): AuthUser {
+  if (!request.user) throw new AppError('UNAUTHENTICATED', 'Authentication required');
+  return request.user;
+}
+
+/** For handlers behind `auth: 'admin'`: who acts, and from where (for the audit log). */
+export function currentAdmin(request: FastifyRequest): AuthAdmin & { ip: string } {
+  if (!request.admin) throw new AppError('UNAUTHENTICATED', 'Authentication required');
+  return { ...request.admin, ip: request.ip };
+}
