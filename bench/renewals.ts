@@ -18,6 +18,7 @@ import { loadConfig } from '../src/config.js';
 import { migrate } from '../src/db/migrate.js';
 import { openPostgres } from '../src/db/postgres.js';
 import { MemoryMailer } from '../src/modules/email/mailer.js';
+import { buildServices } from '../src/services.js';
 
 const serverUrl = process.env.DATABASE_URL;
 if (!serverUrl) {
@@ -45,7 +46,9 @@ async function main(): Promise<void> {
       RATE_LIMIT_PER_MINUTE: '100000000',
       DATA_DIR: '/tmp/sociox-bench',
     });
-    const app = await buildApp({ config, db, mailer: new MemoryMailer(), clock: systemClock, logger: pino({ level: 'silent' }) });
+    const app = await buildApp(
+      buildServices({ config, db, mailer: new MemoryMailer(), clock: systemClock, log: pino({ level: 'silent' }) }),
+    );
     await app.listen({ port: 0, host: '127.0.0.1' });
     const base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
 

@@ -6,6 +6,7 @@ import { openDatabase } from './db/index.js';
 import { migrate } from './db/migrate.js';
 import { loggerOptions } from './logger.js';
 import { LogMailer, SmtpMailer } from './modules/email/mailer.js';
+import { buildServices } from './services.js';
 
 async function main(): Promise<void> {
   let config: Config;
@@ -28,7 +29,7 @@ async function main(): Promise<void> {
     : new LogMailer(logger.child({ component: 'mailer' }), config.nodeEnv !== 'production');
   if (!config.smtpUrl) logger.warn('SMTP_URL is unset: emails are kept in the outbox and written to the log');
 
-  const app = await buildApp({ config, db, mailer, clock: systemClock, logger });
+  const app = await buildApp(buildServices({ config, db, mailer, clock: systemClock, log: logger }));
   if (config.superadminEmail && config.superadminPassword) {
     const created = await app.services.admins.bootstrapSuperadmin(config.superadminEmail, config.superadminPassword);
     if (created) logger.info({ admin: created.email }, 'created the first superadmin from SUPERADMIN_EMAIL');

@@ -2,20 +2,97 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { Db } from './db/index.js';
-import type { PasswordHasher } from './modules/auth/passwords.js';
-import type { TokenService } from './modules/auth/tokens.js';
-import type { Outbox } from './modules/email/outbox.js';
+import { purgeRateLimitHits } from './http/rate-limit-store.js';
+import { createWorker, type Task } from './jobs/worker.js';
+import { createAdminUsersService } from './modules/admin-users/service.js';
+import { ADMINS_CONFLICTS } from './modules/admins/present.js';
+import { createAdminsService } from './modules/admins/service.js';
+import { createAuditService } from './modules/audit/service.js';
+import { createAccess } from './modules/auth/access.js';
+import { lockoutFromConfig } from './modules/auth/lockout.js';
+import { passwordHasherFromConfig } from './modules/auth/passwords.js';
+import { createAuthService } from './modules/auth/service.js';
+import { createTokenService } from './modules/auth/tokens.js';
+import type { Mailer } from './modules/email/mailer.js';
+import { createOutbox } from './modules/email/outbox.js';
+import { createNotificationsService } from './modules/notifications/service.js';
+import { createOrganisationsService } from './modules/organisations/service.js';
+import { createPlansService, PLANS_CONFLICTS } from './modules/plans/service.js';
+import { purgeIdempotencyKeys } from './modules/subscriptions/idempotency.js';
+import { SUBSCRIPTIONS_CONFLICTS } from './modules/subscriptions/lifecycle.js';
+import { createSubscriptionsService } from './modules/subscriptions/service.js';
+import { createAccounts } from './modules/users/accounts.js';
+import { USERS_CONFLICTS } from './modules/users/present.js';
+import { createUsersService } from './modules/users/service.js';
 
-/** What every domain service is built from; passed in, never imported as a singleton. */
-export interface ServiceDeps {
+/** What the service graph is built from: the outside world, passed in, never imported as a singleton. */
+export interface Platform {
   config: Config;
   db: Db;
   clock: Clock;
+  mailer: Mailer;
   log: FastifyBaseLogger;
-  tokens: TokenService;
-  /** argon2id at the configured cost (PASSWORD_HASH_*) */
-  passwords: PasswordHasher;
-  outbox: Outbox;
-  /** call after a commit that queued emails: the worker delivers them promptly */
-  afterCommit(): void;
 }
+
+/**
+ * The one composition root: every service, each given only what it declares, the request guards,
+ * and the worker with its tasks. `buildApp` puts HTTP in front of it; the CLI and the tests reuse it.
+ *
+ * The order below is the dependency order, with no cycle: the users module is two objects, its
+ * `accounts` (what other modules ask about an account: auth, subscriptions, organisations, the
+ * guards) built early, and its profile service built after the services it asks (the seat limit of
+ * subscriptions, the password check of auth, the organisations closing with a deleted account).
+ */
+export function buildServices(platform: Platform) {
+  const { config, db, clock, mailer, log } = platform;
+
+  const tokens = createTokenService(config.jwtSecret, config.tokenTtlSeconds, clock);
+  const passwords = passwordHasherFromConfig(config);
+  const lockout = lockoutFromConfig(config);
+  // the outbox kicks the worker built below (a closure: bound when an email is first queued)
+  const outbox = createOutbox({ db, mailer, clock, log: log.child({ component: 'outbox' }), kick: () => worker.kick() });
+
+  const audit = createAuditService({ db, clock });
+  const notifications = createNotificationsService({ db, clock });
+  const plans = createPlansService({ db, clock, audit });
+  const accounts = createAccounts({ db, clock, config, outbox });
+  const organisations = createOrganisationsService({ db, clock, notifications, accounts });
+  const subscriptions = createSubscriptionsService({ db, clock, config, plans, accounts, notifications, audit });
+  const auth = createAuthService({ db, clock, config, tokens, passwords, outbox, lockout, accounts, notifications });
+  const users = createUsersService({
+    db,
+    clock,
+    config,
+    passwords,
+    outbox,
+    organisations,
+    seatLimit: subscriptions.seatLimit,
+    confirmPassword: auth.confirmPassword,
+  });
+  const admins = createAdminsService({ db, clock, tokens, passwords, lockout, audit });
+  const adminUsers = createAdminUsersService({ db, clock, passwords, accounts, users, subscriptions, organisations, audit, auth });
+  const access = createAccess({ tokens, users: accounts, admins });
+
+  const tasks: Task[] = [
+    { name: 'deliver-emails', run: () => outbox.deliverDue(), onKick: true },
+    { name: 'renew-subscriptions', run: () => subscriptions.runDue() },
+    { name: 'purge-idempotency-keys', run: () => purgeIdempotencyKeys(db, clock.now()) },
+    { name: 'purge-rate-limit-hits', run: () => purgeRateLimitHits(db, clock.now()) },
+    { name: 'purge-login-failures', run: () => lockout.purge(db, clock.now()) },
+  ];
+  const worker = createWorker({ intervalMs: config.jobsIntervalMs, log: log.child({ component: 'worker' }), tasks });
+
+  return {
+    platform,
+    /** the words for every unique constraint a client can run into, from the modules that own them */
+    conflictMessages: { ...USERS_CONFLICTS, ...ADMINS_CONFLICTS, ...PLANS_CONFLICTS, ...SUBSCRIPTIONS_CONFLICTS },
+    tokens,
+    outbox,
+    access,
+    worker,
+    tasks,
+    services: { auth, users, accounts, admins, adminUsers, plans, subscriptions, organisations, notifications, audit },
+  };
+}
+
+export type ServiceGraph = ReturnType<typeof buildServices>;

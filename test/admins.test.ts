@@ -134,7 +134,7 @@ describe('create an admin: POST /api/v1/admin/create-admin and POST /api/v1/admi
       { email: 'DUP.Admin@Example.COM', password: 'password123', name: 'Dup' },
       root.token,
     );
-    expectError(dup, 409, 'CONFLICT');
+    expectError(dup, 409, 'CONFLICT', 'An admin with this email already exists');
     const dupRoot = await h.post(
       '/api/v1/admin/admins',
       { email: root.email.toUpperCase(), password: 'password123', name: 'Dup' },

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
 import { DOCUMENTED_ROUTES } from '../src/http/aliases.js';
 import { MemoryMailer } from '../src/modules/email/mailer.js';
+import { buildServices } from '../src/services.js';
 import { Harness } from './helpers/harness.js';
 
 let h: Harness;
@@ -163,13 +164,9 @@ describe('readiness when the database is gone', () => {
   it('/readyz answers 503 while /healthz still answers 200', async () => {
     const gone = await Harness.database();
     await gone.drop();
-    const app = await buildApp({
-      config: h.config,
-      db: gone.db,
-      clock: h.clock,
-      mailer: new MemoryMailer(),
-      logger: pino({ level: 'silent' }),
-    });
+    const app = await buildApp(
+      buildServices({ config: h.config, db: gone.db, clock: h.clock, mailer: new MemoryMailer(), log: pino({ level: 'silent' }) }),
+    );
     try {
       const ready = await app.inject('/readyz');
       expect(ready.statusCode).toBe(503);

@@ -100,7 +100,7 @@ describe('create: POST /api/admin/subscription/plans', () => {
     const token = await root.token(h);
     await createPlan(h, await root.token(h), premiumBody());
     for (const name of ['premium', 'PREMIUM', 'Premium']) {
-      expectError(await h.post(ADMIN_PLANS, { ...premiumBody(), name }, token), 409, 'CONFLICT');
+      expectError(await h.post(ADMIN_PLANS, { ...premiumBody(), name }, token), 409, 'CONFLICT', 'A plan with this name already exists');
     }
     const { rows } = await h.db.query<{ n: number }>('select count(*)::int as n from plans');
     expect(rows[0]!.n).toBe(1);

@@ -4,7 +4,8 @@ import { buildApp } from '../src/app.js';
 import { openPostgres } from '../src/db/postgres.js';
 import type { Db } from '../src/db/types.js';
 import { MemoryMailer } from '../src/modules/email/mailer.js';
-import { subscriptionsRepository } from '../src/modules/subscriptions/repository.js';
+import { createLifecycle } from '../src/modules/subscriptions/lifecycle.js';
+import { buildServices } from '../src/services.js';
 import { createPlan, rootSession } from './helpers/fixtures.js';
 import { Harness } from './helpers/harness.js';
 
@@ -135,13 +136,9 @@ describe('exactly once with several workers', () => {
       h.clock.set(now);
       await seedDue(now);
       const pool = await secondPool();
-      const other = await buildApp({
-        config: h.config,
-        db: pool,
-        clock: h.clock,
-        mailer: new MemoryMailer(),
-        logger: pino({ level: 'silent' }),
-      });
+      const other = await buildApp(
+        buildServices({ config: h.config, db: pool, clock: h.clock, mailer: new MemoryMailer(), log: pino({ level: 'silent' }) }),
+      );
       await other.ready();
       try {
         const [a, b] = await Promise.all([h.app.services.subscriptions.runDue(), other.services.subscriptions.runDue()]);
@@ -160,12 +157,15 @@ describe('exactly once with several workers', () => {
       await seedDue(now);
       const pool = await secondPool();
       try {
+        // the lifecycle's set-based transitions, in small batches, each batch one transaction
+        const { notifications, audit } = h.app.services;
+        const lifecycle = createLifecycle({ clock: h.clock, notifications, audit });
         const worker = async (db: Db): Promise<{ renewed: number; expired: number }> => {
           let renewed = 0;
           let expired = 0;
           for (;;) {
-            const r = await subscriptionsRepository.renewDue(db, now, 7);
-            const e = await subscriptionsRepository.expireDue(db, now, 3);
+            const r = await db.transaction((tx) => lifecycle.renew(tx, 7));
+            const e = await db.transaction((tx) => lifecycle.expire(tx, 3));
             renewed += r;
             expired += e;
             if (r === 0 && e === 0) return { renewed, expired };

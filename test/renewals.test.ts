@@ -194,7 +194,7 @@ describe('month ends and leap days', () => {
       expect(bound.rows[0]!.b.toISOString()).toBe('2026-03-31T23:30:00.000Z');
       return subscriptionsRepository.renewDue(tx, now, 1000);
     });
-    expect(renewed).toBe(1);
+    expect(renewed).toHaveLength(1);
     const r = await row(sub.id);
     expect(r.current_period_start.toISOString()).toBe('2026-02-28T23:30:00.000Z');
     expect(r.current_period_end.toISOString()).toBe('2026-03-31T23:30:00.000Z');

@@ -34,7 +34,13 @@ describe('concurrency', () => {
       codes.filter((c) => c === 409),
       codes.join(','),
     ).toHaveLength(9);
-    for (const r of results) if (r.statusCode === 409) expect(r.json().code).toBe('CONFLICT');
+    // the same words whether the explicit check or the unique index (a concurrent twin on PostgreSQL) refused it
+    for (const r of results)
+      if (r.statusCode === 409)
+        expect(r.json()).toMatchObject({
+          code: 'CONFLICT',
+          message: 'There is already a live subscription; change it with the update endpoint',
+        });
     expect(await liveRows(user.id)).toBe(1);
     expect(await allRows(user.id)).toBe(1);
     expect(await eventCount(user.id, 'subscribed')).toBe(1);

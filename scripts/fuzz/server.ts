@@ -17,6 +17,7 @@ import { openPglite } from '../../src/db/pglite.js';
 import { openPostgres } from '../../src/db/postgres.js';
 import type { Db } from '../../src/db/types.js';
 import { LogMailer } from '../../src/modules/email/mailer.js';
+import { buildServices } from '../../src/services.js';
 
 export { BODY_LIMIT };
 
@@ -108,7 +109,9 @@ export async function startService(): Promise<Service> {
   // LOG_LEVEL is silent for the service's own settings; this logger keeps only errors, in memory
   const logger = pino({ level: 'error' }, sink);
   const { db, label, drop } = await openDatabase(serverUrl);
-  const app = await buildApp({ config, db, clock: systemClock, mailer: new LogMailer(pino({ level: 'silent' }), false), logger });
+  const app = await buildApp(
+    buildServices({ config, db, clock: systemClock, mailer: new LogMailer(pino({ level: 'silent' }), false), log: logger }),
+  );
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;

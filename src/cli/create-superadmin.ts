@@ -6,11 +6,8 @@ import { type Config, ConfigError, loadConfig } from '../config.js';
 import { openDatabase } from '../db/index.js';
 import { migrate } from '../db/migrate.js';
 import { AppError, translateDbError } from '../http/errors.js';
-import { createAdminsService } from '../modules/admins/service.js';
-import { passwordHasherFromConfig } from '../modules/auth/passwords.js';
-import { createTokenService } from '../modules/auth/tokens.js';
 import { LogMailer } from '../modules/email/mailer.js';
-import { createOutbox } from '../modules/email/outbox.js';
+import { buildServices, type ServiceGraph } from '../services.js';
 
 const USAGE = 'usage: npm run create-superadmin -- --email admin@example.com --password "at least 8 characters" [--name "Ada"]';
 
@@ -53,26 +50,18 @@ export async function createSuperadminCommand(argv: string[], env = process.env)
   }
   const log = pino({ level: 'warn' });
   const db = await openDatabase(config);
+  let graph: ServiceGraph | undefined;
   try {
     await migrate(db);
-    const tokens = createTokenService(config.jwtSecret, config.tokenTtlSeconds, systemClock);
-    const outbox = createOutbox({ db, mailer: new LogMailer(log, false), clock: systemClock, log });
-    const admins = createAdminsService({
-      config,
-      db,
-      clock: systemClock,
-      log,
-      tokens,
-      passwords: passwordHasherFromConfig(config),
-      outbox,
-      afterCommit: () => {},
-    });
+    // the same service graph the server runs; its worker is never started here
+    graph = buildServices({ config, db, clock: systemClock, mailer: new LogMailer(log, false), log });
+    const { admins } = graph.services;
     const name = values.name?.trim() || 'Superadmin';
     const admin = await admins.createSuperadmin(values.email, values.password, name);
     console.log(`Created superadmin ${admin.email} (${admin.id})`);
     return 0;
   } catch (err) {
-    const known = err instanceof AppError ? err : translateDbError(err);
+    const known = err instanceof AppError ? err : translateDbError(err, graph?.conflictMessages);
     if (known) {
       console.error(known.message);
       return 1;

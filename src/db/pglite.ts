@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
-import type { Db, Queryable, QueryResult } from './types.js';
+import { type Db, type Queryable, type QueryResult, unitOfWork } from './types.js';
 
 function adapt(q: Pick<PGlite, 'query'>): Queryable {
   return {
@@ -39,7 +39,7 @@ export async function openPglite(options: { dataDir: string | null; loadDataDir?
     kind: 'pglite',
     query: base.query,
     exec: conn.exec,
-    transaction: (fn) => pg.transaction((tx) => fn(adapt(tx))),
+    transaction: (fn) => unitOfWork((wrap) => pg.transaction((tx) => fn(wrap(adapt(tx))))),
     withConnection,
     close: () => pg.close(),
     dump: () => pg.dumpDataDir('none') as Promise<Blob>,

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { Db, Queryable, QueryResult } from './types.js';
+import { type Db, type Queryable, type QueryResult, unitOfWork } from './types.js';
 
 // int8 (counts, bigserial ids, money in minor units) as a JS number, as PGlite returns it:
 // every int8 this service stores stays far below 2^53.
@@ -38,17 +38,19 @@ export async function openPostgres(url: string, options: { max?: number } = {}):
     query: base.query,
     exec: async (sql) => void (await pool.query(sql)),
     transaction: (fn) =>
-      withClient(async (client) => {
-        await client.query('begin');
-        try {
-          const result = await fn(adapt(client));
-          await client.query('commit');
-          return result;
-        } catch (err) {
-          await client.query('rollback').catch(() => {});
-          throw err;
-        }
-      }),
+      unitOfWork((wrap) =>
+        withClient(async (client) => {
+          await client.query('begin');
+          try {
+            const result = await fn(wrap(adapt(client)));
+            await client.query('commit');
+            return result;
+          } catch (err) {
+            await client.query('rollback').catch(() => {});
+            throw err;
+          }
+        }),
+      ),
     withConnection: (fn) => withClient((client) => fn({ ...adapt(client), exec: async (sql: string) => void (await client.query(sql)) })),
     close: () => pool.end(),
   };

@@ -8,13 +8,37 @@ export interface Queryable {
   query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<T>>;
 }
 
+/**
+ * An open transaction, the unit of work: what the caller writes commits whole or not at all, and
+ * what must happen only once it has committed (the worker kick for a queued email, later webhooks)
+ * is registered here by whoever caused it, never remembered by the service that opened it.
+ */
+export interface Tx extends Queryable {
+  /** Runs `effect` after the commit; never after a rollback. An effect that throws is ignored (effects are nudges). */
+  afterCommit(effect: () => void): void;
+}
+
 export interface Db extends Queryable {
   readonly kind: 'pglite' | 'postgres';
-  /** Runs fn in one transaction: commits when it resolves, rolls back when it throws. */
-  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /** Runs fn in one transaction: commits when it resolves, rolls back when it throws; then the after-commit effects. */
+  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
   /** Runs several statements separated by semicolons (migrations). */
   exec(sql: string): Promise<void>;
   /** Runs fn on one dedicated connection (session-level advisory locks need that). */
   withConnection<T>(fn: (conn: Queryable & { exec(sql: string): Promise<void> }) => Promise<T>): Promise<T>;
   close(): Promise<void>;
+}
+
+/** Wraps a driver's transaction in a unit of work: effects registered on the Tx run after the commit. */
+export async function unitOfWork<T>(run: (wrap: (q: Queryable) => Tx) => Promise<T>): Promise<T> {
+  const effects: (() => void)[] = [];
+  const result = await run((q) => ({ query: q.query, afterCommit: (effect) => void effects.push(effect) }));
+  for (const effect of effects) {
+    try {
+      effect();
+    } catch {
+      // an effect is a nudge (a worker kick); the committed work is already safe and will be picked up
+    }
+  }
+  return result;
 }

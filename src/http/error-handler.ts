@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { loggable } from '../logger.js';
-import { AppError, ERROR_CODES, type FieldError, GENERIC_500, translateDbError } from './errors.js';
+import { AppError, type ConflictMessages, ERROR_CODES, type FieldError, GENERIC_500, translateDbError } from './errors.js';
 import { PATTERN_MESSAGES } from './schemas.js';
 
 interface AjvError {
@@ -93,10 +93,10 @@ export function validationError(error: FastifyError, request: FastifyRequest): A
   return new AppError('VALIDATION_FAILED', message, fields);
 }
 
-function toAppError(error: FastifyError, request: FastifyRequest): AppError | null {
+function toAppError(error: FastifyError, request: FastifyRequest, conflictMessages: ConflictMessages): AppError | null {
   if (error instanceof AppError) return error;
   if (error.validation) return validationError(error, request);
-  const translated = translateDbError(error);
+  const translated = translateDbError(error, conflictMessages);
   if (translated) return translated;
   switch (error.statusCode) {
     case 400:
@@ -166,7 +166,12 @@ export function unstorableText(root: unknown): { field: string; message: string 
   return null;
 }
 
-export function installErrorHandling(app: FastifyInstance): void {
+/**
+ * Every error answered in the envelope. `conflictMessages`: the words for each unique constraint a
+ * client can run into, given by the modules that own the tables (the database decides every
+ * duplicate, with no read before the write).
+ */
+export function installErrorHandling(app: FastifyInstance, options: { conflictMessages: ConflictMessages }): void {
   // a NUL or an unpaired surrogate in any string of the body or query is a clear 422 naming the
   // field, not a database error or a silently replaced character
   app.addHook('preValidation', async (request) => {
@@ -175,7 +180,7 @@ export function installErrorHandling(app: FastifyInstance): void {
   });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    const appError = toAppError(error, request);
+    const appError = toAppError(error, request, options.conflictMessages);
     if (appError) {
       if (appError.status >= 500) request.log.error({ err: loggable(error) }, 'request failed');
       return sendError(reply, appError);

@@ -51,13 +51,16 @@ export class AppError extends Error {
 
 export const GENERIC_500 = 'Something went wrong, please try again later';
 
+/** What a unique constraint's violation means, in words, by constraint name (each module gives its own). */
+export type ConflictMessages = Readonly<Record<string, string>>;
+
 /** PostgreSQL error codes we translate instead of answering 500 (Logto's habit: one place for it). */
-export function translateDbError(err: unknown): AppError | null {
+export function translateDbError(err: unknown, conflictMessages: ConflictMessages = {}): AppError | null {
   const e = err as { code?: unknown; constraint?: unknown };
   if (typeof e?.code !== 'string' || !/^[0-9A-Z]{5}$/.test(e.code)) return null;
   switch (e.code) {
     case '23505':
-      return new AppError('CONFLICT', conflictMessage(String(e.constraint ?? '')));
+      return new AppError('CONFLICT', conflictMessages[String(e.constraint ?? '')] ?? 'The record already exists');
     case '23503':
       return new AppError('NOT_FOUND', 'A referenced record does not exist');
     case '22P02': // invalid text representation, e.g. a malformed uuid
@@ -76,20 +79,4 @@ export function translateDbError(err: unknown): AppError | null {
     default:
       return null;
   }
-}
-
-/**
- * The message of each unique constraint a client can run into. The database decides every
- * duplicate (no read before the write); this table says it in words, in one place.
- */
-const CONFLICT_MESSAGES: Record<string, string> = {
-  users_email_key: 'Account with the email already exists',
-  users_phone_key: 'Account with the phone number already exists',
-  admins_email_key: 'An admin with this email already exists',
-  plans_name_key: 'A plan with this name already exists',
-  subscriptions_one_live_key: 'There is already a live subscription; change it with the update endpoint',
-};
-
-function conflictMessage(constraint: string): string {
-  return CONFLICT_MESSAGES[constraint] ?? 'The record already exists';
 }

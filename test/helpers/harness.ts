@@ -5,6 +5,7 @@ import { ManualClock } from '../../src/clock.js';
 import { type Config, loadConfig } from '../../src/config.js';
 import type { Db } from '../../src/db/types.js';
 import { type Mailer, MemoryMailer } from '../../src/modules/email/mailer.js';
+import { buildServices } from '../../src/services.js';
 import { acquireTestDatabase, createTestDatabase, type TestDatabase, truncateAll } from './database.js';
 
 export const TEST_ENV = {
@@ -87,13 +88,9 @@ export class Harness {
     const config = loadConfig({ ...TEST_ENV, ...options.env });
     const clock = new ManualClock(new Date());
     const mailer = new MemoryMailer();
-    const app = await buildApp({
-      config,
-      db: testDb.db,
-      clock,
-      mailer: options.mailer ?? mailer,
-      logger: options.logger ?? pino({ level: 'silent' }),
-    });
+    const app = await buildApp(
+      buildServices({ config, db: testDb.db, clock, mailer: options.mailer ?? mailer, log: options.logger ?? pino({ level: 'silent' }) }),
+    );
     options.beforeReady?.(app);
     await app.ready();
     return new Harness(app, testDb.db, testDb, clock, mailer, config, plain);
@@ -103,7 +100,9 @@ export class Harness {
   async sibling(env: Record<string, string> = {}, mailer?: Mailer): Promise<Harness> {
     const config = loadConfig({ ...TEST_ENV, ...env });
     const m = new MemoryMailer();
-    const app = await buildApp({ config, db: this.db, clock: this.clock, mailer: mailer ?? m, logger: pino({ level: 'silent' }) });
+    const app = await buildApp(
+      buildServices({ config, db: this.db, clock: this.clock, mailer: mailer ?? m, log: pino({ level: 'silent' }) }),
+    );
     await app.ready();
     return new Harness(app, this.db, this.testDb, this.clock, m, config);
   }

@@ -1,20 +1,15 @@
+import type { Clock } from '../../clock.js';
+import type { Db } from '../../db/index.js';
 import { AppError } from '../../http/errors.js';
-import type { ServiceDeps } from '../../services.js';
 import type { Actor } from '../admins/service.js';
-import { auditRepository as audit } from '../audit/repository.js';
+import type { AuditService } from '../audit/service.js';
+import type { PasswordHasher } from '../auth/passwords.js';
 import type { AuthService } from '../auth/service.js';
-import { generateLinkToken, hashLinkToken } from '../auth/tokens.js';
-import { emails } from '../email/templates.js';
-import { countsForUser } from '../organisations/repository.js';
+import type { OrganisationsService } from '../organisations/service.js';
 import type { SubscriptionsService } from '../subscriptions/service.js';
-import { normaliseEmail, type PublicUser, presentUser } from '../users/present.js';
-import { usersRepository as users } from '../users/repository.js';
+import type { Accounts } from '../users/accounts.js';
+import { type PublicUser, presentUser } from '../users/present.js';
 import type { UsersService } from '../users/service.js';
-import { linkTokensRepository as links } from '../users/tokens-repository.js';
-import { directoryRepository as directory } from './repository.js';
-
-/** contract: the admin's reset link expires within an hour */
-export const RESET_LINK_TTL_MINUTES = 60;
 
 export interface ListQuery {
   page?: number;
@@ -51,27 +46,36 @@ function decodeCursor(cursor: string): { createdAt: string; id: string } {
   throw new AppError('VALIDATION_FAILED', 'cursor is invalid', [{ field: 'cursor', message: 'is not a cursor this service issued' }]);
 }
 
-export function createAdminUsersService(
-  deps: ServiceDeps & { auth: AuthService; users: UsersService; subscriptions: SubscriptionsService },
-) {
-  const { db, clock, passwords, outbox, config } = deps;
+/**
+ * What admins do to customer accounts. This module owns no table: it asks the users module
+ * (`accounts`, `users`), subscriptions and organisations, and audits every action in the
+ * transaction of the change.
+ */
+export function createAdminUsersService(deps: {
+  db: Db;
+  clock: Clock;
+  passwords: PasswordHasher;
+  accounts: Accounts;
+  users: Pick<UsersService, 'deleteAccount'>;
+  subscriptions: Pick<SubscriptionsService, 'liveOf'>;
+  organisations: Pick<OrganisationsService, 'countsForUser'>;
+  audit: AuditService;
+  auth: Pick<AuthService, 'replacePassword'>;
+}) {
+  const { db, passwords, accounts, audit } = deps;
 
   async function changeStatus(actor: Actor, userId: string, status: 'active' | 'deactivated'): Promise<PublicUser> {
     const user = await db.transaction(async (tx) => {
-      const updated = await directory.setStatus(tx, userId, status, clock.now());
+      const updated = await accounts.setStatus(tx, userId, status);
       if (!updated) throw new AppError('NOT_FOUND', 'User not found');
-      await audit.record(
-        tx,
-        {
-          admin: actor,
-          action: status === 'active' ? 'user.reactivate' : 'user.deactivate',
-          targetType: 'user',
-          targetId: userId,
-          ip: actor.ip,
-          detail: { email: updated.email },
-        },
-        clock.now(),
-      );
+      await audit.record(tx, {
+        admin: actor,
+        action: status === 'active' ? 'user.reactivate' : 'user.deactivate',
+        targetType: 'user',
+        targetId: userId,
+        ip: actor.ip,
+        detail: { email: updated.email },
+      });
       return updated;
     });
     return presentUser(user);
@@ -82,7 +86,7 @@ export function createAdminUsersService(
       const limit = query.limit ?? 20;
       const page = query.page ?? 1;
       const after = query.cursor ? decodeCursor(query.cursor) : undefined;
-      const { rows, total } = await directory.list(db, {
+      const { rows, total } = await accounts.directory({
         search: query.search?.trim() || undefined,
         status: query.status,
         role: query.role,
@@ -101,17 +105,17 @@ export function createAdminUsersService(
 
     /** Everything an admin needs on one screen. */
     async details(userId: string) {
-      const user = await users.findById(db, userId);
+      const user = await accounts.findById(db, userId);
       if (!user) throw new AppError('NOT_FOUND', 'User not found');
       const [parent, children, subscription, organisations] = await Promise.all([
-        user.parent_id ? users.findById(db, user.parent_id) : Promise.resolve(null),
-        user.role === 'parent' ? users.listChildren(db, user.id) : Promise.resolve([]),
+        user.parent_id ? accounts.findById(db, user.parent_id) : Promise.resolve(null),
+        user.role === 'parent' ? accounts.listChildren(db, user.id) : Promise.resolve([]),
         // a child's billing is its parent's subscription
-        deps.subscriptions.current(user.parent_id ?? user.id).catch((err) => {
+        deps.subscriptions.liveOf(user.parent_id ?? user.id).catch((err) => {
           if (err instanceof AppError && err.code === 'NOT_FOUND') return null;
           throw err;
         }),
-        countsForUser(db, user.id),
+        deps.organisations.countsForUser(user.id),
       ]);
       return {
         user: presentUser(user),
@@ -128,58 +132,42 @@ export function createAdminUsersService(
     async delete(actor: Actor, userId: string): Promise<void> {
       await db.transaction(async (tx) => {
         const deleted = await deps.users.deleteAccount(tx, userId, 'User not found');
-        await audit.record(
-          tx,
-          {
-            admin: actor,
-            action: 'user.delete',
-            targetType: 'user',
-            targetId: userId,
-            ip: actor.ip,
-            detail: { email: deleted.email, role: deleted.role },
-          },
-          clock.now(),
-        );
+        await audit.record(tx, {
+          admin: actor,
+          action: 'user.delete',
+          targetType: 'user',
+          targetId: userId,
+          ip: actor.ip,
+          detail: { email: deleted.email, role: deleted.role },
+        });
       });
-      deps.afterCommit();
     },
 
     /** Emails APP_URL/reset-password?token=…; the admin never sees the token nor sets a password. */
     async sendResetLink(actor: Actor, email: string): Promise<void> {
-      const user = await users.findByEmail(db, normaliseEmail(email));
-      if (!user) throw new AppError('NOT_FOUND', 'User not found');
-      const { token, hash } = generateLinkToken();
-      const now = clock.now();
       await db.transaction(async (tx) => {
-        await links.replace(tx, user.id, 'password_reset_link', hash, new Date(now.getTime() + RESET_LINK_TTL_MINUTES * 60_000), now);
-        const link = `${config.appUrl}/reset-password?token=${encodeURIComponent(token)}`;
-        await outbox.enqueue(tx, emails.passwordResetLink(user.email, link, RESET_LINK_TTL_MINUTES));
-        await audit.record(
-          tx,
-          {
-            admin: actor,
-            action: 'user.reset_link',
-            targetType: 'user',
-            targetId: user.id,
-            ip: actor.ip,
-            detail: { email: user.email },
-          },
-          now,
-        );
+        const user = await accounts.findByEmail(tx, email);
+        if (!user) throw new AppError('NOT_FOUND', 'User not found');
+        await accounts.sendPasswordResetLink(tx, user);
+        await audit.record(tx, {
+          admin: actor,
+          action: 'user.reset_link',
+          targetType: 'user',
+          targetId: user.id,
+          ip: actor.ip,
+          detail: { email: user.email },
+        });
       });
-      deps.afterCommit();
     },
 
     /** The user, through the emailed link, chooses a new password; older tokens are revoked. */
     async resetWithLink(token: string, newPassword: string): Promise<void> {
       const passwordHash = await passwords.hash(newPassword);
       await db.transaction(async (tx) => {
-        const userId = await links.consume(tx, hashLinkToken(token), 'password_reset_link', clock.now());
-        const user = userId ? await users.findById(tx, userId) : null;
+        const user = await accounts.consumePasswordResetLink(tx, token);
         if (!user) throw new AppError('INVALID_TOKEN', 'Invalid or expired token', [{ field: 'token', message: 'is invalid or expired' }]);
         await deps.auth.replacePassword(tx, user, passwordHash);
       });
-      deps.afterCommit();
     },
   };
 }

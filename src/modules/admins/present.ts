@@ -34,3 +34,6 @@ export function presentAdmin(a: AdminRow): PublicAdmin {
     updated_at: a.updated_at.toISOString(),
   };
 }
+
+/** The words for this module's unique constraints (the error handler answers 409 with them). */
+export const ADMINS_CONFLICTS = { admins_email_key: 'An admin with this email already exists' } as const;

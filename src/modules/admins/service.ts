@@ -1,8 +1,11 @@
+import type { Clock } from '../../clock.js';
+import type { Db } from '../../db/index.js';
 import { AppError } from '../../http/errors.js';
-import type { ServiceDeps } from '../../services.js';
-import { auditRepository as audit } from '../audit/repository.js';
+import type { AuditService } from '../audit/service.js';
 import type { AuthAdmin } from '../auth/access-types.js';
-import { lockoutFromConfig } from '../auth/lockout.js';
+import type { Lockout } from '../auth/lockout.js';
+import type { PasswordHasher } from '../auth/passwords.js';
+import type { TokenService } from '../auth/tokens.js';
 import { normaliseEmail } from '../users/present.js';
 import type { AdminPermission } from './permissions.js';
 import { type PublicAdmin, presentAdmin } from './present.js';
@@ -11,9 +14,19 @@ import { type AdminRow, adminsRepository as admins } from './repository.js';
 /** Who performs an admin action, for the audit log. */
 export type Actor = Pick<AuthAdmin, 'id' | 'email' | 'role'> & { ip: string | null };
 
-export function createAdminsService(deps: ServiceDeps) {
-  const { db, clock, tokens, passwords, config } = deps;
-  const lockout = lockoutFromConfig(config);
+/**
+ * The admins module owns `admins`: admin accounts, their permissions (permissions.ts), admin login
+ * and management. Every change is audited in its transaction.
+ */
+export function createAdminsService(deps: {
+  db: Db;
+  clock: Clock;
+  tokens: TokenService;
+  passwords: PasswordHasher;
+  lockout: Lockout;
+  audit: AuditService;
+}) {
+  const { db, clock, tokens, passwords, lockout, audit } = deps;
 
   function issueToken(a: AdminRow): Promise<string> {
     return tokens.sign({ sub: a.id, typ: 'admin', ver: a.token_version, role: a.role, perms: a.permissions });
@@ -26,6 +39,9 @@ export function createAdminsService(deps: ServiceDeps) {
   }
 
   return {
+    /** The admin and its token_version, for the request guard. */
+    forAuth: (id: string): Promise<AdminRow | null> => admins.findById(db, id),
+
     async login(email: string, password: string, ip: string): Promise<{ token: string; admin: PublicAdmin }> {
       const admin = await admins.findCredentials(db, normaliseEmail(email));
       if (!admin) {
@@ -61,18 +77,14 @@ export function createAdminsService(deps: ServiceDeps) {
           },
           clock.now(),
         );
-        await audit.record(
-          tx,
-          {
-            admin: actor,
-            action: 'admin.create',
-            targetType: 'admin',
-            targetId: admin.id,
-            ip: actor.ip,
-            detail: { email: admin.email, role: admin.role, permissions: admin.permissions },
-          },
-          clock.now(),
-        );
+        await audit.record(tx, {
+          admin: actor,
+          action: 'admin.create',
+          targetType: 'admin',
+          targetId: admin.id,
+          ip: actor.ip,
+          detail: { email: admin.email, role: admin.role, permissions: admin.permissions },
+        });
         return admin;
       });
       return presentAdmin(created);
@@ -98,18 +110,14 @@ export function createAdminsService(deps: ServiceDeps) {
           throw new AppError('CONFLICT', 'The last superadmin cannot be deleted');
         }
         await admins.delete(tx, id);
-        await audit.record(
-          tx,
-          {
-            admin: actor,
-            action: 'admin.delete',
-            targetType: 'admin',
-            targetId: id,
-            ip: actor.ip,
-            detail: { email: target.email, role: target.role },
-          },
-          clock.now(),
-        );
+        await audit.record(tx, {
+          admin: actor,
+          action: 'admin.delete',
+          targetType: 'admin',
+          targetId: id,
+          ip: actor.ip,
+          detail: { email: target.email, role: target.role },
+        });
       });
     },
 
@@ -119,18 +127,14 @@ export function createAdminsService(deps: ServiceDeps) {
         const before = await admins.findById(tx, id);
         if (!before) throw new AppError('NOT_FOUND', 'Admin not found');
         const after = await admins.setPermissions(tx, id, [...new Set(permissions)], clock.now());
-        await audit.record(
-          tx,
-          {
-            admin: actor,
-            action: 'admin.permissions',
-            targetType: 'admin',
-            targetId: id,
-            ip: actor.ip,
-            detail: { before: before.permissions, after: after!.permissions },
-          },
-          clock.now(),
-        );
+        await audit.record(tx, {
+          admin: actor,
+          action: 'admin.permissions',
+          targetType: 'admin',
+          targetId: id,
+          ip: actor.ip,
+          detail: { before: before.permissions, after: after!.permissions },
+        });
         return after!;
       });
       return presentAdmin(updated);

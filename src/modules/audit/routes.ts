@@ -1,8 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import type { Db } from '../../db/index.js';
 import { Envelope, errors, Uuid } from '../../http/schemas.js';
-import { auditRepository } from './repository.js';
+import type { AuditService } from './service.js';
 
 const AuditEntrySchema = Type.Object({
   id: Type.Integer(),
@@ -16,7 +15,7 @@ const AuditEntrySchema = Type.Object({
   created_at: Type.String({ format: 'date-time' }),
 });
 
-export const auditRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (app, { db }) => {
+export const auditRoutes: FastifyPluginAsyncTypebox<{ audit: AuditService }> = async (app, { audit }) => {
   app.get(
     '/api/v1/admin/audit-log',
     {
@@ -43,7 +42,7 @@ export const auditRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (app, { 
     },
     async (request) => {
       const limit = request.query.limit ?? 50;
-      const rows = await auditRepository.list(db, {
+      const rows = await audit.list({
         adminId: request.query.admin_id?.toLowerCase(),
         targetId: request.query.target_id?.toLowerCase(),
         action: request.query.action,
@@ -54,8 +53,8 @@ export const auditRoutes: FastifyPluginAsyncTypebox<{ db: Db }> = async (app, { 
       return {
         status: true as const,
         message: 'Audit log fetched successfully',
-        data: page.map((r) => ({ ...r, id: Number(r.id), created_at: r.created_at.toISOString() })),
-        meta: { limit, next_cursor: rows.length > limit ? Number(page.at(-1)!.id) : null },
+        data: page,
+        meta: { limit, next_cursor: rows.length > limit ? page.at(-1)!.id : null },
       };
     },
   );

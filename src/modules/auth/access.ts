@@ -1,11 +1,10 @@
 import type { FastifyRequest } from 'fastify';
-import type { Db } from '../../db/index.js';
 import { bearerToken } from '../../http/bearer.js';
 import { AppError } from '../../http/errors.js';
 import type { CallerGuards } from '../../http/routing.js';
 import { allows, type RoutePermission } from '../admins/permissions.js';
-import { adminsRepository } from '../admins/repository.js';
-import { usersRepository } from '../users/repository.js';
+import type { AdminRow } from '../admins/repository.js';
+import type { AuthRow } from '../users/repository.js';
 import type { AuthAdmin, AuthUser } from './access-types.js';
 import type { TokenKind, TokenService } from './tokens.js';
 
@@ -13,6 +12,8 @@ const KIND_NAMES: Record<TokenKind, string> = { user: 'a user token', admin: 'an
 
 /** Every admin route as registered (aliases included): the shared admin guard suite walks this list. */
 export type AdminRouteRegistry = { method: string; url: string; permission: RoutePermission }[];
+/** Every user route as registered (aliases included): the shared user guard suite walks this list. */
+export type UserRouteRegistry = { method: string; url: string }[];
 
 /**
  * Who the caller is, injected into the routing policy (src/http/routing.ts) as one guard per
@@ -20,7 +21,13 @@ export type AdminRouteRegistry = { method: string; url: string; permission: Rout
  * whose account is gone, deactivated, or whose token_version was bumped (password change/reset,
  * deactivation, permission change) is refused at once.
  */
-export function createAccess(deps: { db: Db; tokens: TokenService }) {
+export function createAccess(deps: {
+  tokens: TokenService;
+  /** the users module: the account, its status, token_version and parent's status */
+  users: { forAuth(id: string): Promise<AuthRow | null> };
+  /** the admins module: the admin, its token_version and permissions */
+  admins: { forAuth(id: string): Promise<AdminRow | null> };
+}) {
   async function claimsOf(request: FastifyRequest, kind: TokenKind) {
     const token = bearerToken(request);
     if (!token) throw new AppError('UNAUTHENTICATED', 'Authentication required: send Authorization: Bearer <token>');
@@ -34,7 +41,7 @@ export function createAccess(deps: { db: Db; tokens: TokenService }) {
 
   async function user(request: FastifyRequest): Promise<AuthUser> {
     const claims = await claimsOf(request, 'user');
-    const user = await usersRepository.findForAuth(deps.db, claims.sub);
+    const user = await deps.users.forAuth(claims.sub);
     if (!user) throw new AppError('UNAUTHENTICATED', 'The account of this token no longer exists');
     if (user.token_version !== claims.ver) throw new AppError('UNAUTHENTICATED', 'Token has been revoked, please log in again');
     if (user.status !== 'active') throw new AppError('UNAUTHENTICATED', 'Your account has been deactivated');
@@ -54,7 +61,7 @@ export function createAccess(deps: { db: Db; tokens: TokenService }) {
 
   async function admin(request: FastifyRequest, needed: RoutePermission): Promise<AuthAdmin> {
     const claims = await claimsOf(request, 'admin');
-    const admin = await adminsRepository.findById(deps.db, claims.sub);
+    const admin = await deps.admins.forAuth(claims.sub);
     if (!admin) throw new AppError('UNAUTHENTICATED', 'The admin of this token no longer exists');
     if (admin.token_version !== claims.ver) throw new AppError('UNAUTHENTICATED', 'Token has been revoked, please log in again');
     if (!allows(admin, needed)) {
@@ -67,12 +74,14 @@ export function createAccess(deps: { db: Db; tokens: TokenService }) {
   }
 
   const adminRoutes: AdminRouteRegistry = [];
+  const userRoutes: UserRouteRegistry = [];
   const guards: CallerGuards = {
     user: {
       requiresPermission: false,
       async check(request) {
         request.user = await user(request);
       },
+      registered: ({ method, url }) => userRoutes.push({ method, url }),
     },
     admin: {
       // the routing policy refuses to register an admin route without a permission, so it is set here
@@ -83,7 +92,7 @@ export function createAccess(deps: { db: Db; tokens: TokenService }) {
       registered: (route) => adminRoutes.push({ ...route, permission: route.permission! }),
     },
   };
-  return { guards, adminRoutes };
+  return { guards, adminRoutes, userRoutes };
 }
 
 /** For handlers behind `auth: 'user'`: the guard has already set it. */

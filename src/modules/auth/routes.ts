@@ -1,6 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { AppError } from '../../http/errors.js';
 import { Email, Envelope, errors, MessageEnvelope, Password } from '../../http/schemas.js';
 import { UserSchema } from '../users/present.js';
 import { NewAccountFields, Phone } from '../users/schemas.js';
@@ -47,11 +46,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ auth: AuthService }> = asyn
       },
     },
     async (request) => {
-      const { email, phone, password } = request.body;
-      if (email === undefined && phone === undefined) {
-        throw new AppError('VALIDATION_FAILED', MESSAGES.missing, [{ field: 'email', message: 'is required (or phone)' }]);
-      }
-      const session = await auth.login({ email, phone, password }, request.ip);
+      const session = await auth.login(request.body, request.ip);
       return { status: true as const, message: MESSAGES.loggedIn, token: session.token, data: session };
     },
   );

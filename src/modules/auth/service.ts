@@ -1,14 +1,19 @@
+import type { Clock } from '../../clock.js';
+import type { Config } from '../../config.js';
+import type { Db, Tx } from '../../db/index.js';
 import { AppError } from '../../http/errors.js';
-import type { ServiceDeps } from '../../services.js';
+import type { Outbox } from '../email/outbox.js';
 import { emails } from '../email/templates.js';
-import { notificationsRepository as notifications } from '../notifications/repository.js';
+import type { NotificationsService } from '../notifications/service.js';
+import type { Accounts } from '../users/accounts.js';
 import { normaliseEmail, type PublicUser, presentUser, resolveNames } from '../users/present.js';
-import { type UserRow, usersRepository as users } from '../users/repository.js';
+import type { UserRow } from '../users/repository.js';
 import type { NewAccountInput } from '../users/schemas.js';
-import { lockoutFromConfig } from './lockout.js';
+import type { Lockout } from './lockout.js';
 import { otpRepository } from './otp-repository.js';
+import type { PasswordHasher } from './passwords.js';
 import { resetBudgetRepository } from './reset-budget.js';
-import { generateOtp } from './tokens.js';
+import { generateOtp, type TokenService } from './tokens.js';
 
 /** contract §4: OTPs expire within 10 minutes, at most 5 wrong tries */
 export const OTP_TTL_MINUTES = 10;
@@ -42,9 +47,23 @@ export interface Session {
   user: PublicUser;
 }
 
-export function createAuthService(deps: ServiceDeps) {
-  const { db, clock, tokens, passwords, outbox, config } = deps;
-  const lockout = lockoutFromConfig(config);
+/**
+ * The auth module owns `password_reset_otps`, `login_failures` and `password_reset_budget`:
+ * signing in, passwords (change, forgot, reset), the login lockout, and the request guards
+ * (access.ts). The accounts themselves are the users module's; it is asked through `accounts`.
+ */
+export function createAuthService(deps: {
+  db: Db;
+  clock: Clock;
+  config: Pick<Config, 'forgotPasswordMinMs'>;
+  tokens: TokenService;
+  passwords: PasswordHasher;
+  outbox: Outbox;
+  lockout: Lockout;
+  accounts: Accounts;
+  notifications: NotificationsService;
+}) {
+  const { db, clock, tokens, passwords, outbox, config, lockout, accounts, notifications } = deps;
   const resetBudget = resetBudgetRepository({
     sends: { max: OTP_EMAILS_PER_HOUR, windowMs: 60 * 60_000 },
     wrongGuesses: { max: OTP_MAX_WRONG_PER_DAY, windowMs: 24 * 60 * 60_000 },
@@ -56,12 +75,12 @@ export function createAuthService(deps: ServiceDeps) {
 
   /** Sets the password, revokes older tokens, tells the user by email; in the caller's transaction. */
   /** The hash is made before the transaction opens: argon2 is slow and a transaction should not wait on it. */
-  async function replacePassword(q: Parameters<typeof users.setPassword>[0], user: Pick<UserRow, 'id' | 'email'>, passwordHash: string) {
-    const version = await users.setPassword(q, user.id, passwordHash, clock.now());
+  async function replacePassword(tx: Tx, user: Pick<UserRow, 'id' | 'email'>, passwordHash: string) {
+    const version = await accounts.setPassword(tx, user.id, passwordHash);
     if (version === null) throw new AppError('NOT_FOUND', 'User not found');
-    await lockout.clear(q, 'users', user.id);
-    await outbox.enqueue(q, emails.passwordChanged(user.email));
-    await notifications.create(q, user.id, 'password.changed', 'Your password was changed', clock.now());
+    await lockout.clear(tx, 'users', user.id);
+    await outbox.enqueue(tx, emails.passwordChanged(user.email));
+    await notifications.notify(tx, user.id, 'password.changed', 'Your password was changed');
     return version;
   }
 
@@ -70,7 +89,7 @@ export function createAuthService(deps: ServiceDeps) {
    * like a failed login, so a stolen token is no way around it.
    */
   async function checkPassword(userId: string, password: string, ip: string, wrong: () => AppError): Promise<void> {
-    const hash = await users.passwordHash(db, userId);
+    const hash = await accounts.passwordHash(userId);
     if (!hash) throw new AppError('NOT_FOUND', 'User not found');
     const now = clock.now();
     await lockout.assertOpen(db, 'users', userId, ip, now);
@@ -89,25 +108,25 @@ export function createAuthService(deps: ServiceDeps) {
           { field: 'name', message: 'is required (or both first_name and last_name)' },
         ]);
       }
-      const user = await users.insert(
-        db,
-        {
-          email: normaliseEmail(input.email),
-          passwordHash: await passwords.hash(input.password),
-          ...names,
-          phone: input.phone?.trim() || null,
-          role: 'parent',
-          parentId: null,
-          permissions: [],
-        },
-        clock.now(),
-      );
+      const user = await accounts.create(db, {
+        email: normaliseEmail(input.email),
+        passwordHash: await passwords.hash(input.password),
+        ...names,
+        phone: input.phone?.trim() || null,
+        role: 'parent',
+        parentId: null,
+        permissions: [],
+      });
       return { token: await issueToken(user), user: presentUser(user) };
     },
 
+    /** By email or by phone (HNG lets either name the account). */
     async login(input: { email?: string; phone?: string; password: string }, ip: string): Promise<Session> {
+      if (input.email === undefined && input.phone === undefined) {
+        throw new AppError('VALIDATION_FAILED', MESSAGES.missing, [{ field: 'email', message: 'is required (or phone)' }]);
+      }
       const by = input.email !== undefined ? { email: normaliseEmail(input.email) } : { phone: input.phone!.trim() };
-      const user = await users.findCredentials(db, by);
+      const user = await accounts.credentials(by);
       if (!user) {
         await passwords.burnCheck(input.password);
         throw new AppError('INVALID_CREDENTIALS', MESSAGES.invalidCredentials);
@@ -123,7 +142,7 @@ export function createAuthService(deps: ServiceDeps) {
       if (user.parent_status === 'deactivated') throw new AppError('ACCOUNT_DEACTIVATED', MESSAGES.parentDeactivated);
       if (user.password_reset_required) throw new AppError('PASSWORD_RESET_REQUIRED', MESSAGES.passwordResetRequired);
       await lockout.recordSuccess(db, 'users', user.id, ip);
-      await users.recordLogin(db, user.id, now);
+      await accounts.recordLogin(user.id, now);
       return { token: await issueToken(user), user: presentUser({ ...user, last_login_at: now }) };
     },
 
@@ -131,31 +150,28 @@ export function createAuthService(deps: ServiceDeps) {
       await checkPassword(userId, oldPassword, ip, () => new AppError('INVALID_CREDENTIALS', MESSAGES.wrongPassword));
       const newHash = await passwords.hash(newPassword);
       const user = await db.transaction(async (tx) => {
-        const current = await users.findById(tx, userId);
+        const current = await accounts.findById(tx, userId);
         if (!current) throw new AppError('NOT_FOUND', 'User not found');
         const version = await replacePassword(tx, current, newHash);
         return { ...current, token_version: version };
       });
-      deps.afterCommit();
       return { token: await issueToken(user), user: presentUser(user) };
     },
 
     /** Same answer, same status, about the same time whether or not the email has an account. */
     async forgotPassword(email: string): Promise<void> {
       const started = Date.now();
-      const user = await users.findByEmail(db, normaliseEmail(email));
+      const user = await accounts.findByEmail(db, email);
       if (user && user.status === 'active') {
         const otp = generateOtp();
         const now = clock.now();
         const expiresAt = new Date(now.getTime() + OTP_TTL_MINUTES * 60_000);
         // over budget: the same answer, no email, and the code already sent stays as it was
-        const sent = await db.transaction(async (tx) => {
-          if (!(await resetBudget.takeSend(tx, user.id, now))) return false;
+        await db.transaction(async (tx) => {
+          if (!(await resetBudget.takeSend(tx, user.id, now))) return;
           await otpRepository.replace(tx, user.id, tokens.hashOtp(user.id, otp), expiresAt, now);
           await outbox.enqueue(tx, emails.passwordResetOtp(user.email, otp, OTP_TTL_MINUTES));
-          return true;
         });
-        if (sent) deps.afterCommit();
       }
       const wait = config.forgotPasswordMinMs - (Date.now() - started);
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
@@ -164,7 +180,7 @@ export function createAuthService(deps: ServiceDeps) {
     async resetPassword(input: { email: string; otp: string; newPassword: string }): Promise<void> {
       // hashed first, whether or not the email has an account: an unknown email must not answer faster
       const newHash = await passwords.hash(input.newPassword);
-      const user = await users.findByEmail(db, normaliseEmail(input.email));
+      const user = await accounts.findByEmail(db, input.email);
       const invalid = new AppError('INVALID_TOKEN', MESSAGES.otpInvalid, [{ field: 'otp', message: 'is invalid or expired' }]);
       if (!user) throw invalid;
       await db
@@ -188,7 +204,6 @@ export function createAuthService(deps: ServiceDeps) {
           // the wrong try is committed before answering, so the count survives the error
           if (outcome === 'wrong') throw invalid;
         });
-      deps.afterCommit();
     },
 
     /**

@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Clock } from '../../clock.js';
-import type { Db, Queryable } from '../../db/index.js';
+import type { Db, Tx } from '../../db/index.js';
 import type { Mailer } from './mailer.js';
 import type { Email } from './templates.js';
 
@@ -24,16 +24,21 @@ export function backoffMs(attempts: number): number {
   return Math.min(30_000 * 2 ** Math.max(0, attempts - 1), 60 * 60_000);
 }
 
-/** The outbox: rows written inside the caller's transaction, delivered after commit by the worker. */
-export function createOutbox(deps: { db: Db; mailer: Mailer; clock: Clock; log: FastifyBaseLogger }) {
-  const { db, mailer, clock, log } = deps;
+/**
+ * Owns `email_outbox`: rows written inside the caller's transaction, delivered after commit by the
+ * worker. `kick` wakes the worker; enqueue registers it on the unit of work, so whoever queues an
+ * email gets prompt delivery after the commit without remembering to ask for it.
+ */
+export function createOutbox(deps: { db: Db; mailer: Mailer; clock: Clock; log: FastifyBaseLogger; kick: () => void }) {
+  const { db, mailer, clock, log, kick } = deps;
 
   return {
-    async enqueue(q: Queryable, email: Email): Promise<void> {
-      await q.query(
+    async enqueue(tx: Tx, email: Email): Promise<void> {
+      await tx.query(
         'insert into email_outbox (to_address, subject, body_text, kind, created_at, next_attempt_at) values ($1, $2, $3, $4, $5, $5)',
         [email.to, email.subject, email.text, email.kind, clock.now()],
       );
+      tx.afterCommit(kick);
     },
 
     /** Sends what is due; safe to run on several instances at once (SKIP LOCKED plus a lease). */

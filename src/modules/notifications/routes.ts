@@ -1,12 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import type { Clock } from '../../clock.js';
-import type { Db } from '../../db/index.js';
 import { AppError } from '../../http/errors.js';
 import { Envelope, errors, Uuid } from '../../http/schemas.js';
 import { currentUser } from '../auth/access.js';
 import { NOTIFICATION_KINDS, type NotificationKind } from './kinds.js';
-import { notificationsRepository as notifications } from './repository.js';
+import type { NotificationsService } from './service.js';
 
 const NotificationSchema = Type.Object({
   id: Type.String({ format: 'uuid' }),
@@ -18,8 +16,7 @@ const NotificationSchema = Type.Object({
 });
 const tags = ['notifications'];
 
-/** Reads are thin enough that the routes talk to the repository through these few lines. */
-export const notificationRoutes: FastifyPluginAsyncTypebox<{ db: Db; clock: Clock }> = async (app, { db, clock }) => {
+export const notificationRoutes: FastifyPluginAsyncTypebox<{ notifications: NotificationsService }> = async (app, { notifications }) => {
   app.get(
     '/api/v1/notifications',
     {
@@ -45,14 +42,11 @@ export const notificationRoutes: FastifyPluginAsyncTypebox<{ db: Db; clock: Cloc
       const user = currentUser(request);
       const page = request.query.page ?? 1;
       const limit = request.query.limit ?? 20;
-      const [{ rows, total }, unread] = await Promise.all([
-        notifications.list(db, user.id, limit, (page - 1) * limit, request.query.unread === true),
-        notifications.unreadCount(db, user.id),
-      ]);
+      const { rows, total, unread } = await notifications.list(user.id, page, limit, request.query.unread === true);
       return {
         status: true as const,
         message: 'Fetched notifications successfully',
-        data: rows.map((n) => ({ id: n.id, message: n.message, date: n.created_at.toISOString(), read: n.read_at !== null, kind: n.kind })),
+        data: rows,
         meta: { page, limit, total, unread },
       };
     },
@@ -71,7 +65,7 @@ export const notificationRoutes: FastifyPluginAsyncTypebox<{ db: Db; clock: Cloc
     async (request) => ({
       status: true as const,
       message: 'Fetched unread count successfully',
-      data: { unread: await notifications.unreadCount(db, currentUser(request).id) },
+      data: { unread: await notifications.unreadCount(currentUser(request).id) },
     }),
   );
 
@@ -87,7 +81,7 @@ export const notificationRoutes: FastifyPluginAsyncTypebox<{ db: Db; clock: Cloc
       },
     },
     async (request) => {
-      if (!(await notifications.markRead(db, currentUser(request).id, request.params.id, clock.now()))) {
+      if (!(await notifications.markRead(currentUser(request).id, request.params.id))) {
         throw new AppError('NOT_FOUND', 'Notification not found');
       }
       return { status: true as const, message: 'Notification marked as read' };
@@ -107,7 +101,7 @@ export const notificationRoutes: FastifyPluginAsyncTypebox<{ db: Db; clock: Cloc
     async (request) => ({
       status: true as const,
       message: 'All notifications marked as read',
-      data: { updated: await notifications.markAllRead(db, currentUser(request).id, clock.now()) },
+      data: { updated: await notifications.markAllRead(currentUser(request).id) },
     }),
   );
 };

@@ -46,7 +46,7 @@ export async function countsForUser(q: Queryable, userId: string): Promise<{ cre
   return { created: rows[0]?.created ?? 0, member: rows[0]?.member ?? 0 };
 }
 
-/** The only SQL for organisations and their members. */
+/** The only SQL that writes organisations and their members. */
 export const organisationsRepository = {
   async insert(q: Queryable, creatorId: string, name: string, description: string | null, now: Date): Promise<OrganisationRow> {
     const { rows } = await q.query<OrganisationRow>(
@@ -128,12 +128,6 @@ export const organisationsRepository = {
     return rows.map((r) => r.user_id);
   },
 
-  /** True when the user exists; inside a transaction it also keeps them from being deleted until commit. */
-  async lockUser(q: Queryable, userId: string): Promise<boolean> {
-    const { rows } = await q.query('select id from users where id = $1 for key share', [userId]);
-    return rows.length === 1;
-  },
-
   /** False when already a member: the primary key decides, not a read before the write. */
   async addMember(q: Queryable, organisationId: string, userId: string, now: Date): Promise<boolean> {
     const { rows } = await q.query(
@@ -155,6 +149,8 @@ export const organisationsRepository = {
   /**
    * The user, if they exist, and whether `callerId` may see them: themself, the caller's own
    * child users, and members of organisations the caller created.
+   * Reads users (the users module's table) with organisations and organisation_members in one
+   * statement: the visibility rule is a join, and splitting it would cost a round trip per check.
    */
   async visibleUser(q: Queryable, callerId: string, userId: string): Promise<VisibleUserRow | null> {
     const { rows } = await q.query<VisibleUserRow>(
@@ -172,6 +168,7 @@ export const organisationsRepository = {
   /**
    * What deleting an account takes with it: the organisations created by the user or by their child
    * users (whose accounts go too), each with the members who are not themselves being deleted.
+   * Reads users (the children of the account) with organisations and organisation_members in one statement.
    */
   async closingWithAccount(q: Queryable, userId: string): Promise<{ id: string; name: string; member_ids: string[] }[]> {
     const { rows } = await q.query<{ id: string; name: string; member_ids: string[] }>(

@@ -1,10 +1,16 @@
-import type { Queryable } from '../../db/index.js';
+import type { Clock } from '../../clock.js';
+import type { Db, Queryable } from '../../db/index.js';
 import { AppError } from '../../http/errors.js';
-import type { ServiceDeps } from '../../services.js';
 import type { NotificationKind } from '../notifications/kinds.js';
-import { notificationsRepository as notifications } from '../notifications/repository.js';
+import type { NotificationsService } from '../notifications/service.js';
 import { type PublicOrganisation, type PublicOrganisationUser, presentOrganisation, presentOrganisationUser } from './present.js';
-import { type OrganisationChanges, type OrganisationRow, type OrganisationScope, organisationsRepository as orgs } from './repository.js';
+import {
+  countsForUser,
+  type OrganisationChanges,
+  type OrganisationRow,
+  type OrganisationScope,
+  organisationsRepository as orgs,
+} from './repository.js';
 
 /** The exact messages of seeds/hng-stage2-api.md, and ours where it gives none. */
 export const MESSAGES = {
@@ -53,16 +59,6 @@ export interface ListInput {
   limit?: number;
 }
 
-/**
- * Before an account is deleted (in the same transaction): the organisations it and its child users
- * created are about to go with it (foreign keys cascade), so their remaining members are told now.
- */
-export async function announceAccountOrganisationsClosing(tx: Queryable, userId: string, now: Date): Promise<void> {
-  for (const org of await orgs.closingWithAccount(tx, userId)) {
-    await notifications.createMany(tx, org.member_ids, NOTIFICATION_KINDS.deleted, deletedMessage(org.name), now);
-  }
-}
-
 function deletedMessage(name: string): string {
   return `The organisation "${name}" has been deleted`;
 }
@@ -73,8 +69,18 @@ function mustBeCreator(org: OrganisationRow | null, callerId: string, forbidden:
   return org;
 }
 
-export function createOrganisationsService(deps: ServiceDeps) {
-  const { db, clock } = deps;
+/**
+ * The organisations module owns `organisations` and `organisation_members`. Members are users: who
+ * exists is asked of the users module (`accounts.lockExisting`); the members are told what happens
+ * through the notifications module, in the transaction of the change.
+ */
+export function createOrganisationsService(deps: {
+  db: Db;
+  clock: Clock;
+  notifications: NotificationsService;
+  accounts: { lockExisting(tx: Queryable, id: string): Promise<unknown> };
+}) {
+  const { db, clock, notifications } = deps;
 
   /**
    * Contract §2: PATCH/DELETE /api/organisation may name no organisation. Then the caller's only
@@ -100,10 +106,23 @@ export function createOrganisationsService(deps: ServiceDeps) {
 
   /** True when the user exists (a malformed id names no one); locks them against deletion until commit. */
   async function userExists(tx: Queryable, userId: string): Promise<boolean> {
-    return isUuid(userId) && (await orgs.lockUser(tx, userId));
+    return isUuid(userId) && (await deps.accounts.lockExisting(tx, userId)) !== null;
   }
 
   return {
+    /**
+     * Before an account is deleted (in the same transaction): the organisations it and its child users
+     * created are about to go with it (foreign keys cascade), so their remaining members are told now.
+     */
+    async announceAccountClosing(tx: Queryable, userId: string): Promise<void> {
+      for (const org of await orgs.closingWithAccount(tx, userId)) {
+        await notifications.notifyMany(tx, org.member_ids, NOTIFICATION_KINDS.deleted, deletedMessage(org.name));
+      }
+    },
+
+    /** How many organisations a user created and belongs to (the admin's view of a user). */
+    countsForUser: (userId: string) => countsForUser(db, userId),
+
     async create(callerId: string, input: CreateInput): Promise<PublicOrganisation> {
       const name = input.name.trim();
       if (!name) throw new AppError('VALIDATION_FAILED', MESSAGES.nameRequired, [{ field: 'name', message: 'is required' }]);
@@ -143,7 +162,7 @@ export function createOrganisationsService(deps: ServiceDeps) {
       await db.transaction(async (tx) => {
         const org = mustBeCreator(await orgs.lock(tx, id, 'update'), callerId, MESSAGES.deleteForbidden);
         const members = await orgs.memberIds(tx, id);
-        await notifications.createMany(tx, members, NOTIFICATION_KINDS.deleted, deletedMessage(org.name), clock.now());
+        await notifications.notifyMany(tx, members, NOTIFICATION_KINDS.deleted, deletedMessage(org.name));
         await orgs.delete(tx, id);
       });
     },
@@ -157,13 +176,7 @@ export function createOrganisationsService(deps: ServiceDeps) {
         if (memberUserId === org.creator_id) throw new AppError('CONFLICT', MESSAGES.alreadyMember);
         const now = clock.now();
         if (!(await orgs.addMember(tx, orgId, memberUserId, now))) throw new AppError('CONFLICT', MESSAGES.alreadyMember);
-        await notifications.create(
-          tx,
-          memberUserId,
-          NOTIFICATION_KINDS.added,
-          `You have been added to the organisation "${org.name}"`,
-          now,
-        );
+        await notifications.notify(tx, memberUserId, NOTIFICATION_KINDS.added, `You have been added to the organisation "${org.name}"`);
       });
     },
 
@@ -174,12 +187,11 @@ export function createOrganisationsService(deps: ServiceDeps) {
         if (!(await userExists(tx, memberUserId))) throw new AppError('NOT_FOUND', MESSAGES.userNotFound);
         if (memberUserId === org.creator_id) throw new AppError('BAD_REQUEST', MESSAGES.creatorNotRemovable);
         if (!(await orgs.removeMember(tx, orgId, memberUserId))) throw new AppError('BAD_REQUEST', MESSAGES.notMember);
-        await notifications.create(
+        await notifications.notify(
           tx,
           memberUserId,
           NOTIFICATION_KINDS.removed,
           `You have been removed from the organisation "${org.name}"`,
-          clock.now(),
         );
       });
     },

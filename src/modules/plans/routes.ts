@@ -1,6 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { AppError } from '../../http/errors.js';
 import { Envelope, errors, MessageEnvelope, PageMeta, Uuid } from '../../http/schemas.js';
 import { currentAdmin } from '../auth/access.js';
 import { CustomFeatures, FeaturesSchema, PlanInputSchema, PlanName, PlanSchema, SimplePlanSchema } from './schemas.js';
@@ -249,9 +248,6 @@ export const planRoutes: FastifyPluginAsyncTypebox<{ plans: PlansService }> = as
       },
     },
     async (request) => {
-      if (request.body.name === undefined && request.body.price === undefined) {
-        throw new AppError('VALIDATION_FAILED', 'Enter name or price to update plan.', [{ field: 'body', message: 'give name or price' }]);
-      }
       const plan = await plans.updateSimple(currentAdmin(request), request.params.id, request.body);
       return {
         status: true as const,

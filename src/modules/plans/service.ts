@@ -1,13 +1,17 @@
+import type { Clock } from '../../clock.js';
+import type { Db, Queryable } from '../../db/index.js';
 import { AppError } from '../../http/errors.js';
-import type { ServiceDeps } from '../../services.js';
 import type { Actor } from '../admins/service.js';
 import type { AuditAction } from '../audit/actions.js';
-import { auditRepository as audit } from '../audit/repository.js';
+import type { AuditService } from '../audit/service.js';
 import { fromMinor, toMinor } from './money.js';
 import { type PlanRow, type PlanValues, plansRepository as plans } from './repository.js';
 import type { Features, PlanInput, PublicPlan } from './schemas.js';
 
 export const PLAN_NOT_FOUND = 'Subscription plan not found';
+
+/** The words for this module's unique constraints (the error handler answers 409 with them). */
+export const PLANS_CONFLICTS = { plans_name_key: 'A plan with this name already exists' } as const;
 
 export function presentPlan(p: PlanRow): PublicPlan {
   return {
@@ -75,8 +79,12 @@ function rowToValues(p: PlanRow): PlanValues {
   };
 }
 
-export function createPlansService(deps: ServiceDeps) {
-  const { db, clock } = deps;
+/**
+ * The plans module owns `plans`: the catalogue, prices in minor units, features. Admins write it
+ * (each write audited in its transaction); subscriptions read a plan through `find`.
+ */
+export function createPlansService(deps: { db: Db; clock: Clock; audit: AuditService }) {
+  const { db, clock, audit } = deps;
 
   /** Every plan write: in one transaction with its audit row. */
   async function write(
@@ -89,11 +97,14 @@ export function createPlansService(deps: ServiceDeps) {
     const row = await db.transaction(async (tx) => {
       const result = await fn(tx);
       if (!result) throw new AppError('NOT_FOUND', PLAN_NOT_FOUND);
-      await audit.record(
-        tx,
-        { admin: actor, action, targetType: 'plan', targetId: result.id ?? planId, ip: actor.ip, detail: { name: result.name, ...detail } },
-        clock.now(),
-      );
+      await audit.record(tx, {
+        admin: actor,
+        action,
+        targetType: 'plan',
+        targetId: result.id ?? planId,
+        ip: actor.ip,
+        detail: { name: result.name, ...detail },
+      });
       return result;
     });
     return presentPlan(row);
@@ -120,6 +131,10 @@ export function createPlansService(deps: ServiceDeps) {
   }
 
   return {
+    /** A plan by id for another module, in its transaction: deleted ones only with `includeDeleted` (a subscription keeps its plan). */
+    find: (q: Queryable, id: string, options: { includeDeleted?: boolean } = {}): Promise<PlanRow | null> =>
+      options.includeDeleted ? plans.findAnyById(q, id) : plans.findById(q, id),
+
     create: (actor: Actor, input: PlanInput) => write(actor, 'plan.create', null, (tx) => plans.insert(tx, toValues(input), clock.now())),
 
     /** A full update; a status left out keeps the stored one (status has its own endpoint). */
@@ -164,8 +179,11 @@ export function createPlansService(deps: ServiceDeps) {
         plans.insert(tx, toValues({ name: input.name, price: { monthly: { amount: input.price, currency: 'USD' } } }), clock.now()),
       ),
 
-    updateSimple: (actor: Actor, id: string, input: { name?: string; price?: number }) =>
-      modify(
+    updateSimple: (actor: Actor, id: string, input: { name?: string; price?: number }) => {
+      if (input.name === undefined && input.price === undefined) {
+        throw new AppError('VALIDATION_FAILED', 'Enter name or price to update plan.', [{ field: 'body', message: 'give name or price' }]);
+      }
+      return modify(
         actor,
         'plan.update',
         id,
@@ -176,7 +194,8 @@ export function createPlansService(deps: ServiceDeps) {
           monthlyCurrency: input.price !== undefined ? (v.monthlyCurrency ?? 'USD') : v.monthlyCurrency,
         }),
         input,
-      ),
+      );
+    },
 
     async listSimple() {
       return (await plans.list(db, { status: 'active' })).map(presentSimplePlan);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Db, Queryable } from '../../db/index.js';
+import type { Db, Tx } from '../../db/index.js';
 import { AppError } from '../../http/errors.js';
 import type { ActorName } from './repository.js';
 
@@ -27,7 +27,7 @@ export async function runIdempotent<T>(
   db: Db,
   scope: IdempotencyScope | null,
   now: Date,
-  fn: (tx: Queryable) => Promise<T>,
+  fn: (tx: Tx) => Promise<T>,
 ): Promise<{ result: T; replayed: boolean }> {
   if (!scope) return { result: await db.transaction(fn), replayed: false };
   const hash = requestHash(scope.request);

@@ -1,5 +1,4 @@
 import type { Queryable } from '../../db/index.js';
-import type { NotificationKind } from '../notifications/kinds.js';
 
 export type Cycle = 'monthly' | 'yearly';
 export type SubscriptionStatus = 'active' | 'canceled' | 'expired';
@@ -7,29 +6,6 @@ export type SubscriptionStatus = 'active' | 'canceled' | 'expired';
 export type ActorName = `user:${string}` | `admin:${string}` | 'system';
 
 export type EventType = 'subscribed' | 'plan_changed' | 'cycle_changed' | 'cancelled' | 'resumed' | 'renewed' | 'expired';
-
-/**
- * What the worker's set-based statements write besides the subscription: its event and the
- * user's notification. Those statements write subscriptions, subscription_events and, for speed,
- * notifications (the notifications module's table) in one round trip; the names come from the
- * closed lists, as parameters, never as literals in the SQL.
- */
-const RENEWED = {
-  event: 'renewed',
-  kind: 'subscription.renewed',
-  message: 'Your subscription has been renewed',
-} as const satisfies SystemTransition;
-const EXPIRED = {
-  event: 'expired',
-  kind: 'subscription.expired',
-  message: 'Your subscription has expired',
-} as const satisfies SystemTransition;
-
-interface SystemTransition {
-  event: EventType;
-  kind: NotificationKind;
-  message: string;
-}
 
 export interface SubscriptionRow {
   id: string;
@@ -57,7 +33,7 @@ const COLUMNS = `id, user_id, plan_id, billing_cycle, status, current_period_sta
   cancel_reason, canceled_at, ended_at, created_at, updated_at`;
 const LIVE = `status in ('active', 'canceled')`;
 
-/** The only SQL for subscriptions and their history. */
+/** The only SQL for subscriptions and their history (subscriptions, subscription_events). */
 export const subscriptionsRepository = {
   /** A new live subscription whose first period starts now. The partial unique index refuses a second one. */
   async insert(q: Queryable, userId: string, planId: string, cycle: Cycle, now: Date): Promise<SubscriptionRow> {
@@ -79,14 +55,6 @@ export const subscriptionsRepository = {
     return rows[0] ?? null;
   },
 
-  /**
-   * Expires this user's cancelled subscription whose period has ended, if the worker has not yet:
-   * every write path calls it first, so an ended subscription can neither be changed nor block a new one.
-   */
-  async expireEnded(q: Queryable, userId: string, now: Date): Promise<void> {
-    await expire(q, now, 1, userId);
-  },
-
   /** The live subscription, row-locked for a change. */
   async lockLive(q: Queryable, userId: string): Promise<SubscriptionRow | null> {
     const { rows } = await q.query<SubscriptionRow>(`select ${COLUMNS} from subscriptions where user_id = $1 and ${LIVE} for update`, [
@@ -95,31 +63,30 @@ export const subscriptionsRepository = {
     return rows[0] ?? null;
   },
 
-  /** New plan and/or cycle. A new cycle starts a new period now (re-anchored); a plan change keeps the period. */
-  async change(q: Queryable, id: string, planId: string, cycle: Cycle, reanchor: boolean, now: Date): Promise<SubscriptionRow> {
-    const { rows } = await q.query<SubscriptionRow>(
-      `update subscriptions set plan_id = $2, billing_cycle = $3, status = 'active', cancel_reason = null, canceled_at = null,
-         anchor_at = case when $4::boolean then $5::timestamptz else anchor_at end,
-         period_index = case when $4::boolean then 0 else period_index end,
-         current_period_start = case when $4::boolean then $5::timestamptz else current_period_start end,
-         current_period_end = case when $4::boolean then subscription_period_bound($5::timestamptz, $3, 1) else current_period_end end,
-         updated_at = $5::timestamptz
-       where id = $1 returning ${COLUMNS}`,
-      [id, planId, cycle, reanchor, now],
-    );
-    return rows[0]!;
-  },
+  /** changePlan: the period runs on as it was. */
+  setPlan: (q: Queryable, id: string, planId: string, now: Date) => updateOne(q, id, 'plan_id = $2', [planId], now),
 
-  /** At period end (stays usable until then) or, with `immediately`, ended now. */
-  async cancel(q: Queryable, id: string, reason: string | null, immediately: boolean, now: Date): Promise<SubscriptionRow> {
-    const { rows } = await q.query<SubscriptionRow>(
-      `update subscriptions set status = case when $4::boolean then 'expired' else 'canceled' end, cancel_reason = $2,
-         canceled_at = $3::timestamptz, ended_at = case when $4::boolean then $3::timestamptz else null end, updated_at = $3::timestamptz
-       where id = $1 returning ${COLUMNS}`,
-      [id, reason, now, immediately],
-    );
-    return rows[0]!;
-  },
+  /** changeCycle: a new cycle starts a new period now (re-anchored). */
+  restartPeriod: (q: Queryable, id: string, cycle: Cycle, now: Date) =>
+    updateOne(
+      q,
+      id,
+      `billing_cycle = $2, anchor_at = $3, period_index = 0, current_period_start = $3,
+       current_period_end = subscription_period_bound($3::timestamptz, $2, 1)`,
+      [cycle],
+      now,
+    ),
+
+  /** resume: a cancelled (not yet ended) subscription runs on as if never cancelled. */
+  resume: (q: Queryable, id: string, now: Date) => updateOne(q, id, `status = 'active', cancel_reason = null, canceled_at = null`, [], now),
+
+  /** cancelAtPeriodEnd: stays usable until the period ends, then the worker expires it. */
+  cancelAtPeriodEnd: (q: Queryable, id: string, reason: string | null, now: Date) =>
+    updateOne(q, id, `status = 'canceled', cancel_reason = $2, canceled_at = $3`, [reason], now),
+
+  /** endNow: cancelled and ended at once. */
+  endNow: (q: Queryable, id: string, reason: string | null, now: Date) =>
+    updateOne(q, id, `status = 'expired', cancel_reason = $2, canceled_at = $3, ended_at = $3`, [reason], now),
 
   async addEvent(
     q: Queryable,
@@ -146,7 +113,10 @@ export const subscriptionsRepository = {
     return rows;
   },
 
-  /** The plan features that bound a billing account: its live subscription's plan, or null. */
+  /**
+   * The plan features that bound a billing account: its live subscription's plan, or null.
+   * Reads plans (the plans module's table) in the same statement: the seat check runs it on every child creation.
+   */
   async liveFeatures(q: Queryable, userId: string, now: Date): Promise<{ plan_id: string; features: Record<string, unknown> } | null> {
     const { rows } = await q.query<{ plan_id: string; features: Record<string, unknown> }>(
       `select p.id as plan_id, p.features from subscriptions s join plans p on p.id = s.plan_id
@@ -159,12 +129,11 @@ export const subscriptionsRepository = {
   /**
    * One batch of renewals, set-based: due active subscriptions (locked with SKIP LOCKED, so several
    * workers split the work and none renews a row twice) move to the period that contains `now`,
-   * however many periods they are overdue; each gets a 'renewed' event and a notification in the
-   * same statement. (The notification insert is here, not in the notifications module, so a batch
-   * stays one round trip.) Returns how many were renewed.
+   * however many periods they are overdue; each gets a 'renewed' event in the same statement.
+   * Returns the account of each renewed subscription (the caller notifies them in its transaction).
    */
-  async renewDue(q: Queryable, now: Date, batch: number): Promise<number> {
-    const { rows } = await q.query<{ n: number }>(
+  async renewDue(q: Queryable, now: Date, batch: number): Promise<string[]> {
+    const { rows } = await q.query<{ user_id: string }>(
       `with due as materialized (
          select id, period_index, anchor_at, billing_cycle from subscriptions
          where status = 'active' and current_period_end <= $1
@@ -193,45 +162,44 @@ export const subscriptionsRepository = {
        events as (
          insert into subscription_events (subscription_id, type, actor, detail, created_at)
          select id, $3, 'system', jsonb_build_object('periods', periods, 'current_period_end', current_period_end), $1 from renewed
-       ),
-       notes as (
-         insert into notifications (user_id, kind, message, created_at)
-         select user_id, $4, $5, $1 from renewed
        )
-       select count(*)::int as n from renewed`,
-      [now, batch, RENEWED.event, RENEWED.kind, RENEWED.message],
+       select user_id from renewed`,
+      [now, batch, 'renewed' satisfies EventType],
     );
-    return rows[0]?.n ?? 0;
+    return rows.map((r) => r.user_id);
   },
 
-  /** One batch of expiries: cancelled subscriptions whose period has ended. */
-  expireDue(q: Queryable, now: Date, batch: number): Promise<number> {
-    return expire(q, now, batch, null);
+  /**
+   * Cancelled subscriptions whose period has ended become expired, each with its event, in one
+   * statement: a batch of them (the worker), or the one of `userId` (every write path runs it first,
+   * so an ended subscription can neither be changed nor block a new one). Returns their accounts.
+   */
+  async expireEnded(q: Queryable, now: Date, batch: number, userId: string | null = null): Promise<string[]> {
+    const { rows } = await q.query<{ user_id: string }>(
+      `with due as (
+         select id from subscriptions
+         where status = 'canceled' and current_period_end <= $1 and ($3::uuid is null or user_id = $3::uuid)
+         order by current_period_end limit $2 for update skip locked
+       ),
+       expired as (
+         update subscriptions s set status = 'expired', ended_at = s.current_period_end, updated_at = $1
+         from due where s.id = due.id returning s.id, s.user_id
+       ),
+       events as (
+         insert into subscription_events (subscription_id, type, actor, detail, created_at)
+         select id, $4, 'system', '{}'::jsonb, $1 from expired
+       )
+       select user_id from expired`,
+      [now, batch, userId, 'expired' satisfies EventType],
+    );
+    return rows.map((r) => r.user_id);
   },
 };
 
-/** Cancelled subscriptions whose period has ended become expired, with their event and notification, in one statement. */
-async function expire(q: Queryable, now: Date, batch: number, userId: string | null): Promise<number> {
-  const { rows } = await q.query<{ n: number }>(
-    `with due as (
-       select id from subscriptions
-       where status = 'canceled' and current_period_end <= $1 and ($3::uuid is null or user_id = $3::uuid)
-       order by current_period_end limit $2 for update skip locked
-     ),
-     expired as (
-       update subscriptions s set status = 'expired', ended_at = s.current_period_end, updated_at = $1
-       from due where s.id = due.id returning s.id, s.user_id
-     ),
-     events as (
-       insert into subscription_events (subscription_id, type, actor, detail, created_at)
-       select id, $4, 'system', '{}'::jsonb, $1 from expired
-     ),
-     notes as (
-       insert into notifications (user_id, kind, message, created_at)
-       select user_id, $5, $6, $1 from expired
-     )
-     select count(*)::int as n from expired`,
-    [now, batch, userId, EXPIRED.event, EXPIRED.kind, EXPIRED.message],
+async function updateOne(q: Queryable, id: string, sets: string, params: unknown[], now: Date): Promise<SubscriptionRow> {
+  const { rows } = await q.query<SubscriptionRow>(
+    `update subscriptions set ${sets}, updated_at = $${params.length + 2}::timestamptz where id = $1 returning ${COLUMNS}`,
+    [id, ...params, now],
   );
-  return rows[0]?.n ?? 0;
+  return rows[0]!;
 }

@@ -4,7 +4,7 @@ import type { FastifyRequest } from 'fastify';
 import { Envelope, errors, MultiLine, Uuid } from '../../http/schemas.js';
 import { currentAdmin, currentUser } from '../auth/access.js';
 import { PLAN_NOT_FOUND } from '../plans/service.js';
-import type { SubscriptionsService } from './service.js';
+import type { BillingCaller, SubscriptionsService } from './service.js';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 const Cycle = Type.Union([Type.Literal('monthly'), Type.Literal('yearly')]);
@@ -54,6 +54,9 @@ const UserParams = Type.Object({ userId: Uuid });
 const tags = ['subscriptions'];
 const adminConfig = { auth: 'admin' as const, permission: 'manage_subscriptions' as const, messages: { notFound: 'User not found' } };
 
+const self = (request: FastifyRequest): BillingCaller => ({ kind: 'user', user: currentUser(request) });
+const onBehalf = (request: FastifyRequest, userId: string): BillingCaller => ({ kind: 'admin', admin: currentAdmin(request), userId });
+
 function idempotencyKey(request: FastifyRequest): string | undefined {
   const v = request.headers['idempotency-key'];
   return typeof v === 'string' ? v : undefined;
@@ -74,7 +77,7 @@ export const subscriptionRoutes: FastifyPluginAsyncTypebox<{ subscriptions: Subs
     async (request) => ({
       status: true as const,
       message: 'Subscription fetched successfully',
-      data: await subscriptions.current(subscriptions.billingAccount(currentUser(request))),
+      data: await subscriptions.current(self(request)),
     }),
   );
 
@@ -91,13 +94,7 @@ export const subscriptionRoutes: FastifyPluginAsyncTypebox<{ subscriptions: Subs
       },
     },
     async (request) => {
-      const user = currentUser(request);
-      const data = await subscriptions.subscribe(
-        subscriptions.billingAccount(user),
-        request.body,
-        { kind: 'user', id: user.id },
-        idempotencyKey(request),
-      );
+      const data = await subscriptions.subscribe(self(request), request.body, idempotencyKey(request));
       return { status: true as const, message: 'Subscribed successfully', data };
     },
   );
@@ -116,11 +113,9 @@ export const subscriptionRoutes: FastifyPluginAsyncTypebox<{ subscriptions: Subs
       },
     },
     async (request) => {
-      const user = currentUser(request);
       const data = await subscriptions.subscribe(
-        subscriptions.billingAccount(user),
+        self(request),
         { planId: request.params.plan_id, billingCycle: request.body.billingCycle },
-        { kind: 'user', id: user.id },
         idempotencyKey(request),
       );
       return { status: true as const, message: 'Subscribed successfully', data };
@@ -140,13 +135,7 @@ export const subscriptionRoutes: FastifyPluginAsyncTypebox<{ subscriptions: Subs
       },
     },
     async (request) => {
-      const user = currentUser(request);
-      const data = await subscriptions.change(
-        subscriptions.billingAccount(user),
-        request.body,
-        { kind: 'user', id: user.id },
-        idempotencyKey(request),
-      );
+      const data = await subscriptions.change(self(request), request.body, idempotencyKey(request));
       return { status: true as const, message: 'Subscription updated successfully', data };
     },
   );
@@ -163,8 +152,7 @@ export const subscriptionRoutes: FastifyPluginAsyncTypebox<{ subscriptions: Subs
       },
     },
     async (request) => {
-      const user = currentUser(request);
-      const data = await subscriptions.cancel(subscriptions.billingAccount(user), request.body, { kind: 'user', id: user.id });
+      const data = await subscriptions.cancel(self(request), request.body);
       return {
         status: true as const,
         message: data.status === 'expired' ? 'Subscription cancelled' : 'Subscription will be cancelled at the end of the current period',
@@ -214,14 +202,11 @@ export const subscriptionRoutes: FastifyPluginAsyncTypebox<{ subscriptions: Subs
         response: { 200: SubscriptionEnvelope, ...errors(401, 403, 404, 422) },
       },
     },
-    async (request) => {
-      await subscriptions.assertParent(request.params.userId);
-      return {
-        status: true as const,
-        message: 'Subscription fetched successfully',
-        data: await subscriptions.current(request.params.userId),
-      };
-    },
+    async (request) => ({
+      status: true as const,
+      message: 'Subscription fetched successfully',
+      data: await subscriptions.current(onBehalf(request, request.params.userId)),
+    }),
   );
 
   app.post(
@@ -238,13 +223,7 @@ export const subscriptionRoutes: FastifyPluginAsyncTypebox<{ subscriptions: Subs
       },
     },
     async (request) => {
-      await subscriptions.assertParent(request.params.userId);
-      const data = await subscriptions.subscribe(
-        request.params.userId,
-        request.body,
-        { kind: 'admin', admin: currentAdmin(request) },
-        idempotencyKey(request),
-      );
+      const data = await subscriptions.subscribe(onBehalf(request, request.params.userId), request.body, idempotencyKey(request));
       return { status: true as const, message: 'Subscribed successfully', data };
     },
   );
@@ -263,13 +242,7 @@ export const subscriptionRoutes: FastifyPluginAsyncTypebox<{ subscriptions: Subs
       },
     },
     async (request) => {
-      await subscriptions.assertParent(request.params.userId);
-      const data = await subscriptions.change(
-        request.params.userId,
-        request.body,
-        { kind: 'admin', admin: currentAdmin(request) },
-        idempotencyKey(request),
-      );
+      const data = await subscriptions.change(onBehalf(request, request.params.userId), request.body, idempotencyKey(request));
       return { status: true as const, message: 'Subscription updated successfully', data };
     },
   );
@@ -287,8 +260,7 @@ export const subscriptionRoutes: FastifyPluginAsyncTypebox<{ subscriptions: Subs
       },
     },
     async (request) => {
-      await subscriptions.assertParent(request.params.userId);
-      const data = await subscriptions.cancel(request.params.userId, request.body, { kind: 'admin', admin: currentAdmin(request) });
+      const data = await subscriptions.cancel(onBehalf(request, request.params.userId), request.body);
       return { status: true as const, message: 'Subscription cancelled', data };
     },
   );

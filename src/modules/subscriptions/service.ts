@@ -1,18 +1,19 @@
-import type { Queryable } from '../../db/index.js';
+import type { Clock } from '../../clock.js';
+import type { Config } from '../../config.js';
+import type { Db, Queryable, Tx } from '../../db/index.js';
 import { AppError } from '../../http/errors.js';
-import type { ServiceDeps } from '../../services.js';
 import type { Actor } from '../admins/service.js';
-import type { AuditAction } from '../audit/actions.js';
-import { auditRepository as audit } from '../audit/repository.js';
+import type { AuditService } from '../audit/service.js';
 import type { AuthUser } from '../auth/access-types.js';
-import { notificationsRepository as notifications } from '../notifications/repository.js';
+import type { NotificationsService } from '../notifications/service.js';
 import { fromMinor } from '../plans/money.js';
-import { type PlanRow, plansRepository as plans } from '../plans/repository.js';
-import { PLAN_NOT_FOUND } from '../plans/service.js';
-import { usersRepository as users } from '../users/repository.js';
+import type { PlanRow } from '../plans/repository.js';
+import { PLAN_NOT_FOUND, type PlansService } from '../plans/service.js';
+import type { Accounts } from '../users/accounts.js';
 import type { SeatLimit } from '../users/seats.js';
 import { runIdempotent } from './idempotency.js';
-import { type ActorName, type Cycle, type SubscriptionRow, subscriptionsRepository as subs } from './repository.js';
+import { actorName, createLifecycle, type SubscriptionActor } from './lifecycle.js';
+import { type Cycle, type SubscriptionRow, subscriptionsRepository as subs } from './repository.js';
 
 /** renewals and expiries run in batches of this many rows per statement (bench/renewals.ts: larger batches
  * amortise the join over the table; each batch holds its row locks for about a quarter of a second) */
@@ -22,16 +23,17 @@ const LANES = 2;
 
 export const NO_SUBSCRIPTION = 'You have no active subscription';
 
-/** Who acts: the user themself (or a child with manage_billing), or an admin on their behalf. */
-export type SubscriptionActor = { kind: 'user'; id: string } | { kind: 'admin'; admin: Actor };
+export type { SubscriptionActor } from './lifecycle.js';
+
+/**
+ * Whose subscription a request is about: the signed-in user's billing account, or the account an
+ * admin names. Resolved inside the command's transaction (the parent-only and manage_billing rules).
+ */
+export type BillingCaller = { kind: 'user'; user: AuthUser } | { kind: 'admin'; admin: Actor; userId: string };
 
 export interface SubscribeInput {
   planId: string;
   billingCycle?: Cycle;
-}
-
-function actorName(a: SubscriptionActor): ActorName {
-  return a.kind === 'user' ? `user:${a.id}` : `admin:${a.admin.id}`;
 }
 
 function priceFor(plan: PlanRow, cycle: Cycle) {
@@ -40,12 +42,27 @@ function priceFor(plan: PlanRow, cycle: Cycle) {
   return amount === null ? null : { amount: fromMinor(amount)!, currency: currency! };
 }
 
-export function createSubscriptionsService(deps: ServiceDeps) {
-  const { db, clock, config } = deps;
+/**
+ * The subscriptions module owns `subscriptions`, `subscription_events` and `idempotency_keys`:
+ * the commands users and admins send (subscribe, change, cancel), the worker's renewal and expiry
+ * passes, and the seat limit a plan gives. The transitions themselves are in lifecycle.ts. Plans
+ * come from the plans module, accounts from the users module.
+ */
+export function createSubscriptionsService(deps: {
+  db: Db;
+  clock: Clock;
+  config: Pick<Config, 'defaultTeamMembers'>;
+  plans: Pick<PlansService, 'find'>;
+  accounts: Pick<Accounts, 'findById' | 'lockExisting' | 'countChildren'>;
+  notifications: NotificationsService;
+  audit: AuditService;
+}) {
+  const { db, clock, config, plans, accounts } = deps;
+  const lifecycle = createLifecycle(deps);
 
   /** The plan a subscription may move to: exists, not deleted, active, priced for the cycle. */
   async function availablePlan(q: Queryable, planId: string, cycle: Cycle): Promise<PlanRow> {
-    const plan = await plans.findById(q, planId);
+    const plan = await plans.find(q, planId);
     if (!plan) throw new AppError('NOT_FOUND', PLAN_NOT_FOUND);
     if (plan.status !== 'active') {
       throw new AppError('VALIDATION_FAILED', 'This plan is not open for subscriptions', [
@@ -61,7 +78,7 @@ export function createSubscriptionsService(deps: ServiceDeps) {
   }
 
   async function present(q: Queryable, s: SubscriptionRow) {
-    const [plan, events] = await Promise.all([plans.findAnyById(q, s.plan_id), subs.events(q, s.id)]);
+    const [plan, events] = await Promise.all([plans.find(q, s.plan_id, { includeDeleted: true }), subs.events(q, s.id)]);
     return {
       id: s.id,
       userId: s.user_id,
@@ -82,147 +99,134 @@ export function createSubscriptionsService(deps: ServiceDeps) {
     };
   }
 
-  async function recordAudit(
-    q: Queryable,
-    actor: SubscriptionActor,
-    action: AuditAction,
-    s: SubscriptionRow,
-    detail: Record<string, unknown>,
-  ) {
-    if (actor.kind !== 'admin') return;
-    await audit.record(
-      q,
-      {
-        admin: actor.admin,
-        action,
-        targetType: 'user',
-        targetId: s.user_id,
-        ip: actor.admin.ip,
-        detail: { subscriptionId: s.id, ...detail },
-      },
-      clock.now(),
-    );
-  }
-
-  async function mustBeParent(userId: string): Promise<void> {
-    const user = await users.findById(db, userId);
+  /**
+   * The billing account a caller acts on. A user: their own if a parent; a child's parent's, and
+   * only with manage_billing (contract §1). An admin: the named user, who must be a parent
+   * (locked against deletion until the command commits).
+   */
+  async function billingAccount(q: Queryable, caller: BillingCaller, lock: boolean): Promise<string> {
+    if (caller.kind === 'user') {
+      const { user } = caller;
+      if (user.role === 'parent') return user.id;
+      if (!user.permissions.includes('manage_billing'))
+        throw new AppError('FORBIDDEN', 'Managing the subscription needs the manage_billing permission');
+      return user.parentId!;
+    }
+    const user = lock ? await accounts.lockExisting(q, caller.userId) : await accounts.findById(q, caller.userId);
     if (!user) throw new AppError('NOT_FOUND', 'User not found');
     if (user.role !== 'parent') {
       throw new AppError('VALIDATION_FAILED', 'Subscriptions belong to parent accounts; this user is a child user', [
         { field: 'userId', message: 'is a child user' },
       ]);
     }
+    return user.id;
+  }
+
+  const actorOf = (caller: BillingCaller): SubscriptionActor =>
+    caller.kind === 'user' ? { kind: 'user', id: caller.user.id } : { kind: 'admin', admin: caller.admin };
+
+  /** A command: its account resolved, its ended subscription expired, then `fn`, all in one transaction (idempotent with a key). */
+  async function command<T>(
+    caller: BillingCaller,
+    idempotency: { key: string | undefined; request: (accountId: string) => Record<string, unknown> } | null,
+    fn: (tx: Tx, accountId: string, actor: SubscriptionActor) => Promise<T>,
+  ): Promise<T> {
+    const actor = actorOf(caller);
+    // the key space is the actor's; the request names the account it is about (checked again in the transaction)
+    const named = caller.kind === 'user' ? (caller.user.parentId ?? caller.user.id) : caller.userId;
+    const scope = idempotency?.key ? { principal: actorName(actor), key: idempotency.key, request: idempotency.request(named) } : null;
+    const { result } = await runIdempotent(db, scope, clock.now(), async (tx) => {
+      const accountId = await billingAccount(tx, caller, true);
+      await lifecycle.expire(tx, 1, accountId);
+      return fn(tx, accountId, actor);
+    });
+    return result;
+  }
+
+  async function mustLockLive(tx: Queryable, accountId: string): Promise<SubscriptionRow> {
+    const s = await subs.lockLive(tx, accountId);
+    if (!s) throw new AppError('NOT_FOUND', NO_SUBSCRIPTION);
+    return s;
   }
 
   const service = {
-    /**
-     * The billing account a user acts on: a parent's own; a child's parent's, and only with
-     * manage_billing (contract §1: children belong to exactly one parent).
-     */
-    billingAccount(user: AuthUser): string {
-      if (user.role === 'parent') return user.id;
-      if (!user.permissions.includes('manage_billing'))
-        throw new AppError('FORBIDDEN', 'Managing the subscription needs the manage_billing permission');
-      return user.parentId!;
+    /** The caller's live subscription with its history. */
+    async current(caller: BillingCaller) {
+      return service.liveOf(await billingAccount(db, caller, false));
     },
 
-    async assertParent(userId: string) {
-      await mustBeParent(userId);
-    },
-
-    async current(accountId: string) {
+    /** The live subscription of an account (the admin's view of a user); NOT_FOUND when there is none. */
+    async liveOf(accountId: string) {
       const s = await subs.findLive(db, accountId, clock.now());
       if (!s) throw new AppError('NOT_FOUND', NO_SUBSCRIPTION);
       return present(db, s);
     },
 
-    async subscribe(accountId: string, input: SubscribeInput, actor: SubscriptionActor, idempotencyKey?: string) {
+    subscribe(caller: BillingCaller, input: SubscribeInput, idempotencyKey?: string) {
       const cycle = input.billingCycle ?? 'monthly';
-      const scope = idempotencyKey
-        ? { principal: actorName(actor), key: idempotencyKey, request: { op: 'subscribe', accountId, planId: input.planId, cycle } }
-        : null;
-      const { result } = await runIdempotent(db, scope, clock.now(), async (tx) => {
+      const request = (accountId: string) => ({ op: 'subscribe', accountId, planId: input.planId, cycle });
+      return command(caller, { key: idempotencyKey, request }, async (tx, accountId, actor) => {
         const plan = await availablePlan(tx, input.planId, cycle);
-        const now = clock.now();
-        await subs.expireEnded(tx, accountId, now);
-        const s = await subs.insert(tx, accountId, plan.id, cycle, now);
-        await subs.addEvent(tx, s.id, 'subscribed', actorName(actor), { planId: plan.id, plan: plan.name, billingCycle: cycle }, now);
-        await notifications.create(
-          tx,
-          accountId,
-          'subscription.subscribed',
-          `You are now subscribed to the ${plan.display_name} plan (${cycle})`,
-          now,
-        );
-        await recordAudit(tx, actor, 'subscription.subscribe', s, { planId: plan.id, billingCycle: cycle });
+        const s = await lifecycle.subscribe(tx, accountId, plan, cycle, actor);
+        await lifecycle.announce(tx, actor, s, {
+          kind: 'subscription.subscribed',
+          message: `You are now subscribed to the ${plan.display_name} plan (${cycle})`,
+          action: 'subscription.subscribe',
+          detail: { planId: plan.id, billingCycle: cycle },
+        });
         return present(tx, s);
       });
-      return result;
     },
 
     /** Change plan and/or cycle; a cancelled (not yet ended) subscription is resumed by a change. */
-    async change(accountId: string, input: { planId?: string; billingCycle?: Cycle }, actor: SubscriptionActor, idempotencyKey?: string) {
+    change(caller: BillingCaller, input: { planId?: string; billingCycle?: Cycle }, idempotencyKey?: string) {
       if (!input.planId && !input.billingCycle) {
         throw new AppError('VALIDATION_FAILED', 'Give planId and/or billingCycle', [
           { field: 'planId', message: 'or billingCycle is required' },
         ]);
       }
-      const scope = idempotencyKey
-        ? { principal: actorName(actor), key: idempotencyKey, request: { op: 'change', accountId, ...input } }
-        : null;
-      const { result } = await runIdempotent(db, scope, clock.now(), async (tx) => {
-        await subs.expireEnded(tx, accountId, clock.now());
-        const s = await subs.lockLive(tx, accountId);
-        if (!s) throw new AppError('NOT_FOUND', NO_SUBSCRIPTION);
-        const cycle = input.billingCycle ?? s.billing_cycle;
-        const planId = input.planId ?? s.plan_id;
-        const planChanged = planId !== s.plan_id;
-        const cycleChanged = cycle !== s.billing_cycle;
-        const resumed = s.status === 'canceled';
-        if (!planChanged && !cycleChanged && !resumed) return present(tx, s);
-        // resuming alone keeps the plan it runs on, even one since withdrawn (existing subscriptions keep running)
-        const plan = planChanged || cycleChanged ? await availablePlan(tx, planId, cycle) : (await plans.findAnyById(tx, planId))!;
-        const now = clock.now();
-        const updated = await subs.change(tx, s.id, plan.id, cycle, cycleChanged, now);
-        const who = actorName(actor);
-        if (planChanged) await subs.addEvent(tx, s.id, 'plan_changed', who, { from: s.plan_id, to: plan.id, plan: plan.name }, now);
-        if (cycleChanged) await subs.addEvent(tx, s.id, 'cycle_changed', who, { from: s.billing_cycle, to: cycle }, now);
-        if (resumed) await subs.addEvent(tx, s.id, 'resumed', who, {}, now);
-        await notifications.create(
-          tx,
-          accountId,
-          'subscription.changed',
-          `Your subscription now runs on the ${plan.display_name} plan (${cycle})`,
-          now,
-        );
-        await recordAudit(tx, actor, 'subscription.update', updated, { planId: plan.id, billingCycle: cycle });
-        return present(tx, updated);
-      });
-      return result;
+      return command(
+        caller,
+        { key: idempotencyKey, request: (accountId) => ({ op: 'change', accountId, ...input }) },
+        async (tx, accountId, actor) => {
+          const s = await mustLockLive(tx, accountId);
+          const cycle = input.billingCycle ?? s.billing_cycle;
+          const planId = input.planId ?? s.plan_id;
+          if (planId === s.plan_id && cycle === s.billing_cycle && s.status !== 'canceled') return present(tx, s);
+          // resuming alone keeps the plan it runs on, even one since withdrawn (existing subscriptions keep running)
+          const moves = planId !== s.plan_id || cycle !== s.billing_cycle;
+          const plan = moves ? await availablePlan(tx, planId, cycle) : (await plans.find(tx, planId, { includeDeleted: true }))!;
+          let updated = await lifecycle.changePlan(tx, s, plan, actor);
+          updated = await lifecycle.changeCycle(tx, updated, cycle, actor);
+          updated = await lifecycle.resume(tx, updated, actor);
+          await lifecycle.announce(tx, actor, updated, {
+            kind: 'subscription.changed',
+            message: `Your subscription now runs on the ${plan.display_name} plan (${cycle})`,
+            action: 'subscription.update',
+            detail: { planId: plan.id, billingCycle: cycle },
+          });
+          return present(tx, updated);
+        },
+      );
     },
 
-    async cancel(accountId: string, input: { reason?: string; immediately?: boolean }, actor: SubscriptionActor) {
-      return db.transaction(async (tx) => {
-        await subs.expireEnded(tx, accountId, clock.now());
-        const s = await subs.lockLive(tx, accountId);
-        if (!s) throw new AppError('NOT_FOUND', NO_SUBSCRIPTION);
+    /** At the period's end by default; `immediately` ends it now (also a cancelled one). */
+    cancel(caller: BillingCaller, input: { reason?: string; immediately?: boolean }) {
+      return command(caller, null, async (tx, accountId, actor) => {
+        const s = await mustLockLive(tx, accountId);
         const immediately = input.immediately === true;
-        if (s.status === 'canceled' && !immediately) throw new AppError('CONFLICT', 'The subscription is already cancelled');
-        const now = clock.now();
         const reason = input.reason?.trim() || s.cancel_reason || null;
-        const updated = await subs.cancel(tx, s.id, reason, immediately, now);
-        await subs.addEvent(tx, s.id, 'cancelled', actorName(actor), { reason, immediately }, now);
-        if (immediately) await subs.addEvent(tx, s.id, 'expired', actorName(actor), {}, now);
-        await notifications.create(
-          tx,
-          accountId,
-          'subscription.cancelled',
-          immediately
+        const updated = immediately
+          ? await lifecycle.endNow(tx, s, reason, actor)
+          : await lifecycle.cancelAtPeriodEnd(tx, s, reason, actor);
+        await lifecycle.announce(tx, actor, updated, {
+          kind: 'subscription.cancelled',
+          message: immediately
             ? 'Your subscription has been cancelled and has ended'
             : `Your subscription has been cancelled; it stays active until ${updated.current_period_end.toISOString().slice(0, 10)}`,
-          now,
-        );
-        await recordAudit(tx, actor, 'subscription.cancel', updated, { reason, immediately });
+          action: 'subscription.cancel',
+          detail: { reason, immediately },
+        });
         return present(tx, updated);
       });
     },
@@ -232,11 +236,11 @@ export function createSubscriptionsService(deps: ServiceDeps) {
      * across instances and across the parallel lanes here (SKIP LOCKED hands each batch to one lane).
      */
     async runDue(): Promise<{ renewed: number; expired: number }> {
-      const drain = async (step: (q: Queryable, now: Date, batch: number) => Promise<number>) => {
+      const drain = async (step: (tx: Tx, batch: number) => Promise<number>) => {
         let total = 0;
         const lane = async () => {
           for (;;) {
-            const n = await step(db, clock.now(), BATCH);
+            const n = await db.transaction((tx) => step(tx, BATCH));
             total += n;
             if (n < BATCH) return;
           }
@@ -244,8 +248,8 @@ export function createSubscriptionsService(deps: ServiceDeps) {
         await Promise.all(Array.from({ length: LANES }, lane));
         return total;
       };
-      const renewed = await drain(subs.renewDue);
-      const expired = await drain(subs.expireDue);
+      const renewed = await drain((tx, batch) => lifecycle.renew(tx, batch));
+      const expired = await drain((tx, batch) => lifecycle.expire(tx, batch));
       return { renewed, expired };
     },
 
@@ -259,8 +263,8 @@ export function createSubscriptionsService(deps: ServiceDeps) {
     /** Effective limits of the caller's billing account, and the usage the service knows. */
     async entitlements(user: AuthUser) {
       const accountId = user.role === 'parent' ? user.id : user.parentId!;
-      const [live, used] = await Promise.all([subs.liveFeatures(db, accountId, clock.now()), users.countChildren(db, accountId)]);
-      const plan = live ? await plans.findAnyById(db, live.plan_id) : null;
+      const [live, used] = await Promise.all([subs.liveFeatures(db, accountId, clock.now()), accounts.countChildren(db, accountId)]);
+      const plan = live ? await plans.find(db, live.plan_id, { includeDeleted: true }) : null;
       const features = (live?.features ?? { teamMembers: config.defaultTeamMembers }) as Record<string, unknown>;
       const teamMembers = typeof features.teamMembers === 'number' ? features.teamMembers : config.defaultTeamMembers;
       return {

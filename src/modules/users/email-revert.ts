@@ -1,7 +1,9 @@
-import type { Queryable } from '../../db/index.js';
+import type { Clock } from '../../clock.js';
+import type { Config } from '../../config.js';
+import type { Db, Tx } from '../../db/index.js';
 import { AppError } from '../../http/errors.js';
-import type { ServiceDeps } from '../../services.js';
 import { generateLinkToken, hashLinkToken } from '../auth/tokens.js';
+import type { Outbox } from '../email/outbox.js';
 import { emails } from '../email/templates.js';
 import { usersRepository as users } from './repository.js';
 import { linkTokensRepository as links } from './tokens-repository.js';
@@ -22,12 +24,12 @@ export const REVERT_MESSAGES = {
  * void), while links of earlier changes keep working: whoever held the account before a change can
  * always take it back, even from someone who took it over and then changed the email again.
  */
-export function createEmailRevert(deps: Pick<ServiceDeps, 'db' | 'clock' | 'outbox' | 'config'>) {
+export function createEmailRevert(deps: { db: Db; clock: Clock; outbox: Outbox; config: Pick<Config, 'appUrl'> }) {
   const { db, clock, outbox, config } = deps;
 
   return {
     /** In the change's own transaction, so the email exists exactly when the change does. */
-    async sendLink(tx: Queryable, userId: string, oldEmail: string, newEmail: string): Promise<void> {
+    async sendLink(tx: Tx, userId: string, oldEmail: string, newEmail: string): Promise<void> {
       const { token, hash } = generateLinkToken();
       const now = clock.now();
       await links.insertRevert(tx, userId, hash, oldEmail, new Date(now.getTime() + REVERT_LINK_TTL_DAYS * 86_400_000), now);

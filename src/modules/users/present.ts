@@ -72,3 +72,9 @@ export function resolveNames(input: {
 export function normaliseEmail(email: string): string {
   return email.trim().toLowerCase();
 }
+
+/** The words for this module's unique constraints (the error handler answers 409 with them). */
+export const USERS_CONFLICTS = {
+  users_email_key: 'Account with the email already exists',
+  users_phone_key: 'Account with the phone number already exists',
+} as const;

@@ -146,6 +146,23 @@ export const usersRepository = {
   },
 
   /** Deletes the account; children, tokens, OTPs and memberships go with it (foreign keys cascade). */
+  /** Deactivates or reactivates; deactivation also revokes every token. Null when the user does not exist. */
+  async setStatus(q: Queryable, id: string, status: 'active' | 'deactivated', now: Date): Promise<UserRow | null> {
+    const { rows } = await q.query<UserRow>(
+      `update users set status = $2, updated_at = $3,
+         token_version = case when $2 = 'deactivated' then token_version + 1 else token_version end
+       where id = $1 returning ${COLUMNS}`,
+      [id, status, now],
+    );
+    return rows[0] ?? null;
+  },
+
+  /** The user, locked against deletion (and key changes) until the caller's transaction ends. */
+  async lockKey(q: Queryable, id: string): Promise<UserRow | null> {
+    const { rows } = await q.query<UserRow>(`select ${COLUMNS} from users where id = $1 for key share`, [id]);
+    return rows[0] ?? null;
+  },
+
   async delete(q: Queryable, id: string): Promise<UserRow | null> {
     const { rows } = await q.query<UserRow>(`delete from users where id = $1 returning ${COLUMNS}`, [id]);
     return rows[0] ?? null;

@@ -1,7 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
-import { AppError } from '../../http/errors.js';
 import { Email, Envelope, errors, MessageEnvelope, Name } from '../../http/schemas.js';
 import { currentUser } from '../auth/access.js';
 import { REVERT_MESSAGES } from './email-revert.js';
@@ -131,9 +130,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ users: UsersService }> = as
       },
     },
     async (request, reply) => {
-      const me = currentUser(request);
-      if (me.role !== 'parent') throw new AppError('FORBIDDEN', 'Only a parent account can create child users');
-      const child = await users.createChild(me.id, request.body);
+      const child = await users.createChild(currentUser(request), request.body);
       return reply.code(201).send({ status: true, message: 'Child user created successfully', data: child });
     },
   );
@@ -149,9 +146,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ users: UsersService }> = as
       },
     },
     async (request) => {
-      const me = currentUser(request);
-      if (me.role !== 'parent') throw new AppError('FORBIDDEN', 'Only a parent account has child users');
-      return { status: true as const, message: 'Child users fetched successfully', data: await users.listChildren(me.id) };
+      return { status: true as const, message: 'Child users fetched successfully', data: await users.listChildren(currentUser(request)) };
     },
   );
 

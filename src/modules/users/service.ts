@@ -1,8 +1,12 @@
+import type { Clock } from '../../clock.js';
+import type { Config } from '../../config.js';
+import type { Db, Tx } from '../../db/index.js';
 import { AppError } from '../../http/errors.js';
-import type { ServiceDeps } from '../../services.js';
+import type { AuthUser } from '../auth/access-types.js';
+import type { PasswordHasher } from '../auth/passwords.js';
 import { generateLinkToken, hashLinkToken } from '../auth/tokens.js';
+import type { Outbox } from '../email/outbox.js';
 import { emails } from '../email/templates.js';
-import { announceAccountOrganisationsClosing } from '../organisations/service.js';
 import { createEmailRevert } from './email-revert.js';
 import type { ChildPermission } from './permissions.js';
 import { normaliseEmail, type PublicUser, presentUser, resolveNames, splitName } from './present.js';
@@ -23,6 +27,9 @@ export interface ProfileInput {
   picture?: string | null;
 }
 
+/** The signed-in user, as the request guard found it. */
+type Caller = Pick<AuthUser, 'id' | 'role'>;
+
 export type ChildInput = NewAccountInput & { permissions: ChildPermission[] };
 
 /** A new email or phone is a new way into the account; a name or picture is not. */
@@ -32,9 +39,25 @@ function identifierChange(current: UserRow, changes: ProfileChanges): SensitiveC
   return null;
 }
 
-export function createUsersService(deps: ServiceDeps & { seatLimit: SeatLimit; confirmPassword: ConfirmPassword }) {
-  const { db, clock, passwords, outbox, config } = deps;
-  const { seatLimit } = deps;
+/**
+ * The users module owns `users` and `user_tokens`: customer accounts, their profiles, child users
+ * and their seats, account deletion, email-change revert links. This service is what the user
+ * routes call; what other modules ask about an account is in accounts.ts.
+ */
+export function createUsersService(deps: {
+  db: Db;
+  clock: Clock;
+  config: Pick<Config, 'appUrl' | 'reauthWindowSeconds'>;
+  passwords: PasswordHasher;
+  outbox: Outbox;
+  /** the subscriptions module's answer: how many child users a parent may have */
+  seatLimit: SeatLimit;
+  /** the auth module's password check for re-authentication */
+  confirmPassword: ConfirmPassword;
+  /** the organisations module tells members before an account's organisations go with it */
+  organisations: { announceAccountClosing(tx: Tx, userId: string): Promise<void> };
+}) {
+  const { db, clock, passwords, outbox, config, seatLimit } = deps;
   const requireRecentAuth = createRecentAuth({ clock, windowSeconds: config.reauthWindowSeconds, confirmPassword: deps.confirmPassword });
   const emailRevert = createEmailRevert(deps);
 
@@ -87,15 +110,14 @@ export function createUsersService(deps: ServiceDeps & { seatLimit: SeatLimit; c
       const sensitive = identifierChange(current, changes);
       if (sensitive) await requireRecentAuth(id, proof, sensitive);
       try {
-        const { user, emailChanged } = await db.transaction(async (tx) => {
+        const user = await db.transaction(async (tx) => {
           // locked, so the address the revert link gives back is the one this change replaced
           const before = await users.lockById(tx, id);
           const after = before && (await users.updateProfile(tx, id, changes, clock.now()));
           if (!before || !after) throw new AppError('NOT_FOUND', 'Profile not found');
           if (after.email !== before.email) await emailRevert.sendLink(tx, id, before.email, after.email);
-          return { user: after, emailChanged: after.email !== before.email };
+          return after;
         });
-        if (emailChanged) deps.afterCommit();
         return presentUser(user);
       } catch (err) {
         if ((err as { constraint?: string }).constraint === 'users_email_key') throw new AppError('CONFLICT', 'Email already in use');
@@ -105,7 +127,10 @@ export function createUsersService(deps: ServiceDeps & { seatLimit: SeatLimit; c
       }
     },
 
-    async createChild(parentId: string, input: ChildInput): Promise<PublicUser> {
+    /** Only a parent has child users; a new one takes a seat of the parent's plan (seats.ts). */
+    async createChild(caller: Caller, input: ChildInput): Promise<PublicUser> {
+      if (caller.role !== 'parent') throw new AppError('FORBIDDEN', 'Only a parent account can create child users');
+      const parentId = caller.id;
       const names = resolveNames(input);
       if (!names) {
         throw new AppError('VALIDATION_FAILED', 'name is required', [
@@ -132,8 +157,9 @@ export function createUsersService(deps: ServiceDeps & { seatLimit: SeatLimit; c
       return presentUser(child);
     },
 
-    async listChildren(parentId: string): Promise<PublicUser[]> {
-      return (await users.listChildren(db, parentId)).map(presentUser);
+    async listChildren(caller: Caller): Promise<PublicUser[]> {
+      if (caller.role !== 'parent') throw new AppError('FORBIDDEN', 'Only a parent account has child users');
+      return (await users.listChildren(db, caller.id)).map(presentUser);
     },
 
     /** Step one of self-deletion: email a single-use link to APP_URL/confirm-delete?token=… */
@@ -146,7 +172,6 @@ export function createUsersService(deps: ServiceDeps & { seatLimit: SeatLimit; c
         const link = `${config.appUrl}/confirm-delete?token=${encodeURIComponent(token)}`;
         await outbox.enqueue(tx, emails.deleteConfirmation(user.email, link, DELETE_LINK_TTL_MINUTES));
       });
-      deps.afterCommit();
     },
 
     async confirmDeletion(token: string): Promise<void> {
@@ -156,13 +181,11 @@ export function createUsersService(deps: ServiceDeps & { seatLimit: SeatLimit; c
           throw new AppError('INVALID_TOKEN', 'Invalid or expired token', [{ field: 'token', message: 'is invalid or expired' }]);
         await deleteAccount(tx, userId);
       });
-      deps.afterCommit();
     },
 
     async deleteNow(id: string, proof: AuthProof): Promise<void> {
       await requireRecentAuth(id, proof, 'delete');
       await db.transaction((tx) => deleteAccount(tx, id));
-      deps.afterCommit();
     },
 
     revertEmail: emailRevert.revert,
@@ -172,9 +195,9 @@ export function createUsersService(deps: ServiceDeps & { seatLimit: SeatLimit; c
   };
 
   /** An account and what it owns, in one transaction; the goodbye email commits with it. */
-  async function deleteAccount(tx: Parameters<typeof users.delete>[0], id: string, notFoundMessage = 'Profile not found') {
+  async function deleteAccount(tx: Tx, id: string, notFoundMessage = 'Profile not found') {
     // the cascade deletes the organisations this account created; their members are told first
-    await announceAccountOrganisationsClosing(tx, id, clock.now());
+    await deps.organisations.announceAccountClosing(tx, id);
     const deleted = await users.delete(tx, id);
     if (!deleted) throw new AppError('NOT_FOUND', notFoundMessage);
     await outbox.enqueue(tx, emails.accountDeleted(deleted.email));

@@ -1,5 +1,5 @@
 import type { Queryable } from '../../db/index.js';
-import type { UserRow } from '../users/repository.js';
+import type { UserRow } from './repository.js';
 
 export interface UserListFilter {
   search?: string;
@@ -18,7 +18,7 @@ function escapeLike(s: string): string {
   return s.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
-/** The user directory as admins see it: listing and counting over the users table. */
+/** The user directory as admins see it: listing and counting over the users table (read only). */
 export const directoryRepository = {
   /**
    * Newest first. With `after`, a keyset page (`(created_at, id) < after`): as fast on page 50,000
@@ -53,16 +53,5 @@ export const directoryRepository = {
       params,
     );
     return { rows, total };
-  },
-
-  /** Deactivates or reactivates; deactivation also revokes every token. Null when the user does not exist. */
-  async setStatus(q: Queryable, id: string, status: 'active' | 'deactivated', now: Date): Promise<UserRow | null> {
-    const { rows } = await q.query<UserRow>(
-      `update users set status = $2, updated_at = $3,
-         token_version = case when $2 = 'deactivated' then token_version + 1 else token_version end
-       where id = $1 returning ${COLUMNS}`,
-      [id, status, now],
-    );
-    return rows[0] ?? null;
   },
 };

@@ -1,0 +1,65 @@
+import type { Clock } from '../../clock.js';
+import type { Config } from '../../config.js';
+import type { Db, Queryable, Tx } from '../../db/index.js';
+import { generateLinkToken, hashLinkToken } from '../auth/tokens.js';
+import type { Outbox } from '../email/outbox.js';
+import { emails } from '../email/templates.js';
+import { directoryRepository, type UserListFilter } from './directory-repository.js';
+import { normaliseEmail } from './present.js';
+import { type NewUser, type UserRow, usersRepository as users } from './repository.js';
+import { linkTokensRepository as links } from './tokens-repository.js';
+
+/** contract: the admin's reset link expires within an hour */
+export const RESET_LINK_TTL_MINUTES = 60;
+
+/**
+ * What other modules ask of the users module about an account (auth signs in, admin-users manages,
+ * subscriptions and organisations check who exists). The users module owns `users` and
+ * `user_tokens`; nobody else writes them. A function that takes `q`/`tx` runs in the caller's
+ * transaction, so a change across modules stays atomic.
+ */
+export function createAccounts(deps: { db: Db; clock: Clock; config: Pick<Config, 'appUrl'>; outbox: Outbox }) {
+  const { db, clock, config, outbox } = deps;
+  return {
+    create: (q: Queryable, user: NewUser): Promise<UserRow> => users.insert(q, user, clock.now()),
+    findById: (q: Queryable, id: string): Promise<UserRow | null> => users.findById(q, id),
+    findByEmail: (q: Queryable, email: string): Promise<UserRow | null> => users.findByEmail(q, normaliseEmail(email)),
+    /** The user locked against deletion until the caller's transaction ends (a membership or subscription is being added). */
+    lockExisting: (tx: Queryable, id: string): Promise<UserRow | null> => users.lockKey(tx, id),
+    countChildren: (q: Queryable, parentId: string): Promise<number> => users.countChildren(q, parentId),
+    listChildren: (q: Queryable, parentId: string): Promise<UserRow[]> => users.listChildren(q, parentId),
+
+    // ---- signing in (the auth module) ----
+    /** The account and its parent's status, for the request guard. */
+    forAuth: (id: string) => users.findForAuth(db, id),
+    credentials: (by: { email?: string; phone?: string }) => users.findCredentials(db, by),
+    passwordHash: (id: string): Promise<string | null> => users.passwordHash(db, id),
+    recordLogin: (id: string, at: Date): Promise<void> => users.recordLogin(db, id, at),
+    /** Sets the hash, clears a required reset, revokes every older token; the new token_version, or null. */
+    setPassword: (tx: Queryable, id: string, passwordHash: string): Promise<number | null> =>
+      users.setPassword(tx, id, passwordHash, clock.now()),
+
+    // ---- what admins do to accounts (the admin-users module) ----
+    /** Deactivation revokes every token. Null when the user does not exist. */
+    setStatus: (tx: Queryable, id: string, status: 'active' | 'deactivated'): Promise<UserRow | null> =>
+      users.setStatus(tx, id, status, clock.now()),
+    directory: (filter: UserListFilter) => directoryRepository.list(db, filter),
+
+    /** Emails APP_URL/reset-password?token=…, replacing any earlier reset link of the account. */
+    async sendPasswordResetLink(tx: Tx, user: Pick<UserRow, 'id' | 'email'>): Promise<void> {
+      const { token, hash } = generateLinkToken();
+      const now = clock.now();
+      await links.replace(tx, user.id, 'password_reset_link', hash, new Date(now.getTime() + RESET_LINK_TTL_MINUTES * 60_000), now);
+      const link = `${config.appUrl}/reset-password?token=${encodeURIComponent(token)}`;
+      await outbox.enqueue(tx, emails.passwordResetLink(user.email, link, RESET_LINK_TTL_MINUTES));
+    },
+
+    /** Spends a reset link: its account, or null when the link is unknown, spent or expired. */
+    async consumePasswordResetLink(tx: Queryable, token: string): Promise<UserRow | null> {
+      const userId = await links.consume(tx, hashLinkToken(token), 'password_reset_link', clock.now());
+      return userId ? users.findById(tx, userId) : null;
+    },
+  };
+}
+
+export type Accounts = ReturnType<typeof createAccounts>;
