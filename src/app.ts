@@ -113,12 +113,17 @@ export async function buildApp(graph: ServiceGraph) {
   await app.register(notificationRoutes, { notifications });
   await app.register(organisationRoutes, { organisations });
 
+  // the caches serve from memory only while the change feed listens
+  await graph.changes.start();
   app.addHook('onClose', async () => {
     await worker.stop();
+    await graph.changes.stop();
   });
 
   const extras = {
     worker,
+    changes: graph.changes,
+    caches: graph.caches,
     outbox: graph.outbox,
     tokens: graph.tokens,
     adminRoutes: access.adminRoutes,

@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
+import { createChangeFeed } from './db/changes.js';
 import type { Db } from './db/index.js';
 import { purgeRateLimitHits } from './http/rate-limit-store.js';
 import { createWorker, type Task } from './jobs/worker.js';
@@ -21,6 +22,7 @@ import { createPlansService, PLANS_CONFLICTS } from './modules/plans/service.js'
 import { purgeIdempotencyKeys } from './modules/subscriptions/idempotency.js';
 import { SUBSCRIPTIONS_CONFLICTS } from './modules/subscriptions/lifecycle.js';
 import { createSubscriptionsService } from './modules/subscriptions/service.js';
+import { createAccountCache } from './modules/users/account-cache.js';
 import { createAccounts } from './modules/users/accounts.js';
 import { USERS_CONFLICTS } from './modules/users/present.js';
 import { createUsersService } from './modules/users/service.js';
@@ -52,10 +54,13 @@ export function buildServices(platform: Platform) {
   // the outbox kicks the worker built below (a closure: bound when an email is first queued)
   const outbox = createOutbox({ db, mailer, clock, log: log.child({ component: 'outbox' }), kick: () => worker.kick() });
 
+  // committed changes of other instances (and this one) drop what the caches hold
+  const changes = createChangeFeed(db, log.child({ component: 'changes' }));
   const audit = createAuditService({ db, clock });
   const notifications = createNotificationsService({ db, clock });
-  const plans = createPlansService({ db, clock, audit });
-  const accounts = createAccounts({ db, clock, config, outbox });
+  const plans = createPlansService({ db, clock, audit, changes });
+  const accountCache = createAccountCache({ db, changes });
+  const accounts = createAccounts({ db, clock, config, outbox, cache: accountCache });
   const organisations = createOrganisationsService({ db, clock, notifications, accounts });
   const subscriptions = createSubscriptionsService({ db, clock, config, plans, accounts, notifications, audit });
   const auth = createAuthService({ db, clock, config, tokens, passwords, outbox, lockout, accounts, notifications });
@@ -66,6 +71,7 @@ export function buildServices(platform: Platform) {
     passwords,
     outbox,
     organisations,
+    cache: accountCache,
     seatLimit: subscriptions.seatLimit,
     confirmPassword: auth.confirmPassword,
   });
@@ -84,6 +90,8 @@ export function buildServices(platform: Platform) {
 
   return {
     platform,
+    changes,
+    caches: { accounts: accountCache },
     /** the words for every unique constraint a client can run into, from the modules that own them */
     conflictMessages: { ...USERS_CONFLICTS, ...ADMINS_CONFLICTS, ...PLANS_CONFLICTS, ...SUBSCRIPTIONS_CONFLICTS },
     tokens,

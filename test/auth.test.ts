@@ -263,6 +263,7 @@ describe('login (POST /api/v1/auth/login)', () => {
   it('refuses a deactivated account with 403 ACCOUNT_DEACTIVATED, but a wrong password still gets 401', async () => {
     const user = await h.registerUser();
     await h.db.query("update users set status='deactivated' where id=$1", [user.id]);
+    await h.settle();
 
     const right = await h.post(LOGIN, { email: user.email, password: user.password });
     expect(right.statusCode).toBe(403);
@@ -367,6 +368,7 @@ describe('access tokens', () => {
     const user = await h.registerUser();
     expect((await h.get(DETAILS, user.token)).statusCode).toBe(200);
     await h.db.query("update users set status='deactivated' where id=$1", [user.id]);
+    await h.settle();
     expectUnauthenticated(await h.get(DETAILS, user.token));
   });
 
@@ -374,12 +376,14 @@ describe('access tokens', () => {
     const user = await h.registerUser();
     expect((await h.get(DETAILS, user.token)).statusCode).toBe(200);
     await h.db.query('update users set token_version = token_version + 1 where id=$1', [user.id]);
+    await h.settle();
     expectUnauthenticated(await h.get(DETAILS, user.token));
   });
 
   it('stops accepting a token whose account was deleted', async () => {
     const user = await h.registerUser();
     await h.db.query('delete from users where id=$1', [user.id]);
+    await h.settle();
     expectUnauthenticated(await h.get(DETAILS, user.token));
   });
 });

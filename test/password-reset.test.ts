@@ -104,6 +104,7 @@ describe('forgot-password', () => {
     const active = await h.registerUser();
     const deactivated = await h.registerUser();
     await h.db.query("update users set status = 'deactivated' where id = $1", [deactivated.id]);
+    await h.settle();
 
     const a = await h.post(FORGOT, { email: active.email });
     const d = await h.post(FORGOT, { email: deactivated.email });

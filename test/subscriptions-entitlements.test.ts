@@ -224,7 +224,15 @@ describe('notifications', () => {
     expect(p2.meta).toMatchObject({ page: 2, limit: 2, total: 3 });
     const p3 = (await notes(user, '?page=3&limit=2')).json();
     expect(p3.data).toEqual([]);
-    expect(p3.meta.total).toBe(3);
+    expect(p3.meta).toMatchObject({ total: 3, unread: 3 });
+    // the counts come with the rows, or on their own past the end, with or without the filter
+    expect(p1.meta.unread).toBe(3);
+    expect((await notes(user, '?unread=true&page=2&limit=2')).json().meta).toMatchObject({ total: 3, unread: 3 });
+    expect((await notes(user, '?unread=true&page=9&limit=2')).json().meta).toMatchObject({ total: 3, unread: 3 });
+    const id = all[0]!.id;
+    expect((await h.patch(`/api/v1/notifications/${id}/read`, {}, user.token)).statusCode).toBe(200);
+    expect((await notes(user, '?page=1&limit=1')).json().meta).toMatchObject({ total: 3, unread: 2 });
+    expect((await notes(user, '?unread=true')).json().meta).toMatchObject({ total: 2, unread: 2 });
   });
 
   it("mark one read (another user's id is 404), unread count, mark all read", async () => {

@@ -29,8 +29,8 @@ describe('db.transaction as a unit of work', () => {
     const seen: string[] = [];
     const result = await h.db.transaction(async (tx) => {
       await tx.query("insert into audit_log (admin_email, action, target_type, created_at) values ('a@x.test', 'x', 'y', now())");
-      tx.afterCommit(() => seen.push('first'));
-      tx.afterCommit(() => seen.push('second'));
+      tx.afterCommit(() => void seen.push('first'));
+      tx.afterCommit(() => void seen.push('second'));
       expect(seen).toEqual([]); // not before the commit
       return 42;
     });
@@ -44,7 +44,7 @@ describe('db.transaction as a unit of work', () => {
     const seen: string[] = [];
     await expect(
       h.db.transaction(async (tx) => {
-        tx.afterCommit(() => seen.push('effect'));
+        tx.afterCommit(() => void seen.push('effect'));
         await tx.query("insert into audit_log (admin_email, action, target_type, created_at) values ('a@x.test', 'x', 'y', now())");
         throw new Error('rolled back');
       }),
@@ -54,13 +54,24 @@ describe('db.transaction as a unit of work', () => {
     expect(rows[0]!.n).toBe(0);
   });
 
+  it('waits for an effect that returns a promise before the transaction resolves', async () => {
+    let done = false;
+    await h.db.transaction(async (tx) => {
+      tx.afterCommit(async () => {
+        await new Promise((r) => setTimeout(r, 20));
+        done = true;
+      });
+    });
+    expect(done).toBe(true);
+  });
+
   it('an effect that throws neither undoes the commit nor stops the effects after it', async () => {
     const seen: string[] = [];
     await h.db.transaction(async (tx) => {
       tx.afterCommit(() => {
         throw new Error('a nudge failed');
       });
-      tx.afterCommit(() => seen.push('after'));
+      tx.afterCommit(() => void seen.push('after'));
     });
     expect(seen).toEqual(['after']);
   });

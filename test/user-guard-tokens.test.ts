@@ -81,11 +81,13 @@ describe('a deactivated account', () => {
     await expectWorks(h, user.token, "the user's token");
     const before = await statusOf(user.id);
     await h.db.query(`update users set status = 'deactivated' where id = $1`, [user.id]);
+    await h.settle();
     expect(await statusOf(user.id)).toEqual({ status: 'deactivated', token_version: before!.token_version });
 
     expect(await refusals(h, user.token, REFUSED.deactivated, { secrets: detailsOf(user) })).toEqual([]);
     // the status was the only reason: set back, the same token works
     await h.db.query(`update users set status = 'active' where id = $1`, [user.id]);
+    await h.settle();
     await expectWorks(h, user.token, 'the same token once active again');
   });
 

@@ -41,6 +41,12 @@ export async function openPglite(options: { dataDir: string | null; loadDataDir?
     exec: conn.exec,
     transaction: (fn) => unitOfWork((wrap) => pg.transaction((tx) => fn(wrap(adapt(tx))))),
     withConnection,
+    // one process, one connection: the channel cannot be lost while the database is open
+    async listen(channel, handlers) {
+      const stop = await pg.listen(channel, handlers.message);
+      handlers.state(true);
+      return () => stop();
+    },
     close: () => pg.close(),
     dump: () => pg.dumpDataDir('none') as Promise<Blob>,
   };

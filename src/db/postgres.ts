@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { type Db, type Queryable, type QueryResult, unitOfWork } from './types.js';
+import { type Db, type ListenHandlers, type Queryable, type QueryResult, unitOfWork } from './types.js';
 
 // int8 (counts, bigserial ids, money in minor units) as a JS number, as PGlite returns it:
 // every int8 this service stores stays far below 2^53.
@@ -52,6 +52,66 @@ export async function openPostgres(url: string, options: { max?: number } = {}):
         }),
       ),
     withConnection: (fn) => withClient((client) => fn({ ...adapt(client), exec: async (sql: string) => void (await client.query(sql)) })),
+    listen: (channel, handlers) => listenWithReconnect(url, channel, handlers),
     close: () => pool.end(),
+  };
+}
+
+/** the channel's own connection is retried after 0.5 s, doubling to 10 s, while the server is away */
+const RECONNECT_MS = { first: 500, max: 10_000 };
+
+/**
+ * LISTEN on a dedicated connection (a pooled one would be handed to other queries). When it is
+ * lost, `state(false)` at once, then reconnects with backoff and says `state(true)` once listening.
+ */
+async function listenWithReconnect(url: string, channel: string, handlers: ListenHandlers): Promise<() => Promise<void>> {
+  if (!/^[a-z_][a-z0-9_]*$/.test(channel)) throw new Error(`not a channel name: ${channel}`);
+  let client: pg.Client | null = null;
+  let stopped = false;
+  let delay = RECONNECT_MS.first;
+  let timer: NodeJS.Timeout | null = null;
+
+  const lost = (c: pg.Client) => {
+    if (client !== c) return;
+    client = null;
+    handlers.state(false);
+    c.end().catch(() => {});
+    if (!stopped) schedule();
+  };
+  const schedule = () => {
+    timer = setTimeout(() => void connect().catch(() => {}), delay);
+    timer.unref();
+    delay = Math.min(delay * 2, RECONNECT_MS.max);
+  };
+  async function connect(): Promise<void> {
+    const c = new pg.Client({ connectionString: url });
+    c.on('error', () => lost(c));
+    c.on('end', () => lost(c));
+    c.on('notification', (n) => {
+      if (n.channel === channel) handlers.message(n.payload ?? '');
+    });
+    client = c;
+    try {
+      await c.connect();
+      await c.query(`listen ${channel}`);
+    } catch (err) {
+      lost(c);
+      throw err;
+    }
+    if (stopped) {
+      await c.end().catch(() => {});
+      return;
+    }
+    delay = RECONNECT_MS.first;
+    handlers.state(true);
+  }
+
+  await connect().catch(() => {}); // the first failure is retried like any other
+  return async () => {
+    stopped = true;
+    if (timer) clearTimeout(timer);
+    const c = client;
+    client = null;
+    if (c) await c.end().catch(() => {});
   };
 }

@@ -14,8 +14,12 @@ export interface Queryable {
  * is registered here by whoever caused it, never remembered by the service that opened it.
  */
 export interface Tx extends Queryable {
-  /** Runs `effect` after the commit; never after a rollback. An effect that throws is ignored (effects are nudges). */
-  afterCommit(effect: () => void): void;
+  /**
+   * Runs `effect` after the commit; never after a rollback. An effect that throws is ignored
+   * (effects are nudges). One that returns a promise is awaited before the transaction resolves
+   * (a revocation waits until every instance's cache has heard of it).
+   */
+  afterCommit(effect: () => void | Promise<void>): void;
 }
 
 export interface Db extends Queryable {
@@ -26,16 +30,27 @@ export interface Db extends Queryable {
   exec(sql: string): Promise<void>;
   /** Runs fn on one dedicated connection (session-level advisory locks need that). */
   withConnection<T>(fn: (conn: Queryable & { exec(sql: string): Promise<void> }) => Promise<T>): Promise<T>;
+  /**
+   * Notifications on `channel` (NOTIFY; delivered after the notifying transaction commits).
+   * `state(false)` when the channel is lost (notifications may be missed: whatever they keep fresh
+   * must be dropped), `state(true)` when it is listening again. Resolves to a function that stops.
+   */
+  listen(channel: string, handlers: ListenHandlers): Promise<() => Promise<void>>;
   close(): Promise<void>;
+}
+
+export interface ListenHandlers {
+  message(payload: string): void;
+  state(up: boolean): void;
 }
 
 /** Wraps a driver's transaction in a unit of work: effects registered on the Tx run after the commit. */
 export async function unitOfWork<T>(run: (wrap: (q: Queryable) => Tx) => Promise<T>): Promise<T> {
-  const effects: (() => void)[] = [];
+  const effects: (() => void | Promise<void>)[] = [];
   const result = await run((q) => ({ query: q.query, afterCommit: (effect) => void effects.push(effect) }));
   for (const effect of effects) {
     try {
-      effect();
+      await effect();
     } catch {
       // an effect is a nudge (a worker kick); the committed work is already safe and will be picked up
     }

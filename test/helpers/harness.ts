@@ -107,8 +107,14 @@ export class Harness {
     return new Harness(app, this.db, this.testDb, this.clock, m, config);
   }
 
+  /** After writing with SQL straight to the database: waits until the app's caches have heard of it. */
+  async settle(): Promise<void> {
+    await this.app.changes.sync();
+  }
+
   async reset(): Promise<void> {
     await truncateAll(this.db);
+    this.app.changes.reset();
     this.mailer.clear();
     this.clock.set(new Date());
   }
@@ -134,6 +140,9 @@ export class Harness {
       await this.app.worker.stop();
       await this.db.exec('discard all');
       await truncateAll(this.db, { storage: true });
+      // DISCARD ALL also ends every LISTEN of the connection: the feed listens again
+      await this.app.changes.stop();
+      await this.app.changes.start();
     } catch {
       await this.dispose().catch(() => {});
       return false;

@@ -28,23 +28,34 @@ export const notificationsRepository = {
     ]);
   },
 
+  /**
+   * A page, the total of the filter and the unread count in one statement (every row carries the
+   * two counts). A page past the end has no row to carry them: then they are counted on their own.
+   */
   async list(
     q: Queryable,
     userId: string,
     limit: number,
     offset: number,
     unreadOnly: boolean,
-  ): Promise<{ rows: NotificationRow[]; total: number }> {
+  ): Promise<{ rows: NotificationRow[]; total: number; unread: number }> {
     const filter = unreadOnly ? 'and read_at is null' : '';
-    const [{ rows }, count] = await Promise.all([
-      q.query<NotificationRow>(
-        `select id, kind, message, read_at, created_at from notifications where user_id = $1 ${filter}
-         order by created_at desc, seq desc limit $2 offset $3`,
-        [userId, limit, offset],
-      ),
+    const { rows } = await q.query<NotificationRow & { total: number; unread: number }>(
+      `select id, kind, message, read_at, created_at, count(*) over ()::int as total,
+         (select count(*)::int from notifications u where u.user_id = $1 and u.read_at is null) as unread
+       from notifications where user_id = $1 ${filter}
+       order by created_at desc, seq desc limit $2 offset $3`,
+      [userId, limit, offset],
+    );
+    const first = rows[0];
+    if (first) return { rows, total: first.total, unread: first.unread };
+    // nothing on the first page: none at all (or, with the filter, none unread)
+    if (offset === 0) return { rows, total: 0, unread: 0 };
+    const [count, unread] = await Promise.all([
       q.query<{ n: number }>(`select count(*)::int as n from notifications where user_id = $1 ${filter}`, [userId]),
+      notificationsRepository.unreadCount(q, userId),
     ]);
-    return { rows, total: count.rows[0]?.n ?? 0 };
+    return { rows, total: count.rows[0]?.n ?? 0, unread };
   },
 
   async unreadCount(q: Queryable, userId: string): Promise<number> {

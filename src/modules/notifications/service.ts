@@ -19,10 +19,7 @@ export function createNotificationsService(deps: { db: Db; clock: Clock }) {
       repo.createMany(tx, userIds, kind, message, clock.now()),
 
     async list(userId: string, page: number, limit: number, unreadOnly: boolean) {
-      const [{ rows, total }, unread] = await Promise.all([
-        repo.list(db, userId, limit, (page - 1) * limit, unreadOnly),
-        repo.unreadCount(db, userId),
-      ]);
+      const { rows, total, unread } = await repo.list(db, userId, limit, (page - 1) * limit, unreadOnly);
       return { rows: rows.map(present), total, unread };
     },
 

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
+import { NotModified, sendCached } from '../../http/etag.js';
 import { Envelope, errors, MessageEnvelope, PageMeta, Uuid } from '../../http/schemas.js';
 import { currentAdmin } from '../auth/access.js';
 import { CustomFeatures, FeaturesSchema, PlanInputSchema, PlanName, PlanSchema, SimplePlanSchema } from './schemas.js';
@@ -165,10 +166,17 @@ export const planRoutes: FastifyPluginAsyncTypebox<{ plans: PlansService }> = as
         tags,
         summary: 'Active plans for a pricing page, optionally by category (no token)',
         querystring: Type.Object({ category: Type.Optional(Type.String({ maxLength: 50 })) }),
-        response: { 200: publicList, ...errors(422) },
+        response: { 200: publicList, 304: NotModified, ...errors(422) },
       },
     },
-    async (request) => listEnvelope('Plans fetched successfully', await plans.list({ category: request.query.category, status: 'active' })),
+    async (request, reply) => {
+      if (request.query.category !== undefined) {
+        return listEnvelope('Plans fetched successfully', await plans.list({ category: request.query.category, status: 'active' }));
+      }
+      // the whole catalogue: one JSON body and ETag per version of it, 304 for a client that has it
+      const catalogue = await plans.publicCatalogue();
+      return sendCached(request, reply, catalogue, () => listEnvelope('Plans fetched successfully', catalogue));
+    },
   );
 
   app.get(
@@ -199,10 +207,13 @@ export const planRoutes: FastifyPluginAsyncTypebox<{ plans: PlansService }> = as
       schema: {
         tags,
         summary: 'HNG: all active plans as {id, name, price} (price = monthly amount)',
-        response: { 200: Envelope({ data: Type.Array(SimplePlanSchema), meta: PageMeta }) },
+        response: { 200: Envelope({ data: Type.Array(SimplePlanSchema), meta: PageMeta }), 304: NotModified },
       },
     },
-    async () => listEnvelope('Fetched subscriptions successfully', await plans.listSimple()),
+    async (request, reply) => {
+      const simple = await plans.listSimple();
+      return sendCached(request, reply, simple, () => listEnvelope('Fetched subscriptions successfully', simple));
+    },
   );
 
   app.post(

@@ -1,4 +1,5 @@
 import type { Clock } from '../../clock.js';
+import type { ChangeFeed } from '../../db/changes.js';
 import type { Db, Queryable } from '../../db/index.js';
 import { AppError } from '../../http/errors.js';
 import type { Actor } from '../admins/service.js';
@@ -83,8 +84,32 @@ function rowToValues(p: PlanRow): PlanValues {
  * The plans module owns `plans`: the catalogue, prices in minor units, features. Admins write it
  * (each write audited in its transaction); subscriptions read a plan through `find`.
  */
-export function createPlansService(deps: { db: Db; clock: Clock; audit: AuditService }) {
-  const { db, clock, audit } = deps;
+export function createPlansService(deps: { db: Db; clock: Clock; audit: AuditService; changes: ChangeFeed }) {
+  const { db, clock, audit, changes } = deps;
+
+  /**
+   * The active catalogue, read on every pricing page, kept in memory while that is exact: any
+   * committed change of plans on any instance is announced on the change feed (migration 0009),
+   * this instance's own writes drop it at commit, and nothing is kept while the feed is down.
+   * The value is a new object whenever it changes, so the route can keep its JSON and ETag by it.
+   */
+  let catalogue: { plans: PublicPlan[]; simple: ReturnType<typeof presentSimplePlan>[] } | null = null;
+  let generation = 0;
+  const dropCatalogue = () => {
+    generation++;
+    catalogue = null;
+  };
+  changes.on('plans', dropCatalogue);
+
+  async function activeCatalogue() {
+    if (changes.live && catalogue) return catalogue;
+    const epoch = changes.epoch;
+    const gen = generation;
+    const rows = await plans.list(db, { status: 'active' });
+    const value = { plans: rows.map(presentPlan), simple: rows.map(presentSimplePlan) };
+    if (changes.live && epoch === changes.epoch && gen === generation) catalogue = value;
+    return value;
+  }
 
   /** Every plan write: in one transaction with its audit row. */
   async function write(
@@ -95,6 +120,8 @@ export function createPlansService(deps: { db: Db; clock: Clock; audit: AuditSer
     detail: Record<string, unknown> = {},
   ) {
     const row = await db.transaction(async (tx) => {
+      generation++;
+      tx.afterCommit(dropCatalogue);
       const result = await fn(tx);
       if (!result) throw new AppError('NOT_FOUND', PLAN_NOT_FOUND);
       await audit.record(tx, {
@@ -197,9 +224,11 @@ export function createPlansService(deps: { db: Db; clock: Clock; audit: AuditSer
       );
     },
 
-    async listSimple() {
-      return (await plans.list(db, { status: 'active' })).map(presentSimplePlan);
-    },
+    /** The active plans, for the public pricing page (the same array while nothing changed). */
+    publicCatalogue: async (): Promise<PublicPlan[]> => (await activeCatalogue()).plans,
+
+    /** HNG's simple view of the active plans (the same array while nothing changed). */
+    listSimple: async () => (await activeCatalogue()).simple,
   };
 }
 

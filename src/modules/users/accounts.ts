@@ -4,6 +4,7 @@ import type { Db, Queryable, Tx } from '../../db/index.js';
 import { generateLinkToken, hashLinkToken } from '../auth/tokens.js';
 import type { Outbox } from '../email/outbox.js';
 import { emails } from '../email/templates.js';
+import type { AccountCache } from './account-cache.js';
 import { directoryRepository, type UserListFilter } from './directory-repository.js';
 import { normaliseEmail } from './present.js';
 import { type NewUser, type UserRow, usersRepository as users } from './repository.js';
@@ -18,8 +19,8 @@ export const RESET_LINK_TTL_MINUTES = 60;
  * `user_tokens`; nobody else writes them. A function that takes `q`/`tx` runs in the caller's
  * transaction, so a change across modules stays atomic.
  */
-export function createAccounts(deps: { db: Db; clock: Clock; config: Pick<Config, 'appUrl'>; outbox: Outbox }) {
-  const { db, clock, config, outbox } = deps;
+export function createAccounts(deps: { db: Db; clock: Clock; config: Pick<Config, 'appUrl'>; outbox: Outbox; cache: AccountCache }) {
+  const { db, clock, config, outbox, cache } = deps;
   return {
     create: (q: Queryable, user: NewUser): Promise<UserRow> => users.insert(q, user, clock.now()),
     findById: (q: Queryable, id: string): Promise<UserRow | null> => users.findById(q, id),
@@ -30,19 +31,26 @@ export function createAccounts(deps: { db: Db; clock: Clock; config: Pick<Config
     listChildren: (q: Queryable, parentId: string): Promise<UserRow[]> => users.listChildren(q, parentId),
 
     // ---- signing in (the auth module) ----
-    /** The account and its parent's status, for the request guard. */
-    forAuth: (id: string) => users.findForAuth(db, id),
+    /** The account and its parent's status, for the request guard (from memory while that is exact: account-cache.ts). */
+    forAuth: (id: string) => cache.get(id),
     credentials: (by: { email?: string; phone?: string }) => users.findCredentials(db, by),
     passwordHash: (id: string): Promise<string | null> => users.passwordHash(db, id),
-    recordLogin: (id: string, at: Date): Promise<void> => users.recordLogin(db, id, at),
+    async recordLogin(id: string, at: Date): Promise<void> {
+      await users.recordLogin(db, id, at);
+      cache.changed(db, id);
+    },
     /** Sets the hash, clears a required reset, revokes every older token; the new token_version, or null. */
-    setPassword: (tx: Queryable, id: string, passwordHash: string): Promise<number | null> =>
-      users.setPassword(tx, id, passwordHash, clock.now()),
+    async setPassword(tx: Queryable, id: string, passwordHash: string): Promise<number | null> {
+      cache.changed(tx, id, { revokes: true });
+      return users.setPassword(tx, id, passwordHash, clock.now());
+    },
 
     // ---- what admins do to accounts (the admin-users module) ----
     /** Deactivation revokes every token. Null when the user does not exist. */
-    setStatus: (tx: Queryable, id: string, status: 'active' | 'deactivated'): Promise<UserRow | null> =>
-      users.setStatus(tx, id, status, clock.now()),
+    async setStatus(tx: Queryable, id: string, status: 'active' | 'deactivated'): Promise<UserRow | null> {
+      cache.changed(tx, id, { revokes: true });
+      return users.setStatus(tx, id, status, clock.now());
+    },
     directory: (filter: UserListFilter) => directoryRepository.list(db, filter),
 
     /** Emails APP_URL/reset-password?token=…, replacing any earlier reset link of the account. */

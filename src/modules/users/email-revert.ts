@@ -5,6 +5,7 @@ import { AppError } from '../../http/errors.js';
 import { generateLinkToken, hashLinkToken } from '../auth/tokens.js';
 import type { Outbox } from '../email/outbox.js';
 import { emails } from '../email/templates.js';
+import type { AccountCache } from './account-cache.js';
 import { usersRepository as users } from './repository.js';
 import { linkTokensRepository as links } from './tokens-repository.js';
 
@@ -24,8 +25,8 @@ export const REVERT_MESSAGES = {
  * void), while links of earlier changes keep working: whoever held the account before a change can
  * always take it back, even from someone who took it over and then changed the email again.
  */
-export function createEmailRevert(deps: { db: Db; clock: Clock; outbox: Outbox; config: Pick<Config, 'appUrl'> }) {
-  const { db, clock, outbox, config } = deps;
+export function createEmailRevert(deps: { db: Db; clock: Clock; outbox: Outbox; config: Pick<Config, 'appUrl'>; cache: AccountCache }) {
+  const { db, clock, outbox, config, cache } = deps;
 
   return {
     /** In the change's own transaction, so the email exists exactly when the change does. */
@@ -50,6 +51,7 @@ export function createEmailRevert(deps: { db: Db; clock: Clock; outbox: Outbox; 
           if (!link) throw new AppError('INVALID_TOKEN', REVERT_MESSAGES.invalid, [{ field: 'token', message: 'is invalid or expired' }]);
           await links.deleteRevertsSince(tx, link.userId, link.issuedAt);
           // a deleted account's links went with it (foreign key cascade), so the account is there
+          cache.changed(tx, link.userId, { revokes: true });
           await users.restoreEmail(tx, link.userId, link.restoreEmail, now);
         });
       } catch (err) {

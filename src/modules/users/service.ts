@@ -7,6 +7,7 @@ import type { PasswordHasher } from '../auth/passwords.js';
 import { generateLinkToken, hashLinkToken } from '../auth/tokens.js';
 import type { Outbox } from '../email/outbox.js';
 import { emails } from '../email/templates.js';
+import type { AccountCache } from './account-cache.js';
 import { createEmailRevert } from './email-revert.js';
 import type { ChildPermission } from './permissions.js';
 import { normaliseEmail, type PublicUser, presentUser, resolveNames, splitName } from './present.js';
@@ -56,13 +57,15 @@ export function createUsersService(deps: {
   confirmPassword: ConfirmPassword;
   /** the organisations module tells members before an account's organisations go with it */
   organisations: { announceAccountClosing(tx: Tx, userId: string): Promise<void> };
+  /** the accounts in memory; every write here tells it */
+  cache: AccountCache;
 }) {
   const { db, clock, passwords, outbox, config, seatLimit } = deps;
   const requireRecentAuth = createRecentAuth({ clock, windowSeconds: config.reauthWindowSeconds, confirmPassword: deps.confirmPassword });
   const emailRevert = createEmailRevert(deps);
 
   async function mustFind(id: string) {
-    const user = await users.findById(db, id);
+    const user = await deps.cache.get(id);
     if (!user) throw new AppError('NOT_FOUND', 'Profile not found');
     return user;
   }
@@ -113,6 +116,7 @@ export function createUsersService(deps: {
         const user = await db.transaction(async (tx) => {
           // locked, so the address the revert link gives back is the one this change replaced
           const before = await users.lockById(tx, id);
+          deps.cache.changed(tx, id);
           const after = before && (await users.updateProfile(tx, id, changes, clock.now()));
           if (!before || !after) throw new AppError('NOT_FOUND', 'Profile not found');
           if (after.email !== before.email) await emailRevert.sendLink(tx, id, before.email, after.email);
@@ -198,6 +202,7 @@ export function createUsersService(deps: {
   async function deleteAccount(tx: Tx, id: string, notFoundMessage = 'Profile not found') {
     // the cascade deletes the organisations this account created; their members are told first
     await deps.organisations.announceAccountClosing(tx, id);
+    deps.cache.changed(tx, id, { revokes: true });
     const deleted = await users.delete(tx, id);
     if (!deleted) throw new AppError('NOT_FOUND', notFoundMessage);
     await outbox.enqueue(tx, emails.accountDeleted(deleted.email));

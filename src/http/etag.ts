@@ -1,0 +1,34 @@
+import { createHash } from 'node:crypto';
+import { Type } from '@sinclair/typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
+/** The body of a cached value, serialised once with the route's own response schema, and its ETag. */
+const bodies = new WeakMap<object, { body: string; etag: string }>();
+
+/** For a route's `response` schema: what a matching If-None-Match gets. */
+export const NotModified = Type.Null({ description: 'Not modified: the ETag sent in If-None-Match is still current' });
+
+function matches(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  return header.split(',').some((t) => {
+    const tag = t.trim();
+    return tag === '*' || tag === etag || tag === `W/${etag}`;
+  });
+}
+
+/**
+ * Answers a value that stays the same object while it is current (a service's cached catalogue):
+ * its JSON is made once per object, with an ETag; a request whose If-None-Match names it gets 304
+ * and no body. `Cache-Control: no-cache` lets a browser keep it and ask again each time.
+ */
+export function sendCached(request: FastifyRequest, reply: FastifyReply, key: object, payload: () => unknown): FastifyReply {
+  let entry = bodies.get(key);
+  if (!entry) {
+    const body = String(reply.serialize(payload()));
+    entry = { body, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 32)}"` };
+    bodies.set(key, entry);
+  }
+  reply.header('etag', entry.etag).header('cache-control', 'no-cache');
+  if (matches(request.headers['if-none-match'], entry.etag)) return reply.code(304).send();
+  return reply.type('application/json; charset=utf-8').send(entry.body);
+}

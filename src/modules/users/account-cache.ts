@@ -1,0 +1,103 @@
+import type { ChangeFeed } from '../../db/changes.js';
+import type { Db, Queryable, Tx } from '../../db/index.js';
+import { type AuthRow, usersRepository as users } from './repository.js';
+
+/** rows kept at most (about 1 KB each), and for at most this long even with no change announced */
+const MAX_ROWS = 10_000;
+const MAX_AGE_MS = 60_000;
+
+/**
+ * The accounts the request guard reads on every request, kept in memory while that stays exact:
+ * - across instances, migration 0009 announces every committed UPDATE or DELETE of a `users` row
+ *   on the change feed, and the row (and its children's, whose parent status it is) is dropped;
+ * - on this instance, every write of the users module calls `changed(q, id)`, which drops the row
+ *   when its transaction commits, before the response is sent (the feed's notification may come a
+ *   moment later on PostgreSQL);
+ * - a row read while a change arrived is not kept (`epoch`/`generation`), and nothing is served
+ *   from memory while the feed is down: every request reads the database then.
+ */
+export function createAccountCache(deps: { db: Db; changes: ChangeFeed }) {
+  const { db, changes } = deps;
+  const rows = new Map<string, { row: AuthRow; at: number }>();
+  /** parent id → ids of its cached children */
+  const children = new Map<string, Set<string>>();
+  let generation = 0;
+
+  function drop(id: string): void {
+    const hit = rows.get(id);
+    rows.delete(id);
+    if (hit?.row.parent_id) children.get(hit.row.parent_id)?.delete(id);
+    const kids = children.get(id);
+    if (kids) {
+      children.delete(id);
+      for (const kid of kids) rows.delete(kid);
+    }
+  }
+
+  function dropAll(): void {
+    generation++;
+    rows.clear();
+    children.clear();
+  }
+
+  changes.on('users', (id) => {
+    if (id === null) dropAll();
+    else drop(id);
+  });
+
+  function keep(row: AuthRow): void {
+    if (rows.size >= MAX_ROWS) {
+      const oldest = rows.keys().next().value;
+      if (oldest !== undefined) drop(oldest);
+    }
+    rows.set(row.id, { row, at: performance.now() });
+    if (row.parent_id) {
+      const kids = children.get(row.parent_id) ?? new Set<string>();
+      children.set(row.parent_id, kids);
+      kids.add(row.id);
+    }
+  }
+
+  return {
+    /** The account with its parent's status, from memory when that is exact, else from the database. */
+    async get(id: string): Promise<AuthRow | null> {
+      if (changes.live) {
+        const hit = rows.get(id);
+        if (hit && performance.now() - hit.at < MAX_AGE_MS) return hit.row;
+      }
+      const epoch = changes.epoch;
+      const gen = generation;
+      const row = await users.findForAuth(db, id);
+      if (row && changes.live && epoch === changes.epoch && gen === generation) keep(row);
+      return row;
+    },
+
+    /**
+     * Every write of a users row says so here: dropped when `q`'s transaction commits (at once
+     * when `q` is not a transaction: the statement has committed). Reads in flight keep nothing.
+     */
+    changed(q: Queryable, id: string, options: { revokes?: boolean } = {}): void {
+      const now = () => {
+        generation++;
+        drop(id);
+        // a revocation (token_version, status, deletion) is answered once every instance has heard
+        // of it: the feed hears its own marker after the change's notification (commit order)
+        if (options.revokes) return changes.sync();
+      };
+      generation++;
+      if (isTx(q)) q.afterCommit(now);
+      else void now();
+    },
+
+    /** rows in memory (for the tests and the metrics) */
+    get size(): number {
+      return rows.size;
+    },
+  };
+}
+
+function isTx(q: Queryable): q is Tx {
+  return typeof (q as Partial<Tx>).afterCommit === 'function';
+}
+
+export type AccountCache = ReturnType<typeof createAccountCache>;
