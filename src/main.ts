@@ -1,12 +1,9 @@
 import pino from 'pino';
-import { buildApp } from './app.js';
 import { systemClock } from './clock.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { openDatabase } from './db/index.js';
 import { migrate } from './db/migrate.js';
 import { loggerOptions } from './logger.js';
-import { LogMailer, SmtpMailer } from './modules/email/mailer.js';
-import { buildServices } from './services.js';
 
 async function main(): Promise<void> {
   let config: Config;
@@ -20,7 +17,14 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = pino(loggerOptions(config) as pino.LoggerOptions);
-  const db = await openDatabase(config);
+  // the database opens (the embedded one compiles its WebAssembly) while the rest of the code loads
+  const opening = openDatabase(config);
+  const [{ buildApp }, { buildServices }, { LogMailer, SmtpMailer }] = await Promise.all([
+    import('./app.js'),
+    import('./services.js'),
+    import('./modules/email/mailer.js'),
+  ]);
+  const db = await opening;
   const applied = await migrate(db);
   logger.info({ database: db.kind, applied }, 'database ready');
 

@@ -139,6 +139,25 @@ describe('the envelope and errors (contract §3)', () => {
     expect(logLines.some((l) => l.includes('"reqId":"trace-abc-123"'))).toBe(true);
   });
 
+  it('logs one line per request: method, path, status and time, never the Authorization header', async () => {
+    const user = await h.registerUser();
+    const from = logLines.length;
+    await h.request('GET', '/api/v1/profile', { token: user.token, headers: { 'x-request-id': 'one-line-check' } });
+    const mine = logLines
+      .slice(from)
+      .map((l) => JSON.parse(l))
+      .filter((l) => l.reqId === 'one-line-check');
+    expect(mine).toHaveLength(1);
+    expect(mine[0]).toMatchObject({
+      level: 30,
+      msg: 'request completed',
+      req: { method: 'GET', url: '/api/v1/profile' },
+      res: { statusCode: 200 },
+    });
+    expect(typeof mine[0].responseTime).toBe('number');
+    expect(JSON.stringify(mine)).not.toContain(user.token);
+  });
+
   it('sets security headers', async () => {
     const res = await h.get('/healthz');
     expect(res.headers['x-content-type-options']).toBe('nosniff');

@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { type Db, type Queryable, type QueryResult, unitOfWork } from './types.js';
 
 function adapt(q: Pick<PGlite, 'query'>): Queryable {
@@ -21,6 +22,8 @@ export type PgliteDb = Db & { dump(): Promise<Blob> };
 export async function openPglite(options: { dataDir: string | null; loadDataDir?: Blob }): Promise<PgliteDb> {
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
   const pg = new PGlite({
+    // the admins' user search uses trigram indexes (migration 0010)
+    extensions: { pg_trgm },
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),
     ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
   });

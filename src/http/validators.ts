@@ -36,29 +36,43 @@ function buildAjv(options: Options, externalSchemas: ExternalSchemas): Ajv {
   return ajv;
 }
 
-function compileWith(ajv: Ajv, schema: RouteSchema['schema']): Validator {
+function compileWith(ajv: Ajv, cache: Map<string, Validator>, schema: RouteSchema['schema']): Validator {
   // a schema with an $id is compiled once per Ajv instance (Ajv refuses a second $id), as
   // @fastify/ajv-compiler does
   if (schema.$id) {
     const stored = ajv.getSchema(schema.$id);
     if (stored) return stored;
   }
-  return ajv.compile(schema as object);
+  // and every other distinct schema once per process: many routes share params, queries and
+  // headers, and every app the tests build would compile them all again
+  const key = JSON.stringify(schema);
+  let validate = cache.get(key);
+  if (!validate) {
+    validate = ajv.compile(schema as object);
+    cache.set(key, validate);
+  }
+  return validate;
 }
+
+/** process-wide, keyed by the set of shared schemas, as @fastify/ajv-compiler pools its Ajv instances */
+const pool = new Map<string, (route: RouteSchema) => Validator>();
 
 /**
  * `schemaController.compilersFactory.buildValidator`: one Ajv for bodies (no coercion) and one for
- * every other part, pooled by the set of shared schemas as @fastify/ajv-compiler pools them.
+ * every other part. A validator is a pure function of its schema (its `errors` are read at once,
+ * synchronously, after each call), so routes and apps share it.
  */
 export function bodyStrictValidatorBuilder() {
-  const pool = new Map<string, (route: RouteSchema) => Validator>();
   return (externalSchemas: ExternalSchemas) => {
     const key = JSON.stringify(externalSchemas);
     const pooled = pool.get(key);
     if (pooled) return pooled;
     const body = buildAjv(OPTIONS_BY_PART.body, externalSchemas);
     const text = buildAjv(OPTIONS_BY_PART.text, externalSchemas);
-    const compile = ({ schema, httpPart }: RouteSchema) => compileWith(httpPart === 'body' ? body : text, schema);
+    const bodyCache = new Map<string, Validator>();
+    const textCache = new Map<string, Validator>();
+    const compile = ({ schema, httpPart }: RouteSchema) =>
+      httpPart === 'body' ? compileWith(body, bodyCache, schema) : compileWith(text, textCache, schema);
     pool.set(key, compile);
     return compile;
   };

@@ -39,7 +39,10 @@ export const adminUserRoutes: FastifyPluginAsyncTypebox<{ adminUsers: AdminUsers
             meta: Type.Object({
               page: Type.Union([Type.Integer(), Type.Null()]),
               limit: Type.Integer(),
-              total: Type.Union([Type.Integer(), Type.Null()], { description: 'null when paging by cursor' }),
+              total: Type.Union([Type.Integer(), Type.Null()], {
+                description:
+                  'the number of matches; null when paging by cursor, and when there are more than 10,000 (walk them with next_cursor)',
+              }),
               next_cursor: Type.Union([Type.String(), Type.Null()]),
             }),
           }),

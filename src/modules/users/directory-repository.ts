@@ -18,40 +18,58 @@ function escapeLike(s: string): string {
   return s.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
+/** A page-numbered list counts its matches up to this many; past it `total` is null (a cursor walk never counts). */
+export const COUNT_CAP = 10_000;
+
+/**
+ * The statements of one directory page: the page (newest first, keyset after `after`) and, for a
+ * page-numbered request, the capped count. Exported so a test can EXPLAIN exactly what runs.
+ * The search is served by the trigram indexes of migration 0010, the order and the status and
+ * role filters by the (…, created_at desc, id desc) indexes of 0002.
+ */
+export function directoryQueries(f: UserListFilter): {
+  page: { sql: string; params: unknown[] };
+  count: { sql: string; params: unknown[] } | null;
+} {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  const p = (v: unknown) => {
+    params.push(v);
+    return `$${params.length}`;
+  };
+  if (f.search) {
+    const like = p(`%${escapeLike(f.search.toLowerCase())}%`);
+    where.push(`(lower(email) like ${like} or lower(name) like ${like})`);
+  }
+  if (f.status) where.push(`status = ${p(f.status)}`);
+  if (f.role) where.push(`role = ${p(f.role)}`);
+  const filterSql = where.length ? `where ${where.join(' and ')}` : '';
+  const count = f.after
+    ? null
+    : { sql: `select count(*)::int as n from (select 1 from users ${filterSql} limit ${COUNT_CAP + 1}) capped`, params: [...params] };
+  const pageWhere = [...where];
+  if (f.after) pageWhere.push(`(created_at, id) < (${p(f.after.createdAt)}::timestamptz, ${p(f.after.id)}::uuid)`);
+  const sql = `select ${COLUMNS}, to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as cursor_ts
+     from users ${pageWhere.length ? `where ${pageWhere.join(' and ')}` : ''}
+     order by created_at desc, id desc limit ${p(f.limit)} offset ${p(f.after ? 0 : (f.offset ?? 0))}`;
+  return { page: { sql, params }, count };
+}
+
 /** The user directory as admins see it: listing and counting over the users table (read only). */
 export const directoryRepository = {
   /**
    * Newest first. With `after`, a keyset page (`(created_at, id) < after`): as fast on page 50,000
    * as on page 1. `cursor_ts` is the timestamp as ISO text in UTC with microseconds, so the
-   * cursor loses nothing a JS Date would round away.
+   * cursor loses nothing a JS Date would round away. `total`: the exact number of matches up to
+   * COUNT_CAP, null past it (counting a million rows is what made a first page slow) and for a cursor page.
    */
   async list(q: Queryable, f: UserListFilter): Promise<{ rows: (UserRow & { cursor_ts: string })[]; total: number | null }> {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    const p = (v: unknown) => {
-      params.push(v);
-      return `$${params.length}`;
-    };
-    if (f.search) {
-      const like = p(`%${escapeLike(f.search.toLowerCase())}%`);
-      where.push(`(lower(email) like ${like} or lower(name) like ${like})`);
-    }
-    if (f.status) where.push(`status = ${p(f.status)}`);
-    if (f.role) where.push(`role = ${p(f.role)}`);
-    const filterSql = where.length ? `where ${where.join(' and ')}` : '';
-    // the total is only counted for page-numbered requests; a cursor walk does not need it
-    let total: number | null = null;
-    if (!f.after) {
-      const { rows } = await q.query<{ n: number }>(`select count(*)::int as n from users ${filterSql}`, params);
-      total = rows[0]?.n ?? 0;
-    }
-    const pageWhere = [...where];
-    if (f.after) pageWhere.push(`(created_at, id) < (${p(f.after.createdAt)}::timestamptz, ${p(f.after.id)}::uuid)`);
-    const { rows } = await q.query<UserRow & { cursor_ts: string }>(
-      `select ${COLUMNS}, to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as cursor_ts from users ${pageWhere.length ? `where ${pageWhere.join(' and ')}` : ''}
-       order by created_at desc, id desc limit ${p(f.limit)} offset ${p(f.after ? 0 : (f.offset ?? 0))}`,
-      params,
-    );
-    return { rows, total };
+    const { page, count } = directoryQueries(f);
+    const [{ rows }, counted] = await Promise.all([
+      q.query<UserRow & { cursor_ts: string }>(page.sql, page.params),
+      count ? q.query<{ n: number }>(count.sql, count.params) : Promise.resolve(null),
+    ]);
+    const n = counted?.rows[0]?.n ?? null;
+    return { rows, total: n === null || n > COUNT_CAP ? null : n };
   },
 };
