@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 
 export interface Config {
@@ -41,6 +42,8 @@ export interface Config {
   passwordHashMemoryKib: number;
   /** argon2id passes per password hash */
   passwordHashIterations: number;
+  /** password hashes computed at once; the rest wait their turn (a core stays free for requests) */
+  passwordHashConcurrency: number;
 }
 
 export class ConfigError extends Error {}
@@ -207,5 +210,6 @@ export function loadConfig(env: Env = process.env): Config {
     forgotPasswordMinMs: int(env, 'FORGOT_PASSWORD_MIN_MS', 250, 0, 10_000),
     passwordHashMemoryKib: passwordHash.memoryKib,
     passwordHashIterations: passwordHash.iterations,
+    passwordHashConcurrency: int(env, 'PASSWORD_HASH_CONCURRENCY', Math.max(1, availableParallelism() - 1), 1, 64),
   };
 }

@@ -57,7 +57,7 @@ export function buildServices(platform: Platform) {
   // committed changes of other instances (and this one) drop what the caches hold
   const changes = createChangeFeed(db, log.child({ component: 'changes' }));
   const audit = createAuditService({ db, clock });
-  const notifications = createNotificationsService({ db, clock });
+  const notifications = createNotificationsService({ db, clock, changes });
   const plans = createPlansService({ db, clock, audit, changes });
   const accountCache = createAccountCache({ db, changes });
   const accounts = createAccounts({ db, clock, config, outbox, cache: accountCache });

@@ -4,12 +4,9 @@
  * same database, each with its own cache and its own change feed) by the next request; nothing is
  * served from memory while the feed is down.
  */
-import pino from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type App, buildApp } from '../src/app.js';
-import type { Db } from '../src/db/index.js';
-import { MemoryMailer } from '../src/modules/email/mailer.js';
-import { buildServices } from '../src/services.js';
+import type { App } from '../src/app.js';
+import { nextHop, slowFeedApp } from './helpers/caches.js';
 import { adminWith, bootstrapSuperadmin } from './helpers/fixtures.js';
 import { Harness, type TestUser } from './helpers/harness.js';
 
@@ -30,14 +27,6 @@ beforeEach(async () => {
 });
 
 const PROFILE = '/api/v1/profile';
-
-/**
- * What a client's next hop to another instance takes at the least: one turn of that instance's
- * event loop (here both instances share one process, so the test yields it explicitly). The
- * writer answered only once its own feed heard the change, so the other instance's listener has
- * the notification in hand by then.
- */
-const nextHop = () => new Promise((r) => setImmediate(() => setImmediate(r)));
 
 /** A user whose account both instances hold in memory. */
 async function warmUser(): Promise<TestUser> {
@@ -135,19 +124,7 @@ describe('the account cache across two instances', () => {
 });
 
 describe('with a slow change feed (every notification heard 150 ms late)', () => {
-  /** Another app on the same database whose feed hears everything late, as a loaded network might. */
-  async function slowApp(): Promise<App> {
-    const db: Db = {
-      ...a.db,
-      listen: (channel, handlers) =>
-        a.db.listen(channel, { message: (p) => void setTimeout(() => handlers.message(p), 150), state: handlers.state }),
-    };
-    const app = await buildApp(
-      buildServices({ config: a.config, db, clock: a.clock, mailer: new MemoryMailer(), log: pino({ level: 'silent' }) }),
-    );
-    await app.ready();
-    return app;
-  }
+  const slowApp = () => slowFeedApp(a);
   const get = (app: App, token: string) => app.inject({ method: 'GET', url: PROFILE, headers: { authorization: `Bearer ${token}` } });
 
   it('the instance that made a change sees it at once, and a revocation waits until the other instance has heard', async () => {

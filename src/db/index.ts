@@ -5,6 +5,7 @@ import { openPostgres } from './postgres.js';
 import type { Db } from './types.js';
 
 export type { Db, Queryable, QueryResult, Tx } from './types.js';
+export { afterCommitOrNow } from './types.js';
 
 /** DATABASE_URL set: a PostgreSQL server. Unset: PGlite persisted under DATA_DIR/pgdata. */
 export function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir'>): Promise<Db> {

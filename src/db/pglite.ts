@@ -17,6 +17,8 @@ function adapt(q: Pick<PGlite, 'query'>): Queryable {
  * queries and transactions; that is also why `withConnection` is the instance itself.
  * `dataDir` null means in memory; `loadDataDir` starts from a dump (tests use one migrated template).
  */
+const SHARED_BUFFERS = '32MB';
+
 export type PgliteDb = Db & { dump(): Promise<Blob> };
 
 export async function openPglite(options: { dataDir: string | null; loadDataDir?: Blob }): Promise<PgliteDb> {
@@ -24,6 +26,10 @@ export async function openPglite(options: { dataDir: string | null; loadDataDir?
   const pg = new PGlite({
     // the admins' user search uses trigram indexes (migration 0010)
     extensions: { pg_trgm },
+    // PGlite's shared_buffers default is 128 MB of WebAssembly memory, held for the process's life;
+    // the files it reads stay in the OS cache anyway (measured: RSS 362 → 224 MiB after 30k reads
+    // of a 200k-row table, for about 15% more time per uncached read; the hot reads are in memory)
+    startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${SHARED_BUFFERS}`],
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),
     ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
   });

@@ -44,6 +44,12 @@ export interface ListenHandlers {
   state(up: boolean): void;
 }
 
+/** `effect` when `q`'s transaction commits, or now when `q` is not a transaction (its statement has committed). */
+export function afterCommitOrNow(q: Queryable, effect: () => void | Promise<void>): void {
+  if (typeof (q as Partial<Tx>).afterCommit === 'function') (q as Tx).afterCommit(effect);
+  else void effect();
+}
+
 /** Wraps a driver's transaction in a unit of work: effects registered on the Tx run after the commit. */
 export async function unitOfWork<T>(run: (wrap: (q: Queryable) => Tx) => Promise<T>): Promise<T> {
   const effects: (() => void | Promise<void>)[] = [];

@@ -1,15 +1,17 @@
 import type { ChangeFeed } from '../../db/changes.js';
-import type { Db, Queryable, Tx } from '../../db/index.js';
-import { type AuthRow, usersRepository as users } from './repository.js';
+import { afterCommitOrNow, type Db, type Queryable } from '../../db/index.js';
+import { type AuthRow, type UserRow, usersRepository as users } from './repository.js';
 
 /** rows kept at most (about 1 KB each), and for at most this long even with no change announced */
 const MAX_ROWS = 10_000;
 const MAX_AGE_MS = 60_000;
 
 /**
- * The accounts the request guard reads on every request, kept in memory while that stays exact:
- * - across instances, migration 0009 announces every committed UPDATE or DELETE of a `users` row
- *   on the change feed, and the row (and its children's, whose parent status it is) is dropped;
+ * The accounts the request guard reads on every request (and each parent's list of child users),
+ * kept in memory while that stays exact:
+ * - across instances, migrations 0009/0011 announce every committed change of a `users` row on the
+ *   change feed, for the row and for its parent; the row, its children's rows (whose parent status
+ *   it is) and its list of children are dropped;
  * - on this instance, every write of the users module calls `changed(q, id)`, which drops the row
  *   when its transaction commits, before the response is sent (the feed's notification may come a
  *   moment later on PostgreSQL);
@@ -21,9 +23,23 @@ export function createAccountCache(deps: { db: Db; changes: ChangeFeed }) {
   const rows = new Map<string, { row: AuthRow; at: number }>();
   /** parent id → ids of its cached children */
   const children = new Map<string, Set<string>>();
+  /** parent id → its child users, as GET /api/users/details lists them */
+  const childLists = new Map<string, { rows: UserRow[]; at: number }>();
+  /** child id → the parent whose cached list holds it (a change of the child drops that list) */
+  const listedIn = new Map<string, string>();
   let generation = 0;
 
+  function dropList(parentId: string): void {
+    const list = childLists.get(parentId);
+    if (!list) return;
+    childLists.delete(parentId);
+    for (const child of list.rows) listedIn.delete(child.id);
+  }
+
   function drop(id: string): void {
+    dropList(id);
+    const listParent = listedIn.get(id);
+    if (listParent !== undefined) dropList(listParent);
     const hit = rows.get(id);
     rows.delete(id);
     if (hit?.row.parent_id) children.get(hit.row.parent_id)?.delete(id);
@@ -38,6 +54,8 @@ export function createAccountCache(deps: { db: Db; changes: ChangeFeed }) {
     generation++;
     rows.clear();
     children.clear();
+    childLists.clear();
+    listedIn.clear();
   }
 
   changes.on('users', (id) => {
@@ -72,8 +90,28 @@ export function createAccountCache(deps: { db: Db; changes: ChangeFeed }) {
       return row;
     },
 
+    /** A parent's child users, oldest first: from memory when that is exact, else from the database. */
+    async children(parentId: string): Promise<UserRow[]> {
+      if (changes.live) {
+        const hit = childLists.get(parentId);
+        if (hit && performance.now() - hit.at < MAX_AGE_MS) return hit.rows;
+      }
+      const epoch = changes.epoch;
+      const gen = generation;
+      const list = await users.listChildren(db, parentId);
+      if (changes.live && epoch === changes.epoch && gen === generation) {
+        if (childLists.size >= MAX_ROWS) {
+          const oldest = childLists.keys().next().value;
+          if (oldest !== undefined) dropList(oldest);
+        }
+        childLists.set(parentId, { rows: list, at: performance.now() });
+        for (const child of list) listedIn.set(child.id, parentId);
+      }
+      return list;
+    },
+
     /**
-     * Every write of a users row says so here: dropped when `q`'s transaction commits (at once
+     * Every write of a users row says so here (a new child: its parent's id): dropped when `q`'s transaction commits (at once
      * when `q` is not a transaction: the statement has committed). Reads in flight keep nothing.
      */
     changed(q: Queryable, id: string, options: { revokes?: boolean } = {}): void {
@@ -85,8 +123,7 @@ export function createAccountCache(deps: { db: Db; changes: ChangeFeed }) {
         if (options.revokes) return changes.sync();
       };
       generation++;
-      if (isTx(q)) q.afterCommit(now);
-      else void now();
+      afterCommitOrNow(q, now);
     },
 
     /** rows in memory (for the tests and the metrics) */
@@ -94,10 +131,6 @@ export function createAccountCache(deps: { db: Db; changes: ChangeFeed }) {
       return rows.size;
     },
   };
-}
-
-function isTx(q: Queryable): q is Tx {
-  return typeof (q as Partial<Tx>).afterCommit === 'function';
 }
 
 export type AccountCache = ReturnType<typeof createAccountCache>;

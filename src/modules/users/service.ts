@@ -77,7 +77,7 @@ export function createUsersService(deps: {
 
     async getWithChildren(id: string) {
       const user = await mustFind(id);
-      const children = user.role === 'parent' ? await users.listChildren(db, id) : [];
+      const children = user.role === 'parent' ? await deps.cache.children(id) : [];
       return { user: presentUser(user), children: children.map(presentUser) };
     },
 
@@ -144,6 +144,7 @@ export function createUsersService(deps: {
       const passwordHash = await passwords.hash(input.password);
       const child = await db.transaction(async (tx) => {
         await reserveSeat(tx, parentId, seatLimit);
+        deps.cache.changed(tx, parentId);
         return users.insert(
           tx,
           {
@@ -163,7 +164,7 @@ export function createUsersService(deps: {
 
     async listChildren(caller: Caller): Promise<PublicUser[]> {
       if (caller.role !== 'parent') throw new AppError('FORBIDDEN', 'Only a parent account has child users');
-      return (await users.listChildren(db, caller.id)).map(presentUser);
+      return (await deps.cache.children(caller.id)).map(presentUser);
     },
 
     /** Step one of self-deletion: email a single-use link to APP_URL/confirm-delete?token=… */

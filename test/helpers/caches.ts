@@ -1,0 +1,36 @@
+import pino from 'pino';
+import { type App, buildApp } from '../../src/app.js';
+import type { Db } from '../../src/db/index.js';
+import { MemoryMailer } from '../../src/modules/email/mailer.js';
+import { buildServices } from '../../src/services.js';
+import type { Harness } from './harness.js';
+
+/**
+ * What a client's next hop to another instance takes at the least: one turn of that instance's
+ * event loop (the instances of a test share one process, so the test yields it explicitly).
+ */
+export const nextHop = () => new Promise((r) => setImmediate(() => setImmediate(r)));
+
+/** Another app on the harness's database whose change feed hears everything `delayMs` late, as a loaded network might. */
+export async function slowFeedApp(h: Harness, delayMs = 150): Promise<App> {
+  const db: Db = {
+    ...h.db,
+    listen: (channel, handlers) =>
+      h.db.listen(channel, { message: (p) => void setTimeout(() => handlers.message(p), delayMs), state: handlers.state }),
+  };
+  const app = await buildApp(
+    buildServices({ config: h.config, db, clock: h.clock, mailer: new MemoryMailer(), log: pino({ level: 'silent' }) }),
+  );
+  await app.ready();
+  return app;
+}
+
+/** A request on an app of its own (not the harness's), with a bearer token. */
+export function call(app: App, method: string, url: string, token: string, payload?: unknown) {
+  return app.inject({
+    method: method as 'GET',
+    url,
+    headers: { authorization: `Bearer ${token}` },
+    ...(payload !== undefined ? { payload: payload as object } : {}),
+  });
+}
