@@ -1,4 +1,3 @@
-import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -11,8 +10,10 @@ import { healthRoutes } from './http/health.js';
 import { installJsonParser } from './http/json-body.js';
 import { installLingeringClose } from './http/lingering-close.js';
 import { databaseRateLimitStore } from './http/rate-limit-store.js';
+import { installRequestLog, lazyChildLoggers } from './http/request-log.js';
 import { installRoutePolicy, markOptionalBodies } from './http/routing.js';
 import { ErrorEnvelope } from './http/schemas.js';
+import { installSecurityHeaders } from './http/security-headers.js';
 import { memoizedSerializerBuilder } from './http/serializers.js';
 import { bodyStrictValidatorBuilder } from './http/validators.js';
 import { adminUserRoutes } from './modules/admin-users/routes.js';
@@ -43,8 +44,9 @@ export async function buildApp(graph: ServiceGraph) {
   const { auth, users, admins, adminUsers, plans, subscriptions, organisations, notifications, audit } = services;
   const app = Fastify({
     loggerInstance: log,
-    // one line per request (below), not Fastify's two: each line passes the redaction
+    // one line per request (src/http/request-log.ts), not Fastify's two
     disableRequestLogging: true,
+    childLoggerFactory: lazyChildLoggers,
     bodyLimit: BODY_LIMIT,
     trustProxy: config.trustProxy,
     requestIdHeader: 'x-request-id',
@@ -59,16 +61,8 @@ export async function buildApp(graph: ServiceGraph) {
       compilersFactory: { buildValidator: bodyStrictValidatorBuilder() as never, buildSerializer: memoizedSerializerBuilder() as never },
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
-  app.addHook('onResponse', async (request, reply) => {
-    request.log.info(
-      {
-        req: { method: request.method, url: request.url, remoteAddress: request.ip },
-        res: { statusCode: reply.statusCode },
-        responseTime: reply.elapsedTime,
-      },
-      'request completed',
-    );
-  });
+  installRequestLog(app, log);
+  installSecurityHeaders(app);
   installJsonParser(app, BODY_LIMIT);
   installLingeringClose(app);
 
@@ -82,11 +76,6 @@ export async function buildApp(graph: ServiceGraph) {
   app.addSchema(SubscriptionSchema);
   installErrorHandling(app, { conflictMessages: graph.conflictMessages });
 
-  // a JSON API has nothing to load: the strictest CSP, except for the /docs page
-  await app.register(helmet, { contentSecurityPolicy: false });
-  app.addHook('onSend', async (request, reply) => {
-    if (!request.url.startsWith('/docs')) reply.header('content-security-policy', "default-src 'none'; frame-ancestors 'none'");
-  });
   await app.register(rateLimit, {
     global: false,
     ...(config.rateLimitStore === 'database' ? { store: databaseRateLimitStore(db, clock, app.log) } : {}),

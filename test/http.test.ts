@@ -3,6 +3,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
 import { DOCUMENTED_ROUTES } from '../src/http/aliases.js';
+import { API_HEADERS, DOCS_HEADERS } from '../src/http/security-headers.js';
 import { MemoryMailer } from '../src/modules/email/mailer.js';
 import { buildServices } from '../src/services.js';
 import { Harness } from './helpers/harness.js';
@@ -156,6 +157,22 @@ describe('the envelope and errors (contract §3)', () => {
     });
     expect(typeof mine[0].responseTime).toBe('number');
     expect(JSON.stringify(mine)).not.toContain(user.token);
+  });
+
+  it("sets helmet's default security headers on every answer, the strictest CSP except on the /docs page", async () => {
+    const user = await h.registerUser();
+    for (const [url, token] of [
+      ['/healthz', undefined],
+      ['/api/v1/nothing-here', undefined],
+      ['/api/v1/profile', undefined],
+      ['/api/v1/profile', user.token],
+    ] as const) {
+      const res = await h.get(url, token);
+      for (const [name, value] of Object.entries(API_HEADERS)) expect(res.headers[name], `${url} ${name}`).toBe(value);
+    }
+    const docs = await h.get('/docs');
+    for (const [name, value] of Object.entries(DOCS_HEADERS)) expect(docs.headers[name], name).toBe(value);
+    expect(docs.headers['content-security-policy']).toBeUndefined();
   });
 
   it('sets security headers', async () => {

@@ -59,10 +59,13 @@ function lingerInsteadOfDestroy(socket: LingeringSocket): void {
  * a 413 always closes (the client may still be sending megabytes we will not read).
  */
 export function installLingeringClose(app: FastifyInstance): void {
-  app.addHook('onSend', async (request, reply, payload) => {
-    if (reply.statusCode === 413) reply.header('connection', 'close');
-    const closes = String(reply.getHeader('connection') ?? '').toLowerCase() === 'close' || !reply.raw.shouldKeepAlive;
-    if (closes && !request.raw.complete && request.raw.socket) lingerInsteadOfDestroy(request.raw.socket);
-    return payload;
+  app.addHook('onSend', (request, reply, payload, done) => {
+    // a request whose body was read whole (every GET, every answered body) has nothing to linger for
+    if (!request.raw.complete) {
+      if (reply.statusCode === 413) reply.header('connection', 'close');
+      const closes = String(reply.getHeader('connection') ?? '').toLowerCase() === 'close' || !reply.raw.shouldKeepAlive;
+      if (closes && request.raw.socket) lingerInsteadOfDestroy(request.raw.socket);
+    }
+    done(null, payload);
   });
 }

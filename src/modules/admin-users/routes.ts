@@ -41,7 +41,7 @@ export const adminUserRoutes: FastifyPluginAsyncTypebox<{ adminUsers: AdminUsers
               limit: Type.Integer(),
               total: Type.Union([Type.Integer(), Type.Null()], {
                 description:
-                  'the number of matches; null when paging by cursor, and when there are more than 10,000 (walk them with next_cursor)',
+                  'the number of matches; null when paging by cursor, and when there are more than 1,000 (walk them with next_cursor)',
               }),
               next_cursor: Type.Union([Type.String(), Type.Null()]),
             }),

@@ -19,7 +19,7 @@ function escapeLike(s: string): string {
 }
 
 /** A page-numbered list counts its matches up to this many; past it `total` is null (a cursor walk never counts). */
-export const COUNT_CAP = 10_000;
+export const COUNT_CAP = 1_000;
 
 /**
  * The statements of one directory page: the page (newest first, keyset after `after`) and, for a
@@ -65,11 +65,12 @@ export const directoryRepository = {
    */
   async list(q: Queryable, f: UserListFilter): Promise<{ rows: (UserRow & { cursor_ts: string })[]; total: number | null }> {
     const { page, count } = directoryQueries(f);
-    const [{ rows }, counted] = await Promise.all([
-      q.query<UserRow & { cursor_ts: string }>(page.sql, page.params),
-      count ? q.query<{ n: number }>(count.sql, count.params) : Promise.resolve(null),
-    ]);
-    const n = counted?.rows[0]?.n ?? null;
-    return { rows, total: n === null || n > COUNT_CAP ? null : n };
+    const { rows } = await q.query<UserRow & { cursor_ts: string }>(page.sql, page.params);
+    if (!count) return { rows, total: null };
+    // a first page that is not full holds every match: no need to count them again
+    const offset = f.offset ?? 0;
+    if (rows.length < f.limit && (offset === 0 || rows.length > 0)) return { rows, total: offset + rows.length };
+    const n = (await q.query<{ n: number }>(count.sql, count.params)).rows[0]?.n ?? 0;
+    return { rows, total: n > COUNT_CAP ? null : n };
   },
 };
