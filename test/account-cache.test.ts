@@ -4,133 +4,121 @@
  * same database, each with its own cache and its own change feed) by the next request; nothing is
  * served from memory while the feed is down.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { App } from '../src/app.js';
-import { nextHop, slowFeedApp } from './helpers/caches.js';
+import { nextHop, slowFeedApp, twoInstances } from './helpers/caches.js';
 import { adminWith, bootstrapSuperadmin } from './helpers/fixtures.js';
-import { Harness, type TestUser } from './helpers/harness.js';
+import type { TestUser } from './helpers/harness.js';
 
-let a: Harness;
-let b: Harness;
-
-beforeAll(async () => {
-  a = await Harness.create();
-  b = await a.sibling();
-});
-afterAll(async () => {
-  await b.app.close();
-  await a.close();
-});
-beforeEach(async () => {
-  await a.reset();
-  b.app.changes.reset();
-});
+const instances = twoInstances();
+const A = instances.a;
+const B = instances.b;
 
 const PROFILE = '/api/v1/profile';
 
 /** A user whose account both instances hold in memory. */
 async function warmUser(): Promise<TestUser> {
-  const user = await a.registerUser();
-  for (const h of [a, b]) {
+  const user = await A().registerUser();
+  for (const h of [A(), B()]) {
     expect((await h.get(PROFILE, user.token)).statusCode).toBe(200);
   }
-  expect(a.app.caches.accounts.size).toBeGreaterThan(0);
-  expect(b.app.caches.accounts.size).toBeGreaterThan(0);
+  expect(A().app.caches.accounts.size).toBeGreaterThan(0);
+  expect(B().app.caches.accounts.size).toBeGreaterThan(0);
   return user;
 }
 
 describe('the account cache across two instances', () => {
   it('serves from memory while the feed listens (the row is kept), and both feeds are live', async () => {
-    expect(a.app.changes.live).toBe(true);
-    expect(b.app.changes.live).toBe(true);
+    expect(A().app.changes.live).toBe(true);
+    expect(B().app.changes.live).toBe(true);
     const user = await warmUser();
     // kept: a second read does not grow it, a new account does
-    const size = b.app.caches.accounts.size;
-    expect((await b.get(PROFILE, user.token)).statusCode).toBe(200);
-    expect(b.app.caches.accounts.size).toBe(size);
+    const size = B().app.caches.accounts.size;
+    expect((await B().get(PROFILE, user.token)).statusCode).toBe(200);
+    expect(B().app.caches.accounts.size).toBe(size);
   });
 
   it('a password change on one instance refuses the old token on the other at the next request', async () => {
     const user = await warmUser();
-    const changed = await a.post(
+    const changed = await A().post(
       '/api/v1/auth/change-password',
       { old_password: user.password, new_password: 'a brand new password' },
       user.token,
     );
     expect(changed.statusCode).toBe(200);
     await nextHop();
-    const old = await b.get(PROFILE, user.token);
+    const old = await B().get(PROFILE, user.token);
     expect(old.statusCode).toBe(401);
     expect(old.json().message).toMatch(/revoked/);
-    expect((await b.get(PROFILE, changed.json().token)).statusCode).toBe(200);
+    expect((await B().get(PROFILE, changed.json().token)).statusCode).toBe(200);
   });
 
   it('deactivation by an admin on one instance refuses the user, and its child, on the other', async () => {
     const user = await warmUser();
-    const child = await a.createChild(user);
-    expect((await b.get(PROFILE, child.token)).statusCode).toBe(200);
-    const root = await bootstrapSuperadmin(a);
-    const staff = await adminWith(a, ['manage_users'], { by: root });
-    expect((await a.post(`/api/v1/admin/users/${user.id}/deactivate`, {}, staff.token)).statusCode).toBe(200);
+    const child = await A().createChild(user);
+    expect((await B().get(PROFILE, child.token)).statusCode).toBe(200);
+    const root = await bootstrapSuperadmin(A());
+    const staff = await adminWith(A(), ['manage_users'], { by: root });
+    expect((await A().post(`/api/v1/admin/users/${user.id}/deactivate`, {}, staff.token)).statusCode).toBe(200);
     await nextHop();
-    expect((await b.get(PROFILE, user.token)).statusCode).toBe(401);
-    const childRes = await b.get(PROFILE, child.token);
+    expect((await B().get(PROFILE, user.token)).statusCode).toBe(401);
+    const childRes = await B().get(PROFILE, child.token);
     expect(childRes.statusCode).toBe(401);
     expect(childRes.json().message).toMatch(/parent/);
   });
 
   it('deletion on one instance refuses the token on the other', async () => {
     const user = await warmUser();
-    const res = await a.request('DELETE', PROFILE, { token: user.token, body: { password: user.password } });
+    const res = await A().request('DELETE', PROFILE, { token: user.token, body: { password: user.password } });
     expect(res.statusCode).toBe(200);
     await nextHop();
-    const after = await b.get(PROFILE, user.token);
+    const after = await B().get(PROFILE, user.token);
     expect(after.statusCode).toBe(401);
     expect(after.json().message).toMatch(/no longer exists/);
   });
 
   it('a profile change on one instance is what the other serves next', async () => {
     const user = await warmUser();
-    expect((await a.put(PROFILE, { name: 'Renamed Person' }, user.token)).statusCode).toBe(200);
-    await b.settle();
-    expect((await b.get(PROFILE, user.token)).json().profile.name).toBe('Renamed Person');
+    expect((await A().put(PROFILE, { name: 'Renamed Person' }, user.token)).statusCode).toBe(200);
+    await B().settle();
+    expect((await B().get(PROFILE, user.token)).json().profile.name).toBe('Renamed Person');
     // and on the instance that made it, with no wait at all
-    expect((await a.get(PROFILE, user.token)).json().profile.name).toBe('Renamed Person');
+    expect((await A().get(PROFILE, user.token)).json().profile.name).toBe('Renamed Person');
   });
 
   it('a change written with SQL outside the service is heard too (the trigger announces it)', async () => {
     const user = await warmUser();
-    await a.db.query("update users set status = 'deactivated' where id = $1", [user.id]);
-    await a.settle();
-    await b.settle();
-    expect((await a.get(PROFILE, user.token)).statusCode).toBe(401);
-    expect((await b.get(PROFILE, user.token)).statusCode).toBe(401);
+    await A().db.query("update users set status = 'deactivated' where id = $1", [user.id]);
+    await A().settle();
+    await B().settle();
+    expect((await A().get(PROFILE, user.token)).statusCode).toBe(401);
+    expect((await B().get(PROFILE, user.token)).statusCode).toBe(401);
   });
 
   it('while the feed is down nothing is served from memory: a change it cannot hear is still seen', async () => {
     const user = await warmUser();
-    await b.app.changes.stop();
+    await B().app.changes.stop();
     try {
-      expect(b.app.changes.live).toBe(false);
-      expect(b.app.caches.accounts.size).toBe(0);
-      await a.db.query("update users set status = 'deactivated' where id = $1", [user.id]);
-      expect((await b.get(PROFILE, user.token)).statusCode).toBe(401);
-      expect(b.app.caches.accounts.size).toBe(0);
+      expect(B().app.changes.live).toBe(false);
+      expect(B().app.caches.accounts.size).toBe(0);
+      await A().db.query("update users set status = 'deactivated' where id = $1", [user.id]);
+      expect((await B().get(PROFILE, user.token)).statusCode).toBe(401);
+      expect(B().app.caches.accounts.size).toBe(0);
     } finally {
-      await b.app.changes.start();
+      await B().app.changes.start();
     }
-    expect(b.app.changes.live).toBe(true);
+    expect(B().app.changes.live).toBe(true);
   });
 });
 
 describe('with a slow change feed (every notification heard 150 ms late)', () => {
-  const slowApp = () => slowFeedApp(a);
+  const slowApp = () => slowFeedApp(A());
   const get = (app: App, token: string) => app.inject({ method: 'GET', url: PROFILE, headers: { authorization: `Bearer ${token}` } });
 
   it('the instance that made a change sees it at once, and a revocation waits until the other instance has heard', async () => {
     const [one, two] = [await slowApp(), await slowApp()];
     try {
-      const user = await a.registerUser();
+      const user = await A().registerUser();
       for (const app of [one, two]) expect((await get(app, user.token)).statusCode).toBe(200);
       const changed = await one.inject({
         method: 'POST',
@@ -152,7 +140,7 @@ describe('with a slow change feed (every notification heard 150 ms late)', () =>
   it('a profile change is served fresh by the instance that made it, with no wait', async () => {
     const one = await slowApp();
     try {
-      const user = await a.registerUser();
+      const user = await A().registerUser();
       expect((await get(one, user.token)).statusCode).toBe(200);
       const put = await one.inject({
         method: 'PUT',

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import type { FastifyBaseLogger, FastifyInstance, FastifyServerOptions } from 'fastify';
 import pino from 'pino';
 
@@ -39,24 +40,19 @@ export const lazyChildLoggers: FastifyServerOptions['childLoggerFactory'] = (log
 
 /**
  * One line per request: method, path, client, status, time and request id, written when the
- * response is sent. Through a logger of its own on the same stream: the line holds no secret by
- * construction (no headers, no body), so it skips the redaction the service's logger applies to
- * everything else, which was the largest cost of logging each request (measured: a hello server
- * logging one line per request through the redacting logger, 34,700 req/s; without redaction, 51,400).
+ * response is sent, to the service logger's own stream in pino's format. Built here rather than
+ * through pino: the line holds no secret by construction (no headers, no body), so it needs none
+ * of the redaction the service's logger applies to every other line, which was the largest cost of
+ * logging each request (measured on a hello server: a line through the redacting logger 34,700
+ * req/s, through an unredacted pino 51,400; pino's own serialisation was a few per cent more).
  */
 export function installRequestLog(app: FastifyInstance, log: FastifyBaseLogger): void {
-  const stream = (log as unknown as Record<symbol, pino.DestinationStream>)[pino.symbols.streamSym];
-  const lines = pino({ level: log.level }, stream);
-  if (!lines.isLevelEnabled('info')) return;
+  const stream = (log as unknown as Record<symbol, pino.DestinationStream | undefined>)[pino.symbols.streamSym];
+  if (!stream || !(log as pino.Logger).isLevelEnabled('info')) return;
+  const prefix = `{"level":30,"pid":${process.pid},"hostname":${JSON.stringify(hostname())}`;
   app.addHook('onSend', (request, reply, payload, done) => {
-    lines.info(
-      {
-        reqId: request.id,
-        req: { method: request.method, url: request.url, remoteAddress: request.ip },
-        res: { statusCode: reply.statusCode },
-        responseTime: reply.elapsedTime,
-      },
-      'request completed',
+    stream.write(
+      `${prefix},"time":${Date.now()},"reqId":${JSON.stringify(request.id)},"req":{"method":"${request.method}","url":${JSON.stringify(request.url)},"remoteAddress":${JSON.stringify(request.ip)}},"res":{"statusCode":${reply.statusCode}},"responseTime":${reply.elapsedTime},"msg":"request completed"}\n`,
     );
     done(null, payload);
   });

@@ -1,9 +1,10 @@
 import pino from 'pino';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { type App, buildApp } from '../../src/app.js';
 import type { Db } from '../../src/db/index.js';
 import { MemoryMailer } from '../../src/modules/email/mailer.js';
 import { buildServices } from '../../src/services.js';
-import type { Harness } from './harness.js';
+import { Harness } from './harness.js';
 
 /**
  * What a client's next hop to another instance takes at the least: one turn of that instance's
@@ -33,4 +34,26 @@ export function call(app: App, method: string, url: string, token: string, paylo
     headers: { authorization: `Bearer ${token}` },
     ...(payload !== undefined ? { payload: payload as object } : {}),
   });
+}
+
+/**
+ * Two instances on one database (each with its own caches and change feed) for a test file:
+ * built once, the database emptied and both caches dropped before each test.
+ */
+export function twoInstances(): { a: () => Harness; b: () => Harness } {
+  let a: Harness;
+  let b: Harness;
+  beforeAll(async () => {
+    a = await Harness.create();
+    b = await a.sibling();
+  });
+  afterAll(async () => {
+    await b.app.close();
+    await a.close();
+  });
+  beforeEach(async () => {
+    await a.reset();
+    b.app.changes.reset();
+  });
+  return { a: () => a, b: () => b };
 }
