@@ -49,6 +49,26 @@ export async function cannon(options: LoadOptions, seconds: number): Promise<Loa
   return summarise(result);
 }
 
+/**
+ * One autocannon run of `seconds` in a process of its own: for a probe that measures the service's
+ * latency while this process drives another load. Sharing the bench's event loop with a 50-connection
+ * load added the bench's own delays to the probe (measured: /healthz p99 233 ms in one process,
+ * 10 ms from a second one, against the same service under the same logins).
+ */
+export async function cannonApart(options: { url: string; connections: number; overallRate?: number }, seconds: number): Promise<Load> {
+  assertLocal(options.url);
+  const { execFile } = await import('node:child_process');
+  const { createRequire } = await import('node:module');
+  const bin = createRequire(import.meta.url).resolve('autocannon/autocannon.js');
+  const args = [bin, '--json', '-c', String(options.connections), '-d', String(seconds), '-t', '10'];
+  if (options.overallRate) args.push('-R', String(options.overallRate));
+  args.push(options.url);
+  const stdout = await new Promise<string>((resolve, reject) =>
+    execFile(process.execPath, args, { maxBuffer: 16 * 1024 * 1024 }, (err, out) => (err ? reject(err) : resolve(out))),
+  );
+  return summarise(JSON.parse(stdout) as autocannon.Result);
+}
+
 /** `warmupSeconds` of the same load (discarded), then the measured `seconds`. */
 export async function measure(options: LoadOptions, seconds: number, warmupSeconds: number): Promise<Load> {
   if (warmupSeconds > 0) await cannon(options, warmupSeconds);
