@@ -1,8 +1,8 @@
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import scalar from '@scalar/fastify-api-reference';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { docsRoutes } from './http/docs.js';
 import { installErrorHandling } from './http/error-handler.js';
 import { AppError } from './http/errors.js';
 import { clientErrorHandler, frameworkErrorHandler } from './http/framework-errors.js';
@@ -104,7 +104,7 @@ export async function buildApp(graph: ServiceGraph) {
         ? markOptionalBodies(doc.openapiObject as Parameters<typeof markOptionalBodies>[0])
         : doc.swaggerObject) as never,
   });
-  await app.register(scalar, { routePrefix: '/docs', configuration: { url: '/openapi.json' } });
+  await app.register(docsRoutes);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   await app.register(healthRoutes, { db });

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -246,7 +247,17 @@ describe('OpenAPI', () => {
     // served from the package, not a CDN: the reference works on a machine without internet
     const script = res.body.match(/<script src="([^"]+)"/)?.[1];
     expect(script).toBe('js/scalar.js');
-    expect((await h.get('/docs/js/scalar.js')).statusCode).toBe(200);
+    expect(res.body).toContain("Scalar.createApiReference('#app', { url: '/openapi.json' })");
+    const js = await h.get('/docs/js/scalar.js');
+    expect(js.statusCode).toBe(200);
+    expect(js.headers['content-type']).toBe('application/javascript; charset=utf-8');
+    // the whole bundle, streamed from the package
+    const bundle = readFileSync(new URL('./js/standalone.js', import.meta.resolve('@scalar/fastify-api-reference')), 'utf8');
+    expect(js.body.length).toBe(bundle.length);
+    expect(js.body).toContain('createApiReference');
+    const bare = await h.get('/docs');
+    expect(bare.statusCode).toBe(301);
+    expect(bare.headers.location).toBe('/docs/');
   });
 });
 
