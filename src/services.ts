@@ -76,7 +76,7 @@ export function buildServices(platform: Platform) {
     confirmPassword: auth.confirmPassword,
   });
   const admins = createAdminsService({ db, clock, tokens, passwords, lockout, audit });
-  const adminUsers = createAdminUsersService({ db, clock, passwords, accounts, users, subscriptions, organisations, audit, auth });
+  const adminUsers = createAdminUsersService({ db, passwords, accounts, users, subscriptions, organisations, audit, auth });
   const access = createAccess({ tokens, users: accounts, admins });
 
   const tasks: Task[] = [

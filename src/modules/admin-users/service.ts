@@ -1,4 +1,3 @@
-import type { Clock } from '../../clock.js';
 import type { Db } from '../../db/index.js';
 import { AppError } from '../../http/errors.js';
 import type { Actor } from '../admins/service.js';
@@ -53,7 +52,6 @@ function decodeCursor(cursor: string): { createdAt: string; id: string } {
  */
 export function createAdminUsersService(deps: {
   db: Db;
-  clock: Clock;
   passwords: PasswordHasher;
   accounts: Accounts;
   users: Pick<UsersService, 'deleteAccount'>;
