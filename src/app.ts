@@ -1,7 +1,7 @@
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { docsRoutes } from './http/docs.js';
 import { installErrorHandling } from './http/error-handler.js';
 import { AppError } from './http/errors.js';
@@ -45,7 +45,7 @@ export async function buildApp(graph: ServiceGraph) {
   const app = Fastify({
     loggerInstance: log,
     // one line per request (src/http/request-log.ts), not Fastify's two
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     childLoggerFactory: lazyChildLoggers,
     bodyLimit: BODY_LIMIT,
     trustProxy: config.trustProxy,
