@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { App } from '../src/app.js';
-import { nextHop, slowFeedApp, twoInstances } from './helpers/caches.js';
+import { slowFeedApp, twoInstances } from './helpers/caches.js';
 import { adminWith, bootstrapSuperadmin } from './helpers/fixtures.js';
 import type { TestUser } from './helpers/harness.js';
 
@@ -46,7 +46,7 @@ describe('the account cache across two instances', () => {
       user.token,
     );
     expect(changed.statusCode).toBe(200);
-    await nextHop();
+    await B().settle();
     const old = await B().get(PROFILE, user.token);
     expect(old.statusCode).toBe(401);
     expect(old.json().message).toMatch(/revoked/);
@@ -60,7 +60,7 @@ describe('the account cache across two instances', () => {
     const root = await bootstrapSuperadmin(A());
     const staff = await adminWith(A(), ['manage_users'], { by: root });
     expect((await A().post(`/api/v1/admin/users/${user.id}/deactivate`, {}, staff.token)).statusCode).toBe(200);
-    await nextHop();
+    await B().settle();
     expect((await B().get(PROFILE, user.token)).statusCode).toBe(401);
     const childRes = await B().get(PROFILE, child.token);
     expect(childRes.statusCode).toBe(401);
@@ -71,7 +71,7 @@ describe('the account cache across two instances', () => {
     const user = await warmUser();
     const res = await A().request('DELETE', PROFILE, { token: user.token, body: { password: user.password } });
     expect(res.statusCode).toBe(200);
-    await nextHop();
+    await B().settle();
     const after = await B().get(PROFILE, user.token);
     expect(after.statusCode).toBe(401);
     expect(after.json().message).toMatch(/no longer exists/);
@@ -120,6 +120,7 @@ describe('with a slow change feed (every notification heard 150 ms late)', () =>
     try {
       const user = await A().registerUser();
       for (const app of [one, two]) expect((await get(app, user.token)).statusCode).toBe(200);
+      const started = performance.now();
       const changed = await one.inject({
         method: 'POST',
         url: '/api/v1/auth/change-password',
@@ -127,9 +128,13 @@ describe('with a slow change feed (every notification heard 150 ms late)', () =>
         payload: { old_password: user.password, new_password: 'a brand new password' },
       });
       expect(changed.statusCode).toBe(200);
-      // no wait on the writer: it dropped its row on commit; the other heard before the writer answered
+      // the writer answered only once its own (slow) feed heard the change: the 150 ms of the delay
+      // are a lower bound of its answer, whatever the machine's speed
+      expect(performance.now() - started).toBeGreaterThanOrEqual(140);
+      // and refuses the old token at once: it dropped the row on commit
       expect((await get(one, user.token)).statusCode).toBe(401);
-      await nextHop();
+      // the other, once its feed has what was committed before (its own marker comes back after it)
+      await two.changes.sync();
       expect((await get(two, user.token)).statusCode).toBe(401);
     } finally {
       await one.close();

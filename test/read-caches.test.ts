@@ -4,7 +4,7 @@
  * (even with a feed that hears 150 ms late) and on another instance at its next request.
  */
 import { describe, expect, it } from 'vitest';
-import { call, nextHop, slowFeedApp, twoInstances } from './helpers/caches.js';
+import { call, slowFeedApp, twoInstances } from './helpers/caches.js';
 import { adminWith, bootstrapSuperadmin, createPlan, rootSession } from './helpers/fixtures.js';
 import type { TestUser } from './helpers/harness.js';
 
@@ -33,7 +33,7 @@ describe("a parent's child users across two instances", () => {
     expect(childNames(await B().get(DETAILS, parent.token))).toEqual(['First Child']);
 
     await A().createChild(parent, { name: 'Second Child' });
-    await nextHop();
+    await B().settle();
     expect(childNames(await B().get(DETAILS, parent.token))).toEqual(['First Child', 'Second Child']);
 
     expect((await A().put('/api/v1/profile', { name: 'Renamed Child' }, first.token)).statusCode).toBe(200);
@@ -42,7 +42,7 @@ describe("a parent's child users across two instances", () => {
 
     const res = await A().request('DELETE', '/api/v1/profile', { token: first.token, body: { password: first.password } });
     expect(res.statusCode).toBe(200);
-    await nextHop();
+    await B().settle();
     expect(childNames(await B().get(DETAILS, parent.token))).toEqual(['Second Child']);
   });
 
@@ -53,7 +53,7 @@ describe("a parent's child users across two instances", () => {
     const rootAdmin = await bootstrapSuperadmin(A());
     const staff = await adminWith(A(), ['manage_users'], { by: rootAdmin });
     expect((await A().post(`/api/v1/admin/users/${child.id}/deactivate`, {}, staff.token)).statusCode).toBe(200);
-    await nextHop();
+    await B().settle();
     expect((await B().get(DETAILS, parent.token)).json().data.children[0].status).toBe('deactivated');
   });
 });

@@ -6,12 +6,6 @@ import { MemoryMailer } from '../../src/modules/email/mailer.js';
 import { buildServices } from '../../src/services.js';
 import { Harness } from './harness.js';
 
-/**
- * What a client's next hop to another instance takes at the least: one turn of that instance's
- * event loop (the instances of a test share one process, so the test yields it explicitly).
- */
-export const nextHop = () => new Promise((r) => setImmediate(() => setImmediate(r)));
-
 /** Another app on the harness's database whose change feed hears everything `delayMs` late, as a loaded network might. */
 export async function slowFeedApp(h: Harness, delayMs = 150): Promise<App> {
   const db: Db = {
