@@ -1,6 +1,7 @@
 import type { Clock } from '../../clock.js';
 import type { ChangeFeed } from '../../db/changes.js';
-import { afterCommitOrNow, type Db, type Queryable } from '../../db/index.js';
+import { exactReads } from '../../db/exact-reads.js';
+import type { Db, Queryable } from '../../db/index.js';
 import type { NotificationKind } from './kinds.js';
 import { type NotificationRow, notificationsRepository as repo } from './repository.js';
 
@@ -23,51 +24,43 @@ type Page = { rows: ReturnType<typeof present>[]; total: number; unread: number 
  */
 export function createNotificationsService(deps: { db: Db; clock: Clock; changes: ChangeFeed }) {
   const { db, clock, changes } = deps;
-  const kept = new Map<string, { pages: Map<string, { value: Page | number; at: number }> }>();
-  let generation = 0;
-
-  const drop = (userId: string) => {
-    generation++;
-    kept.delete(userId);
-  };
+  const kept = new Map<string, Map<string, { value: Page | number; at: number }>>();
+  const reads = exactReads(changes);
   changes.on('notifications', (userId) => {
-    if (userId === null) {
-      generation++;
-      kept.clear();
-    } else drop(userId);
+    reads.invalidate();
+    if (userId === null) kept.clear();
+    else kept.delete(userId);
   });
 
-  /** `userId`'s entries go when `q`'s transaction commits (at once outside a transaction). */
-  const changed = (q: Queryable, userIds: readonly string[]) => {
-    generation++;
-    afterCommitOrNow(q, () => {
-      for (const id of userIds) drop(id);
+  /** these users' entries go when `q`'s transaction commits (at once outside a transaction) */
+  const changed = (q: Queryable, userIds: readonly string[]) =>
+    reads.changed(q, () => {
+      for (const id of userIds) kept.delete(id);
     });
-  };
 
-  async function remembered<T extends Page | number>(userId: string, key: string, load: () => Promise<T>): Promise<T> {
-    if (changes.live) {
-      const hit = kept.get(userId)?.pages.get(key);
-      if (hit && performance.now() - hit.at < MAX_AGE_MS) return hit.value as T;
-    }
-    const epoch = changes.epoch;
-    const gen = generation;
-    const value = await load();
-    if (changes.live && epoch === changes.epoch && gen === generation) {
-      let entry = kept.get(userId);
-      if (!entry) {
-        if (kept.size >= MAX_USERS) {
-          const oldest = kept.keys().next().value;
-          if (oldest !== undefined) kept.delete(oldest);
-        }
-        entry = { pages: new Map() };
-        kept.set(userId, entry);
+  function remember(userId: string, key: string, value: Page | number): void {
+    let pages = kept.get(userId);
+    if (!pages) {
+      if (kept.size >= MAX_USERS) {
+        const oldest = kept.keys().next().value;
+        if (oldest !== undefined) kept.delete(oldest);
       }
-      if (entry.pages.size >= MAX_PAGES_PER_USER) entry.pages.clear();
-      entry.pages.set(key, { value, at: performance.now() });
+      pages = new Map();
+      kept.set(userId, pages);
     }
-    return value;
+    if (pages.size >= MAX_PAGES_PER_USER) pages.clear();
+    pages.set(key, { value, at: performance.now() });
   }
+
+  const remembered = <T extends Page | number>(userId: string, key: string, load: () => Promise<T>): Promise<T> =>
+    reads.read(
+      () => {
+        const hit = kept.get(userId)?.get(key);
+        return hit && performance.now() - hit.at < MAX_AGE_MS ? (hit.value as T) : undefined;
+      },
+      load,
+      (value) => remember(userId, key, value),
+    );
 
   return {
     async notify(tx: Queryable, userId: string, kind: NotificationKind, message: string): Promise<void> {

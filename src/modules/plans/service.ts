@@ -1,5 +1,6 @@
 import type { Clock } from '../../clock.js';
 import type { ChangeFeed } from '../../db/changes.js';
+import { exactReads } from '../../db/exact-reads.js';
 import type { Db, Queryable } from '../../db/index.js';
 import { AppError } from '../../http/errors.js';
 import type { Actor } from '../admins/service.js';
@@ -93,23 +94,25 @@ export function createPlansService(deps: { db: Db; clock: Clock; audit: AuditSer
    * this instance's own writes drop it at commit, and nothing is kept while the feed is down.
    * The value is a new object whenever it changes, so the route can keep its JSON and ETag by it.
    */
-  let catalogue: { plans: PublicPlan[]; simple: ReturnType<typeof presentSimplePlan>[] } | null = null;
-  let generation = 0;
-  const dropCatalogue = () => {
-    generation++;
-    catalogue = null;
-  };
-  changes.on('plans', dropCatalogue);
+  type Catalogue = { plans: PublicPlan[]; simple: ReturnType<typeof presentSimplePlan>[] };
+  let catalogue: Catalogue | undefined;
+  const reads = exactReads(changes);
+  changes.on('plans', () => {
+    reads.invalidate();
+    catalogue = undefined;
+  });
 
-  async function activeCatalogue() {
-    if (changes.live && catalogue) return catalogue;
-    const epoch = changes.epoch;
-    const gen = generation;
-    const rows = await plans.list(db, { status: 'active' });
-    const value = { plans: rows.map(presentPlan), simple: rows.map(presentSimplePlan) };
-    if (changes.live && epoch === changes.epoch && gen === generation) catalogue = value;
-    return value;
-  }
+  const activeCatalogue = () =>
+    reads.read(
+      () => catalogue,
+      async (): Promise<Catalogue> => {
+        const rows = await plans.list(db, { status: 'active' });
+        return { plans: rows.map(presentPlan), simple: rows.map(presentSimplePlan) };
+      },
+      (value) => {
+        catalogue = value;
+      },
+    );
 
   /** Every plan write: in one transaction with its audit row. */
   async function write(
@@ -120,8 +123,9 @@ export function createPlansService(deps: { db: Db; clock: Clock; audit: AuditSer
     detail: Record<string, unknown> = {},
   ) {
     const row = await db.transaction(async (tx) => {
-      generation++;
-      tx.afterCommit(dropCatalogue);
+      reads.changed(tx, () => {
+        catalogue = undefined;
+      });
       const result = await fn(tx);
       if (!result) throw new AppError('NOT_FOUND', PLAN_NOT_FOUND);
       await audit.record(tx, {

@@ -1,5 +1,6 @@
 import type { ChangeFeed } from '../../db/changes.js';
-import { afterCommitOrNow, type Db, type Queryable } from '../../db/index.js';
+import { exactReads } from '../../db/exact-reads.js';
+import type { Db, Queryable } from '../../db/index.js';
 import { type AuthRow, type UserRow, usersRepository as users } from './repository.js';
 
 /** rows kept at most (about 1 KB each), and for at most this long even with no change announced */
@@ -27,7 +28,7 @@ export function createAccountCache(deps: { db: Db; changes: ChangeFeed }) {
   const childLists = new Map<string, { rows: UserRow[]; at: number }>();
   /** child id → the parent whose cached list holds it (a change of the child drops that list) */
   const listedIn = new Map<string, string>();
-  let generation = 0;
+  const reads = exactReads(changes);
 
   function dropList(parentId: string): void {
     const list = childLists.get(parentId);
@@ -51,7 +52,7 @@ export function createAccountCache(deps: { db: Db; changes: ChangeFeed }) {
   }
 
   function dropAll(): void {
-    generation++;
+    reads.invalidate();
     rows.clear();
     children.clear();
     childLists.clear();
@@ -62,6 +63,11 @@ export function createAccountCache(deps: { db: Db; changes: ChangeFeed }) {
     if (id === null) dropAll();
     else drop(id);
   });
+
+  /** an entry younger than MAX_AGE_MS */
+  function fresh<T extends { at: number }>(entry: T | undefined): T | undefined {
+    return entry && performance.now() - entry.at < MAX_AGE_MS ? entry : undefined;
+  }
 
   function keep(row: AuthRow): void {
     if (rows.size >= MAX_ROWS) {
@@ -78,52 +84,41 @@ export function createAccountCache(deps: { db: Db; changes: ChangeFeed }) {
 
   return {
     /** The account with its parent's status, from memory when that is exact, else from the database. */
-    async get(id: string): Promise<AuthRow | null> {
-      if (changes.live) {
-        const hit = rows.get(id);
-        if (hit && performance.now() - hit.at < MAX_AGE_MS) return hit.row;
-      }
-      const epoch = changes.epoch;
-      const gen = generation;
-      const row = await users.findForAuth(db, id);
-      if (row && changes.live && epoch === changes.epoch && gen === generation) keep(row);
-      return row;
-    },
+    get: (id: string): Promise<AuthRow | null> =>
+      reads.read(
+        () => fresh(rows.get(id))?.row,
+        () => users.findForAuth(db, id),
+        (row) => {
+          if (row) keep(row);
+        },
+      ),
 
     /** A parent's child users, oldest first: from memory when that is exact, else from the database. */
-    async children(parentId: string): Promise<UserRow[]> {
-      if (changes.live) {
-        const hit = childLists.get(parentId);
-        if (hit && performance.now() - hit.at < MAX_AGE_MS) return hit.rows;
-      }
-      const epoch = changes.epoch;
-      const gen = generation;
-      const list = await users.listChildren(db, parentId);
-      if (changes.live && epoch === changes.epoch && gen === generation) {
-        if (childLists.size >= MAX_ROWS) {
-          const oldest = childLists.keys().next().value;
-          if (oldest !== undefined) dropList(oldest);
-        }
-        childLists.set(parentId, { rows: list, at: performance.now() });
-        for (const child of list) listedIn.set(child.id, parentId);
-      }
-      return list;
-    },
+    children: (parentId: string): Promise<UserRow[]> =>
+      reads.read(
+        () => fresh(childLists.get(parentId))?.rows,
+        () => users.listChildren(db, parentId),
+        (list) => {
+          if (childLists.size >= MAX_ROWS) {
+            const oldest = childLists.keys().next().value;
+            if (oldest !== undefined) dropList(oldest);
+          }
+          childLists.set(parentId, { rows: list, at: performance.now() });
+          for (const child of list) listedIn.set(child.id, parentId);
+        },
+      ),
 
     /**
      * Every write of a users row says so here (a new child: its parent's id): dropped when `q`'s transaction commits (at once
      * when `q` is not a transaction: the statement has committed). Reads in flight keep nothing.
      */
     changed(q: Queryable, id: string, options: { revokes?: boolean } = {}): void {
-      const now = () => {
-        generation++;
+      reads.changed(q, () => {
         drop(id);
         // a revocation (token_version, status, deletion) is answered once every instance has heard
         // of it: the feed hears its own marker after the change's notification (commit order)
         if (options.revokes) return changes.sync();
-      };
-      generation++;
-      afterCommitOrNow(q, now);
+      });
     },
 
     /** rows in memory (for the tests and the metrics) */
