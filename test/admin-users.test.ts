@@ -163,7 +163,7 @@ describe('GET /api/v1/admin/users', () => {
     expect(wrong).toEqual([]);
   });
 
-  it('search matches email or name, partially and case-insensitively', async () => {
+  it('search matches the beginning of a word of the email or name, case-insensitively', async () => {
     const admin = (await adminWith(h, ['view_user_details'])).token;
     const ada = await h.registerUser({ name: 'Ada Lovelace', email: uniqueEmail('ada') });
     h.clock.advance(1000);
@@ -200,7 +200,34 @@ describe('GET /api/v1/admin/users', () => {
     expect(ids(await h.get(`${LIST}?search=${encodeURIComponent('%')}`, admin))).toEqual([percent.id]);
     expect(ids(await h.get(`${LIST}?search=${encodeURIComponent('_')}`, admin))).toEqual([underscore.id]);
     expect(ids(await h.get(`${LIST}?search=${encodeURIComponent('snake_case')}`, admin))).toEqual([underscore.id]);
-    expect(ids(await h.get(`${LIST}?search=${encodeURIComponent('0%')}`, admin))).toEqual([percent.id]);
+    expect(ids(await h.get(`${LIST}?search=${encodeURIComponent('100%')}`, admin))).toEqual([percent.id]);
+  });
+
+  it('matches where a word begins: not inside a word, unless the term itself begins with a separator', async () => {
+    const admin = (await adminWith(h, ['view_user_details'])).token;
+    const stamp = Date.now();
+    const wang = await h.registerUser({ name: 'Alan Wang', email: `alan.wang.4242.${stamp}@acme.example` });
+    h.clock.advance(1000);
+    const other = await h.registerUser({ name: 'Alan Wang', email: `alan.wang.14242.${stamp}@acme.example` });
+    h.clock.advance(1000);
+    const jose = await h.registerUser({ name: 'José Ñandú', email: `jose.${stamp}@example.com` });
+    const search = async (term: string) => ids(await h.get(`${LIST}?search=${encodeURIComponent(term)}&limit=100`, admin));
+
+    // words in order, the last one begun: the 14242 account does not match "wang.4242"
+    expect(await search('wang.4242')).toEqual([wang.id]);
+    expect(await search('WANG.42')).toEqual([wang.id]);
+    // a word's beginning, in the email or the name
+    expect(await search(`alan.wang.4242.${stamp}@acme.example`)).toEqual([wang.id]);
+    expect(await search('alan wang')).toEqual(expect.arrayContaining([wang.id, other.id]));
+    // not from inside a word
+    expect(await search('ang.4242')).toEqual([]);
+    expect(await search('4242')).toEqual([wang.id]);
+    // a term that begins with a separator matches wherever it appears
+    expect(await search('.4242')).toEqual([wang.id]);
+    expect(await search(`4242.${stamp}`)).toEqual([wang.id, other.id].filter((id) => id === wang.id));
+    // non-ASCII letters are part of words, and case is folded by the database on both sides
+    expect(await search('ñandú')).toEqual([jose.id]);
+    expect(await search('josé ñan')).toEqual([jose.id]);
   });
 
   it('filters by status=deactivated and role=child', async () => {

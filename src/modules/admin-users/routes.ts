@@ -28,7 +28,13 @@ export const adminUserRoutes: FastifyPluginAsyncTypebox<{ adminUsers: AdminUsers
         querystring: Type.Object({
           page: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
           limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_LIMIT })),
-          search: Type.Optional(Type.String({ maxLength: 254, description: 'part of the email or name, case-insensitive' })),
+          search: Type.Optional(
+            Type.String({
+              maxLength: 254,
+              description:
+                'the beginning of a word (or words, in order) of the email or name, case-insensitive: "wang.42" finds alan.wang.4242@acme.io; a term beginning with punctuation ("@acme") matches anywhere',
+            }),
+          ),
           status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('deactivated')])),
           role: Type.Optional(Type.Union([Type.Literal('parent'), Type.Literal('child')])),
           cursor: Type.Optional(Type.String({ maxLength: 512 })),

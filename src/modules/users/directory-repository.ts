@@ -18,13 +18,40 @@ function escapeLike(s: string): string {
   return s.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
+/** The separators between words: ASCII spaces and punctuation (as migration 0012's user_search_split). */
+const SEPARATORS = '\\x01-\\x2F\\x3A-\\x40\\x5B-\\x60\\x7B-\\x7F';
+const SEPARATOR = new RegExp(`[${SEPARATORS}]`);
+const EVERY_SEPARATOR = new RegExp(`[${SEPARATORS}]`, 'g');
+const WORD_CHAR = new RegExp(`[^${SEPARATORS}]`);
+
+/**
+ * The search: accounts where a word of the email or the name begins with the term (a term that
+ * begins with a separator, such as "@acme", matches wherever it appears), case-insensitively.
+ * The word index of migration 0012 finds the candidates and the regular expression rechecks the
+ * term itself, so "wang.4242" matches "alan.wang.4242@acme.io" and not "alan.wang.14242@…". A
+ * term with no word at all ("%", "_") is a plain substring match: no index serves it.
+ * Lowercasing happens in the database on both sides, so it agrees with the index under any locale.
+ */
+function searchCondition(term: string, p: (v: unknown) => string): string {
+  if (!WORD_CHAR.test(term)) {
+    const like = p(`%${escapeLike(term)}%`);
+    return `(lower(email) like lower(${like}) or lower(name) like lower(${like}))`;
+  }
+  // ASCII punctuation escaped with a backslash is that character in a PostgreSQL regular expression;
+  // letters, digits and non-ASCII characters are never special
+  const literal = term.replace(EVERY_SEPARATOR, (c) => `\\${c}`);
+  const anchor = SEPARATOR.test(term[0] ?? '') ? '' : `(^|[${SEPARATORS}])`;
+  const re = `('${anchor}' || lower(${p(literal)}))`;
+  return `(user_search_words(email, name) @@ user_search_query(${p(term)}) and (lower(email) ~ ${re} or lower(name) ~ ${re}))`;
+}
+
 /** A page-numbered list counts its matches up to this many; past it `total` is null (a cursor walk never counts). */
 export const COUNT_CAP = 1_000;
 
 /**
  * The statements of one directory page: the page (newest first, keyset after `after`) and, for a
  * page-numbered request, the capped count. Exported so a test can EXPLAIN exactly what runs.
- * The search is served by the trigram indexes of migration 0010, the order and the status and
+ * The search is served by the word index of migration 0012, the order and the status and
  * role filters by the (…, created_at desc, id desc) indexes of 0002.
  */
 export function directoryQueries(f: UserListFilter): {
@@ -37,10 +64,7 @@ export function directoryQueries(f: UserListFilter): {
     params.push(v);
     return `$${params.length}`;
   };
-  if (f.search) {
-    const like = p(`%${escapeLike(f.search.toLowerCase())}%`);
-    where.push(`(lower(email) like ${like} or lower(name) like ${like})`);
-  }
+  if (f.search) where.push(searchCondition(f.search, p));
   if (f.status) where.push(`status = ${p(f.status)}`);
   if (f.role) where.push(`role = ${p(f.role)}`);
   const filterSql = where.length ? `where ${where.join(' and ')}` : '';
