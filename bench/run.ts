@@ -22,7 +22,7 @@
  * on every way out (end, error, Ctrl-C, the time limit).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -210,6 +210,12 @@ interface Service {
   readyMs: number;
 }
 
+/** The Node flags `npm start` runs with (package.json), so `node dist/main.js` here runs as npm start does. */
+const START_NODE_FLAGS: string[] = (() => {
+  const script: string = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts.start;
+  return script.split(/\s+/).filter((w) => w.startsWith('--'));
+})();
+
 let starts = 0;
 async function startService(how: 'node' | 'npm', label: string): Promise<Service> {
   const port = await freePort();
@@ -218,7 +224,7 @@ async function startService(how: 'node' | 'npm', label: string): Promise<Service
   const child =
     how === 'npm'
       ? start(label, 'npm', ['start'], { env: serviceEnv(port), cwd: ROOT, log: logFile })
-      : start(label, process.execPath, ['dist/main.js'], { env: serviceEnv(port), cwd: ROOT, log: logFile });
+      : start(label, process.execPath, [...START_NODE_FLAGS, 'dist/main.js'], { env: serviceEnv(port), cwd: ROOT, log: logFile });
   const base = `http://127.0.0.1:${port}`;
   const readyMs = await waitHttp(`${base}/readyz`, { child, since: t0, timeoutMs: 120_000 });
   return { child, base, readyMs };

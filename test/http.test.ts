@@ -4,7 +4,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
 import { DOCUMENTED_ROUTES } from '../src/http/aliases.js';
-import { API_HEADERS, DOCS_HEADERS } from '../src/http/security-headers.js';
+import { API_HEADERS, DOCUMENT_HEADERS } from '../src/http/security-headers.js';
 import { MemoryMailer } from '../src/modules/email/mailer.js';
 import { buildServices } from '../src/services.js';
 import { Harness } from './helpers/harness.js';
@@ -160,7 +160,7 @@ describe('the envelope and errors (contract §3)', () => {
     expect(JSON.stringify(mine)).not.toContain(user.token);
   });
 
-  it("sets helmet's default security headers on every answer, the strictest CSP except on the /docs page", async () => {
+  it('sets the API security headers on every JSON answer and the document headers on the /docs page, the strictest CSP except there', async () => {
     const user = await h.registerUser();
     for (const [url, token] of [
       ['/healthz', undefined],
@@ -171,8 +171,14 @@ describe('the envelope and errors (contract §3)', () => {
       const res = await h.get(url, token);
       for (const [name, value] of Object.entries(API_HEADERS)) expect(res.headers[name], `${url} ${name}`).toBe(value);
     }
+    // what only a document heeds is not sent with JSON
+    const json = await h.get('/healthz');
+    for (const name of ['x-xss-protection', 'x-download-options', 'x-dns-prefetch-control', 'origin-agent-cluster']) {
+      expect(json.headers[name], name).toBeUndefined();
+    }
+    expect(json.headers['x-frame-options']).toBe('DENY');
     const docs = await h.get('/docs');
-    for (const [name, value] of Object.entries(DOCS_HEADERS)) expect(docs.headers[name], name).toBe(value);
+    for (const [name, value] of Object.entries(DOCUMENT_HEADERS)) expect(docs.headers[name], name).toBe(value);
     expect(docs.headers['content-security-policy']).toBeUndefined();
   });
 

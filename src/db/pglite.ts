@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
 import { PGlite } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { type Db, type Queryable, type QueryResult, unitOfWork } from './types.js';
@@ -17,18 +18,35 @@ function adapt(q: Pick<PGlite, 'query'>): Queryable {
  * queries and transactions; that is also why `withConnection` is the instance itself.
  * `dataDir` null means in memory; `loadDataDir` starts from a dump (tests use one migrated template).
  */
-const SHARED_BUFFERS = '32MB';
+const SHARED_BUFFERS = '16MB';
 
 export type PgliteDb = Db & { dump(): Promise<Blob> };
 
+/**
+ * PostgreSQL's WebAssembly is compiled by V8's baseline compiler (Liftoff) only, never re-compiled by
+ * the optimising one (TurboFan): measured on the bench's mixed load, RSS 303 → 231 MiB, the
+ * database opens faster (222 → 166 ms) and the optimising compiler no longer takes a core away
+ * from requests while it works; queries that reach PGlite are up to ~7% slower (the hot reads are
+ * served from memory, src/db/exact-reads.ts). It applies to WebAssembly compiled after it, in this
+ * process: only PGlite's.
+ */
+let baselineOnly = false;
+function compileWebAssemblyWithBaselineOnly(): void {
+  if (baselineOnly) return;
+  setFlagsFromString('--liftoff-only');
+  baselineOnly = true;
+}
+
 export async function openPglite(options: { dataDir: string | null; loadDataDir?: Blob }): Promise<PgliteDb> {
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
+  compileWebAssemblyWithBaselineOnly();
   const pg = new PGlite({
-    // the admins' user search uses trigram indexes (migration 0010)
+    // migration 0010 creates the extension (0012 replaced its indexes; a fresh database still runs 0010)
     extensions: { pg_trgm },
     // PGlite's shared_buffers default is 128 MB of WebAssembly memory, held for the process's life;
     // the files it reads stay in the OS cache anyway (measured: RSS 362 → 224 MiB after 30k reads
-    // of a 200k-row table, for about 15% more time per uncached read; the hot reads are in memory)
+    // of a 200k-row table, for about 15% more time per uncached read; the hot reads are in memory;
+    // 32 → 16 MB: about 16 MiB less after the bench's mixed load, DECISIONS "The request pipeline")
     startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${SHARED_BUFFERS}`],
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),
     ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
