@@ -115,6 +115,7 @@ const logs = join(tmp, 'logs');
 mkdirSync(logs);
 const dataDir = join(tmp, 'data');
 const jwtSecret = randomBytes(32).toString('hex');
+const keyEncryptionSecret = randomBytes(32).toString('hex');
 const skeletonSecret = randomBytes(32).toString('hex');
 const admin = { email: 'bench.admin@example.com', password: randomBytes(12).toString('hex') };
 
@@ -166,6 +167,11 @@ const SERVICE_VARS = [
   'MAIL_FROM',
   'APP_URL',
   'JWT_SECRET',
+  'KEY_ENCRYPTION_SECRET',
+  'ACCESS_TOKEN_TTL',
+  'SESSION_IDLE_TTL',
+  'SESSION_MAX_TTL',
+  'TOKEN_AUDIENCE',
   'TOKEN_TTL',
   'REAUTH_WINDOW',
   'SUPERADMIN_EMAIL',
@@ -196,6 +202,7 @@ function serviceEnv(port: number): NodeJS.ProcessEnv {
     HOST: '127.0.0.1',
     NODE_ENV: 'production',
     JWT_SECRET: jwtSecret,
+    KEY_ENCRYPTION_SECRET: keyEncryptionSecret,
     // every request comes from 127.0.0.1: the per-IP credential limit stays on, set above the load
     RATE_LIMIT_PER_MINUTE: '100000000',
     SUPERADMIN_EMAIL: admin.email,

@@ -21,10 +21,12 @@ import { AdminSchema } from './modules/admins/present.js';
 import { adminRoutes } from './modules/admins/routes.js';
 import { auditRoutes } from './modules/audit/routes.js';
 import { authRoutes } from './modules/auth/routes.js';
+import { keyRoutes } from './modules/keys/routes.js';
 import { notificationRoutes } from './modules/notifications/routes.js';
 import { organisationRoutes } from './modules/organisations/routes.js';
 import { planRoutes } from './modules/plans/routes.js';
 import { FeaturesSchema, PlanSchema } from './modules/plans/schemas.js';
+import { sessionRoutes } from './modules/sessions/routes.js';
 import { SubscriptionSchema, subscriptionRoutes } from './modules/subscriptions/routes.js';
 import { UserSchema } from './modules/users/present.js';
 import { userRoutes } from './modules/users/routes.js';
@@ -112,6 +114,8 @@ export async function buildApp(graph: ServiceGraph) {
   await app.register(userRoutes, { users });
   await app.register(adminRoutes, { admins });
   await app.register(adminUserRoutes, { adminUsers });
+  await app.register(sessionRoutes, { auth, admins, adminUsers });
+  await app.register(keyRoutes, { keys: graph.keys, db, audit });
   await app.register(auditRoutes, { audit });
   await app.register(planRoutes, { plans });
   await app.register(subscriptionRoutes, { subscriptions });
@@ -120,6 +124,11 @@ export async function buildApp(graph: ServiceGraph) {
 
   // the caches serve from memory only while the change feed listens
   await graph.changes.start();
+  // the first start of a version with signing keys makes the first key: from then on an HS256 token
+  // is one issued before (accepted until it expires), never a new one
+  // (best effort: with the database away the service still starts and says so at /readyz; the key
+  // is then made by the first sign-in)
+  await graph.keys.current().catch((err: unknown) => log.warn({ err }, 'signing key not checked at start: the database is unavailable'));
   app.addHook('onClose', async () => {
     await worker.stop();
     await graph.changes.stop();
@@ -131,6 +140,8 @@ export async function buildApp(graph: ServiceGraph) {
     caches: graph.caches,
     outbox: graph.outbox,
     tokens: graph.tokens,
+    keys: graph.keys,
+    sessions: graph.sessions,
     adminRoutes: access.adminRoutes,
     userRoutes: access.userRoutes,
     services,

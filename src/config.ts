@@ -15,8 +15,18 @@ export interface Config {
   mailFrom: string;
   /** base of links in emails, without a trailing slash */
   appUrl: string;
+  /** signs nothing new since signing keys (issue 11): verifies HS256 tokens issued before, and peppers OTP hashes */
   jwtSecret: string;
+  /** ACCESS_TOKEN_TTL (old name TOKEN_TTL): how long an access token lives */
   tokenTtlSeconds: number;
+  /** a session unused (never refreshed) this long has ended */
+  sessionIdleTtlSeconds: number;
+  /** a session ends this long after its sign-in, however used */
+  sessionMaxTtlSeconds: number;
+  /** `aud` of every access token */
+  tokenAudience: string;
+  /** encrypts the signing keys' private halves in the database */
+  keyEncryptionSecret: string;
   /** how recent a login must be to change a login identifier or delete the account without the password */
   reauthWindowSeconds: number;
   superadminEmail: string | null;
@@ -84,9 +94,9 @@ function weakSecretReason(secret: string): string | null {
   return null;
 }
 
-/** Development only: a random secret kept under DATA_DIR so tokens survive a restart. */
-function developmentSecret(dataDir: string): string {
-  const file = join(dataDir, 'jwt-secret');
+/** Development only: a random secret kept under DATA_DIR so tokens (and signing keys) survive a restart. */
+function developmentSecret(dataDir: string, name = 'jwt-secret'): string {
+  const file = join(dataDir, name);
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
   mkdirSync(dataDir, { recursive: true });
   const secret = randomBytes(48).toString('base64url');
@@ -94,14 +104,14 @@ function developmentSecret(dataDir: string): string {
   return secret;
 }
 
-function durationSeconds(env: Env, name: string, fallback: number): number {
+function durationSeconds(env: Env, name: string, fallback: number, maxDays = 30): number {
   const raw = env[name]?.trim();
   if (!raw) return fallback;
   const m = /^(\d+)\s*(s|m|h|d)?$/.exec(raw);
   if (!m) throw new ConfigError(`${name} must be a duration such as 3600, 15m, 12h or 7d, got "${raw}"`);
   const unit = { s: 1, m: 60, h: 3600, d: 86400 }[(m[2] ?? 's') as 's' | 'm' | 'h' | 'd'];
   const seconds = Number(m[1]) * unit;
-  if (seconds < 60 || seconds > 30 * 86400) throw new ConfigError(`${name} must be between 1 minute and 30 days`);
+  if (seconds < 60 || seconds > maxDays * 86400) throw new ConfigError(`${name} must be between 1 minute and ${maxDays} days`);
   return seconds;
 }
 
@@ -174,6 +184,26 @@ export function loadConfig(env: Env = process.env): Config {
   }
   jwtSecret ??= developmentSecret(dataDir);
 
+  let keyEncryptionSecret = str(env, 'KEY_ENCRYPTION_SECRET');
+  if (nodeEnv === 'production') {
+    if (!keyEncryptionSecret)
+      throw new ConfigError(
+        'KEY_ENCRYPTION_SECRET is required when NODE_ENV=production: it encrypts the token signing keys in the database (at least 32 random characters, e.g. `openssl rand -base64 48`)',
+      );
+    const reason = weakSecretReason(keyEncryptionSecret);
+    if (reason) throw new ConfigError(`KEY_ENCRYPTION_SECRET is too weak for production: ${reason}`);
+  }
+  keyEncryptionSecret ??= developmentSecret(dataDir, 'key-encryption-secret');
+
+  // ACCESS_TOKEN_TTL, or its old name TOKEN_TTL
+  const accessTtlName = str(env, 'ACCESS_TOKEN_TTL') !== null ? 'ACCESS_TOKEN_TTL' : 'TOKEN_TTL';
+  const tokenTtlSeconds = durationSeconds(env, accessTtlName, 900);
+  const sessionIdleTtlSeconds = durationSeconds(env, 'SESSION_IDLE_TTL', 30 * 86400, 365);
+  const sessionMaxTtlSeconds = durationSeconds(env, 'SESSION_MAX_TTL', 90 * 86400, 365);
+  if (sessionIdleTtlSeconds > sessionMaxTtlSeconds) throw new ConfigError('SESSION_IDLE_TTL must not be longer than SESSION_MAX_TTL');
+  if (tokenTtlSeconds > sessionMaxTtlSeconds) throw new ConfigError(`${accessTtlName} must not be longer than SESSION_MAX_TTL`);
+  const tokenAudience = str(env, 'TOKEN_AUDIENCE') ?? 'sociox';
+
   const superadminEmail = str(env, 'SUPERADMIN_EMAIL');
   const superadminPassword = str(env, 'SUPERADMIN_PASSWORD');
   if ((superadminEmail === null) !== (superadminPassword === null)) {
@@ -194,7 +224,11 @@ export function loadConfig(env: Env = process.env): Config {
     mailFrom: str(env, 'MAIL_FROM') ?? 'SocioX Accounts <no-reply@localhost>',
     appUrl,
     jwtSecret,
-    tokenTtlSeconds: durationSeconds(env, 'TOKEN_TTL', 3600),
+    tokenTtlSeconds,
+    sessionIdleTtlSeconds,
+    sessionMaxTtlSeconds,
+    tokenAudience,
+    keyEncryptionSecret,
     reauthWindowSeconds: durationSeconds(env, 'REAUTH_WINDOW', 600),
     superadminEmail: superadminEmail?.toLowerCase() ?? null,
     superadminPassword,

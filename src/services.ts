@@ -16,9 +16,11 @@ import { createAuthService } from './modules/auth/service.js';
 import { createTokenService } from './modules/auth/tokens.js';
 import type { Mailer } from './modules/email/mailer.js';
 import { createOutbox } from './modules/email/outbox.js';
+import { createSigningKeys } from './modules/keys/service.js';
 import { createNotificationsService } from './modules/notifications/service.js';
 import { createOrganisationsService } from './modules/organisations/service.js';
 import { createPlansService, PLANS_CONFLICTS } from './modules/plans/service.js';
+import { createSessions } from './modules/sessions/service.js';
 import { purgeIdempotencyKeys } from './modules/subscriptions/idempotency.js';
 import { SUBSCRIPTIONS_CONFLICTS } from './modules/subscriptions/lifecycle.js';
 import { createSubscriptionsService } from './modules/subscriptions/service.js';
@@ -48,7 +50,6 @@ export interface Platform {
 export function buildServices(platform: Platform) {
   const { config, db, clock, mailer, log } = platform;
 
-  const tokens = createTokenService(config.jwtSecret, config.tokenTtlSeconds, clock);
   const passwords = passwordHasherFromConfig(config);
   const lockout = lockoutFromConfig(config);
   // the outbox kicks the worker built below (a closure: bound when an email is first queued)
@@ -56,14 +57,31 @@ export function buildServices(platform: Platform) {
 
   // committed changes of other instances (and this one) drop what the caches hold
   const changes = createChangeFeed(db, log.child({ component: 'changes' }));
+  const keys = createSigningKeys({
+    db,
+    clock,
+    changes,
+    secret: config.keyEncryptionSecret,
+    // a superseded key verifies until the last token it signed has expired (and a minute of clock skew)
+    publishedForMs: (config.tokenTtlSeconds + 60) * 1000,
+  });
+  const tokens = createTokenService({
+    secret: config.jwtSecret,
+    ttlSeconds: config.tokenTtlSeconds,
+    clock,
+    keys,
+    issuer: config.appUrl,
+    audience: config.tokenAudience,
+  });
+  const sessions = createSessions({ db, clock, changes, config, secret: config.keyEncryptionSecret });
   const audit = createAuditService({ db, clock });
   const notifications = createNotificationsService({ db, clock, changes });
   const plans = createPlansService({ db, clock, audit, changes });
   const accountCache = createAccountCache({ db, changes });
-  const accounts = createAccounts({ db, clock, config, outbox, cache: accountCache });
+  const accounts = createAccounts({ db, clock, config, outbox, cache: accountCache, sessions });
   const organisations = createOrganisationsService({ db, clock, notifications, accounts });
   const subscriptions = createSubscriptionsService({ db, clock, config, plans, accounts, notifications, audit });
-  const auth = createAuthService({ db, clock, config, tokens, passwords, outbox, lockout, accounts, notifications });
+  const auth = createAuthService({ db, clock, config, tokens, sessions, passwords, outbox, lockout, accounts, notifications });
   const users = createUsersService({
     db,
     clock,
@@ -72,12 +90,13 @@ export function buildServices(platform: Platform) {
     outbox,
     organisations,
     cache: accountCache,
+    endSessions: accounts.endSessions,
     seatLimit: subscriptions.seatLimit,
     confirmPassword: auth.confirmPassword,
   });
-  const admins = createAdminsService({ db, clock, tokens, passwords, lockout, audit });
-  const adminUsers = createAdminUsersService({ db, passwords, accounts, users, subscriptions, organisations, audit, auth });
-  const access = createAccess({ tokens, users: accounts, admins });
+  const admins = createAdminsService({ db, clock, tokens, sessions, passwords, lockout, audit });
+  const adminUsers = createAdminUsersService({ db, passwords, accounts, users, subscriptions, organisations, audit, auth, sessions });
+  const access = createAccess({ tokens, sessions, users: accounts, admins });
 
   const tasks: Task[] = [
     { name: 'deliver-emails', run: () => outbox.deliverDue(), onKick: true },
@@ -85,6 +104,7 @@ export function buildServices(platform: Platform) {
     { name: 'purge-idempotency-keys', run: () => purgeIdempotencyKeys(db, clock.now()) },
     { name: 'purge-rate-limit-hits', run: () => purgeRateLimitHits(db, clock.now()) },
     { name: 'purge-login-failures', run: () => lockout.purge(db, clock.now()) },
+    { name: 'sweep-ended-sessions', run: () => sessions.sweep() },
   ];
   const worker = createWorker({ intervalMs: config.jobsIntervalMs, log: log.child({ component: 'worker' }), tasks });
 
@@ -95,6 +115,8 @@ export function buildServices(platform: Platform) {
     /** the words for every unique constraint a client can run into, from the modules that own them */
     conflictMessages: { ...USERS_CONFLICTS, ...ADMINS_CONFLICTS, ...PLANS_CONFLICTS, ...SUBSCRIPTIONS_CONFLICTS },
     tokens,
+    keys,
+    sessions,
     outbox,
     access,
     worker,

@@ -51,6 +51,8 @@ interface Fixture {
   setup(w: World): Promise<Call> | Call;
   /** 'any' routes: a call `w.denied` must be refused (the self-only rule) */
   forbidden?(w: World): Call;
+  /** 'any' routes about the caller's own session only (logout): there is no other admin to refuse */
+  ownSessionOnly?: true;
   /** checks the success really did what the route says */
   check?(res: Response, w: World, call: Call): Promise<void> | void;
 }
@@ -305,8 +307,56 @@ const adminCancelSubscription: Fixture = {
   check: (res) => expect(res.json().data).toMatchObject({ status: 'canceled', cancelReason: 'requested by phone' }),
 };
 
+const adminLogout: Fixture = {
+  permission: 'any',
+  success: 200,
+  ownSessionOnly: true,
+  setup: () => ({ body: {} }),
+  check: async (_res, w) => {
+    const after = await h.get('/api/v1/admin/admins', w.allowed.token);
+    expect(after.statusCode).toBe(401);
+  },
+};
+
+const userSessions: Fixture = {
+  permission: 'manage_users',
+  success: 200,
+  setup: (w) => ({ params: { userId: w.user.id } }),
+  check: (res) => {
+    const data = res.json().data as { id: string; current: boolean }[];
+    expect(data.length).toBe(1);
+    expect(data[0]!.current).toBe(false);
+  },
+};
+
+const endUserSessions: Fixture = {
+  permission: 'manage_users',
+  success: 200,
+  setup: (w) => ({ params: { userId: w.user.id } }),
+  check: async (res, w) => {
+    expect(res.json().data.ended).toBe(1);
+    expect((await h.get('/api/v1/profile', w.user.token)).statusCode).toBe(401);
+    expect(await countRows(h, 'audit_log', "action = 'user.sessions_end' and target_id = $1", [w.user.id])).toBe(1);
+  },
+};
+
+const rotateKeys: Fixture = {
+  permission: 'superadmin',
+  success: 200,
+  setup: () => ({}),
+  check: async (res) => {
+    const kid = res.json().data.kid as string;
+    const jwks = (await h.get('/.well-known/jwks.json')).json().keys as { kid: string }[];
+    expect(jwks.map((k) => k.kid)).toContain(kid);
+  },
+};
+
 /** Every admin route, keyed `${method} ${url}` as the route policy registers it. */
 const FIXTURES: Record<string, Fixture> = {
+  'POST /api/v1/admin/logout': adminLogout,
+  'GET /api/v1/admin/users/:userId/sessions': userSessions,
+  'DELETE /api/v1/admin/users/:userId/sessions': endUserSessions,
+  'POST /api/v1/admin/keys/rotate': rotateKeys,
   'POST /api/v1/admin/admins': createAdmin,
   'POST /api/v1/admin/create-admin': createAdmin,
   'GET /api/v1/admin/admins': listAdmins,
@@ -434,7 +484,9 @@ describe.each(Object.keys(FIXTURES))('%s', (key) => {
     expectStatus(await go(await forgedAdminToken(w.allowed.id)), 401, `${key} with a token forged for a real admin`, 'UNAUTHENTICATED');
     expectStatus(await go(w.user.token), 403, `${key} with a user token`, 'FORBIDDEN');
 
-    if (route!.permission === 'any') {
+    if (route!.permission === 'any' && fixture.ownSessionOnly) {
+      // nothing to refuse: the route acts on the caller's own session
+    } else if (route!.permission === 'any') {
       // the self-only rule: even an admin with every permission cannot act on another admin
       const other = fixture.forbidden?.(w);
       expect(other, `${key}: an 'any' route needs a forbidden() call in its fixture`).toBeDefined();

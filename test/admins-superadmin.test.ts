@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createSuperadminCommand } from '../src/cli/create-superadmin.js';
+import { rotateKeysCommand } from '../src/cli/rotate-keys.js';
 import { openPglite } from '../src/db/pglite.js';
 import { adminHelpers, expectError, LOGIN } from './helpers/admins.js';
 import { adminWith, bootstrapSuperadmin } from './helpers/fixtures.js';
@@ -183,6 +184,52 @@ describe('CLI: create-superadmin', () => {
     } finally {
       log.mockRestore();
       error.mockRestore();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('CLI: rotate-keys', () => {
+  it("makes a new signing key in the service's database; the previous one stays published", { timeout: 180_000 }, async () => {
+    const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+    const dataDir = await mkdtemp(join(tmpdir(), 'sociox-cli-'));
+    try {
+      const serverUrl = process.env.DATABASE_URL ? h.testDb.url : null;
+      const env: NodeJS.ProcessEnv = {
+        DATA_DIR: dataDir,
+        NODE_ENV: 'test',
+        JWT_SECRET: 'x'.repeat(40),
+        KEY_ENCRYPTION_SECRET: 'k'.repeat(20) + 'abcdefghijklmnopqrstuvwxyz',
+        ...(serverUrl ? { DATABASE_URL: serverUrl } : {}),
+      };
+      const before = serverUrl ? (await h.app.keys.jwks()).map((k) => k.kid) : [];
+      expect(await rotateKeysCommand(env)).toBe(0);
+      expect(await rotateKeysCommand(env)).toBe(0);
+      const printed = log.mock.calls.flat().join('\n');
+      const kids = [...printed.matchAll(/New signing key (\S+);/g)].map((m) => m[1]);
+      expect(kids).toHaveLength(2);
+      const query = 'select kid, superseded_at from signing_keys order by created_at';
+      let rows: { kid: string; superseded_at: Date | null }[];
+      if (serverUrl) {
+        ({ rows } = await h.db.query(query));
+      } else {
+        const db = await openPglite({ dataDir: join(dataDir, 'pgdata') });
+        try {
+          ({ rows } = await db.query(query));
+        } finally {
+          await db.close();
+        }
+      }
+      // the newest signs, the ones before are superseded (and still published within the token lifetime)
+      expect(rows.at(-1)).toMatchObject({ kid: kids[1], superseded_at: null });
+      expect(rows.slice(0, -1).every((r) => r.superseded_at !== null)).toBe(true);
+      expect(rows.map((r) => r.kid)).toEqual(expect.arrayContaining([...before, ...kids]));
+      if (serverUrl) {
+        await h.settle();
+        expect((await h.app.keys.jwks()).map((k) => k.kid)).toEqual(expect.arrayContaining([kids[0], kids[1]]));
+      }
+    } finally {
+      log.mockRestore();
       await rm(dataDir, { recursive: true, force: true });
     }
   });

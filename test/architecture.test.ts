@@ -26,6 +26,9 @@ const OWNERS: Record<string, string> = {
   login_failures: 'modules/auth',
   password_reset_budget: 'modules/auth',
   email_outbox: 'modules/email',
+  sessions: 'modules/sessions',
+  refresh_tokens: 'modules/sessions',
+  signing_keys: 'modules/keys',
   rate_limit_hits: 'http/rate-limit-store.ts',
   schema_migrations: 'db/migrate.ts',
 };

@@ -358,7 +358,7 @@ describe('access tokens', () => {
 
   it('refuses an admin token on a user route with 403 FORBIDDEN', async () => {
     const user = await h.registerUser();
-    const adminToken = await h.app.tokens.sign({ sub: user.id, typ: 'admin', ver: 1, role: 'admin', perms: [] });
+    const { token: adminToken } = await h.app.tokens.sign({ sub: user.id, typ: 'admin', ver: 1, role: 'admin', perms: [] });
     const res = await h.get(DETAILS, adminToken);
     expect(res.statusCode).toBe(403);
     expect(res.json()).toMatchObject({ status: false, code: 'FORBIDDEN' });

@@ -7,6 +7,7 @@ import { ConfigError, loadConfig } from '../src/config.js';
 
 /** 48 random URL-safe characters: what `openssl rand -base64 36` gives. */
 const STRONG_SECRET = randomBytes(36).toString('base64url');
+const STRONG_KEY_SECRET = randomBytes(36).toString('base64url');
 
 const dirs: string[] = [];
 function freshDir(): string {
@@ -43,7 +44,10 @@ describe('loadConfig defaults', () => {
       loginMaxFailures: 10,
       loginFailureWindowMs: 15 * 60_000,
       rateLimitPerMinute: 100,
-      tokenTtlSeconds: 3600,
+      tokenTtlSeconds: 900,
+      sessionIdleTtlSeconds: 30 * 86400,
+      sessionMaxTtlSeconds: 90 * 86400,
+      tokenAudience: 'sociox',
       superadminEmail: null,
       superadminPassword: null,
       trustProxy: false,
@@ -58,7 +62,7 @@ describe('loadConfig defaults', () => {
 
   it('puts the data directory at ./data when DATA_DIR is unset', () => {
     // a JWT_SECRET keeps loadConfig from writing a development secret into ./data
-    const config = loadConfig({ JWT_SECRET: STRONG_SECRET });
+    const config = loadConfig({ JWT_SECRET: STRONG_SECRET, KEY_ENCRYPTION_SECRET: STRONG_KEY_SECRET });
     expect(config.dataDir).toBe(resolve('./data'));
     expect(config.dataDir).toBe(join(process.cwd(), 'data'));
   });
@@ -91,7 +95,7 @@ describe('the development JWT secret', () => {
 
   it('is not written when JWT_SECRET is given', () => {
     const dataDir = freshDir();
-    const config = loadConfig({ DATA_DIR: dataDir, JWT_SECRET: STRONG_SECRET });
+    const config = loadConfig({ DATA_DIR: dataDir, JWT_SECRET: STRONG_SECRET, KEY_ENCRYPTION_SECRET: STRONG_KEY_SECRET });
     expect(config.jwtSecret).toBe(STRONG_SECRET);
     expect(existsSync(join(dataDir, 'jwt-secret'))).toBe(false);
   });
@@ -127,7 +131,12 @@ describe('JWT_SECRET in production', () => {
 
   it('accepts a strong 48-character random secret', () => {
     expect(STRONG_SECRET).toHaveLength(48);
-    const config = loadConfig({ NODE_ENV: 'production', DATA_DIR: freshDir(), JWT_SECRET: STRONG_SECRET });
+    const config = loadConfig({
+      NODE_ENV: 'production',
+      DATA_DIR: freshDir(),
+      JWT_SECRET: STRONG_SECRET,
+      KEY_ENCRYPTION_SECRET: STRONG_KEY_SECRET,
+    });
     expect(config.nodeEnv).toBe('production');
     expect(config.jwtSecret).toBe(STRONG_SECRET);
   });
@@ -212,7 +221,12 @@ describe('PASSWORD_HASH_MEMORY_KIB and PASSWORD_HASH_ITERATIONS', () => {
   });
 
   it("production refuses less than OWASP's minimum in either dimension, saying which", () => {
-    const production = { NODE_ENV: 'production', DATA_DIR: freshDir(), JWT_SECRET: STRONG_SECRET };
+    const production = {
+      NODE_ENV: 'production',
+      DATA_DIR: freshDir(),
+      JWT_SECRET: STRONG_SECRET,
+      KEY_ENCRYPTION_SECRET: STRONG_KEY_SECRET,
+    };
     const memory = configError({ ...production, PASSWORD_HASH_MEMORY_KIB: '19455' });
     expect(memory.message).toMatch(/PASSWORD_HASH_MEMORY_KIB must be at least 19456 when NODE_ENV=production/);
     const iterations = configError({ ...production, PASSWORD_HASH_ITERATIONS: '1' });
@@ -224,7 +238,12 @@ describe('PASSWORD_HASH_MEMORY_KIB and PASSWORD_HASH_ITERATIONS', () => {
   });
 
   it('production accepts the minimum and anything costlier', () => {
-    const production = { NODE_ENV: 'production', DATA_DIR: freshDir(), JWT_SECRET: STRONG_SECRET };
+    const production = {
+      NODE_ENV: 'production',
+      DATA_DIR: freshDir(),
+      JWT_SECRET: STRONG_SECRET,
+      KEY_ENCRYPTION_SECRET: STRONG_KEY_SECRET,
+    };
     expect(loadConfig(production)).toMatchObject({ passwordHashMemoryKib: 19_456, passwordHashIterations: 2 });
     expect(loadConfig({ ...production, PASSWORD_HASH_MEMORY_KIB: '65536', PASSWORD_HASH_ITERATIONS: '3' })).toMatchObject({
       passwordHashMemoryKib: 65_536,

@@ -269,6 +269,7 @@ describe('the service process (src/main.ts)', () => {
       PORT: String(prodPort),
       NODE_ENV: 'production',
       JWT_SECRET: randomBytes(36).toString('base64url'), // 48 characters
+      KEY_ENCRYPTION_SECRET: randomBytes(36).toString('base64url'),
       LOG_LEVEL: 'info',
       FORGOT_PASSWORD_MIN_MS: '0',
     });

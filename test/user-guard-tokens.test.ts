@@ -56,7 +56,7 @@ describe('a token whose token_version is stale', () => {
     expect((await statusOf(user.id))?.token_version).toBe(claims.ver);
     const failures: string[] = [];
     for (const ver of [claims.ver + 1, claims.ver - 1]) {
-      const stale = await h.app.tokens.sign({ sub: user.id, typ: 'user', ver, role: claims.role, perms: claims.perms });
+      const { token: stale } = await h.app.tokens.sign({ sub: user.id, typ: 'user', ver, role: claims.role, perms: claims.perms });
       failures.push(...(await refusals(h, stale, REFUSED.revoked, { secrets: detailsOf(user) })).map((f) => `[ver ${ver}] ${f}`));
     }
     expect(failures).toEqual([]);

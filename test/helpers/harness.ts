@@ -11,6 +11,10 @@ import { acquireTestDatabase, createTestDatabase, type TestDatabase, truncateAll
 export const TEST_ENV = {
   NODE_ENV: 'test',
   JWT_SECRET: 'test-secret-0123456789-abcdefghijklmnopqrstuvwxyz',
+  KEY_ENCRYPTION_SECRET: 'test-key-encryption-0123456789-abcdefghijklmnop',
+  // an hour, as before sessions: tests about other things move the test clock by minutes and keep
+  // their tokens; the session tests (test/sessions*.test.ts) use the 15-minute default
+  ACCESS_TOKEN_TTL: '1h',
   APP_URL: 'https://app.example.test',
   RATE_LIMIT_PER_MINUTE: '100000',
   FORGOT_PASSWORD_MIN_MS: '0',

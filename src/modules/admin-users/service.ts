@@ -5,6 +5,7 @@ import type { AuditService } from '../audit/service.js';
 import type { PasswordHasher } from '../auth/passwords.js';
 import type { AuthService } from '../auth/service.js';
 import type { OrganisationsService } from '../organisations/service.js';
+import type { Sessions } from '../sessions/service.js';
 import type { SubscriptionsService } from '../subscriptions/service.js';
 import type { Accounts } from '../users/accounts.js';
 import { type PublicUser, presentUser } from '../users/present.js';
@@ -59,6 +60,7 @@ export function createAdminUsersService(deps: {
   organisations: Pick<OrganisationsService, 'countsForUser'>;
   audit: AuditService;
   auth: Pick<AuthService, 'replacePassword'>;
+  sessions: Pick<Sessions, 'list' | 'endAll'>;
 }) {
   const { db, passwords, accounts, audit } = deps;
 
@@ -142,6 +144,31 @@ export function createAdminUsersService(deps: {
     },
 
     /** Emails APP_URL/reset-password?token=…; the admin never sees the token nor sets a password. */
+    /** The user's sessions that can still be used (the user's own devices, as GET /api/v1/auth/sessions lists them). */
+    async sessions(userId: string) {
+      const user = await accounts.findById(db, userId);
+      if (!user) throw new AppError('NOT_FOUND', 'User not found');
+      return deps.sessions.list('user', user.id, user.token_version);
+    },
+
+    /** Signs the user out everywhere: every session ends (its access tokens refused at the next request), audited. */
+    async endSessions(actor: Actor, userId: string): Promise<number> {
+      return db.transaction(async (tx) => {
+        const user = await accounts.findById(tx, userId);
+        if (!user) throw new AppError('NOT_FOUND', 'User not found');
+        const ended = await deps.sessions.endAll(tx, 'user', user.id);
+        await audit.record(tx, {
+          admin: actor,
+          action: 'user.sessions_end',
+          targetType: 'user',
+          targetId: user.id,
+          ip: actor.ip,
+          detail: { email: user.email, sessions: ended },
+        });
+        return ended;
+      });
+    },
+
     async sendResetLink(actor: Actor, email: string): Promise<void> {
       await db.transaction(async (tx) => {
         const user = await accounts.findByEmail(tx, email);

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
+import { clientOf } from '../../http/client.js';
 import { Email, Envelope, errors, MessageEnvelope, Name, Password, Uuid } from '../../http/schemas.js';
 import { currentAdmin } from '../auth/access.js';
 import { ADMIN_PERMISSIONS } from './permissions.js';
@@ -18,17 +19,29 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ admins: AdminsService }> =
       config: { credential: true },
       schema: {
         tags: ['admins'],
-        summary: 'Admin login: returns an admin token (refused on user endpoints)',
+        summary: "Admin login: returns an admin access token (refused on user endpoints) and the session's refresh token",
         body: Type.Object({ email: Email, password: Type.String({ minLength: 1, maxLength: 128 }) }, { additionalProperties: false }),
         response: {
-          200: Envelope({ token: Type.String(), data: Type.Object({ token: Type.String(), admin: AdminRef }) }),
+          200: Envelope({
+            token: Type.String(),
+            refreshToken: Type.String({ description: 'POST /api/v1/admin/refresh trades it for a new pair' }),
+            expiresIn: Type.Integer({ description: 'seconds until the access token expires' }),
+            data: Type.Object({ token: Type.String(), refreshToken: Type.String(), expiresIn: Type.Integer(), admin: AdminRef }),
+          }),
           ...errors(400, 401, 422, 429),
         },
       },
     },
     async (request) => {
-      const session = await admins.login(request.body.email, request.body.password, request.ip);
-      return { status: true as const, message: 'Login successful', token: session.token, data: session };
+      const session = await admins.login(request.body.email, request.body.password, clientOf(request));
+      return {
+        status: true as const,
+        message: 'Login successful',
+        token: session.token,
+        refreshToken: session.refreshToken,
+        expiresIn: session.expiresIn,
+        data: session,
+      };
     },
   );
 

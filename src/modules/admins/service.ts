@@ -6,6 +6,8 @@ import type { AuthAdmin } from '../auth/access-types.js';
 import type { Lockout } from '../auth/lockout.js';
 import type { PasswordHasher } from '../auth/passwords.js';
 import type { TokenService } from '../auth/tokens.js';
+import type { SessionRow } from '../sessions/repository.js';
+import { SESSION_MESSAGES, type Sessions } from '../sessions/service.js';
 import { normaliseEmail } from '../users/present.js';
 import type { AdminPermission } from './permissions.js';
 import { type PublicAdmin, presentAdmin } from './present.js';
@@ -22,14 +24,26 @@ export function createAdminsService(deps: {
   db: Db;
   clock: Clock;
   tokens: TokenService;
+  sessions: Sessions;
   passwords: PasswordHasher;
   lockout: Lockout;
   audit: AuditService;
 }) {
-  const { db, clock, tokens, passwords, lockout, audit } = deps;
+  const { db, clock, tokens, sessions, passwords, lockout, audit } = deps;
 
-  function issueToken(a: AdminRow): Promise<string> {
-    return tokens.sign({ sub: a.id, typ: 'admin', ver: a.token_version, role: a.role, perms: a.permissions });
+  function accessToken(a: Pick<AdminRow, 'id' | 'role' | 'permissions' | 'token_version'>, session: SessionRow, issuedAt?: Date) {
+    return tokens.sign(
+      {
+        sub: a.id,
+        typ: 'admin',
+        ver: a.token_version,
+        role: a.role,
+        perms: a.permissions,
+        sid: session.id,
+        auth_time: Math.floor(session.auth_time.getTime() / 1000),
+      },
+      { ...(issuedAt ? { issuedAt } : {}), notAfter: session.expires_at },
+    );
   }
 
   async function mustFind(id: string): Promise<AdminRow> {
@@ -42,7 +56,12 @@ export function createAdminsService(deps: {
     /** The admin and its token_version, for the request guard. */
     forAuth: (id: string): Promise<AdminRow | null> => admins.findById(db, id),
 
-    async login(email: string, password: string, ip: string): Promise<{ token: string; admin: PublicAdmin }> {
+    async login(
+      email: string,
+      password: string,
+      client: { ip: string; userAgent: string | null },
+    ): Promise<{ token: string; refreshToken: string; expiresIn: number; admin: PublicAdmin }> {
+      const { ip } = client;
       const admin = await admins.findCredentials(db, normaliseEmail(email));
       if (!admin) {
         await passwords.burnCheck(password);
@@ -56,7 +75,47 @@ export function createAdminsService(deps: {
       }
       await lockout.recordSuccess(db, 'admins', admin.id, ip);
       await admins.recordLogin(db, admin.id, now);
-      return { token: await issueToken(admin), admin: presentAdmin({ ...admin, last_login_at: now }) };
+      const { session, refreshToken } = await sessions.start(db, {
+        kind: 'admin',
+        accountId: admin.id,
+        tokenVersion: admin.token_version,
+        ip,
+        userAgent: client.userAgent,
+      });
+      const { token, expiresIn } = await accessToken(admin, session);
+      return { token, refreshToken, expiresIn, admin: presentAdmin({ ...admin, last_login_at: now }) };
+    },
+
+    /** The admins' refresh: as the users' (auth/service.ts). */
+    async refresh(refreshToken: string): Promise<{ token: string; refreshToken: string; expiresIn: number }> {
+      const outcome = await db.transaction(async (tx) => {
+        const r = await sessions.rotate(tx, 'admin', refreshToken);
+        if (!r.ok) return r;
+        const admin = await admins.findById(tx, r.session.account_id);
+        if (!admin || admin.token_version !== r.session.token_version) {
+          await sessions.end(tx, 'admin', r.session.account_id, r.session.id);
+          return { ok: false as const, reason: 'invalid' as const };
+        }
+        return { ok: true as const, admin, rotated: r };
+      });
+      if (!outcome.ok) {
+        throw new AppError(
+          'UNAUTHENTICATED',
+          outcome.reason === 'reused' ? SESSION_MESSAGES.refreshReused : SESSION_MESSAGES.refreshInvalid,
+        );
+      }
+      // signed after the commit (auth/service.ts says why)
+      const { admin, rotated } = outcome;
+      const { token, expiresIn } = await accessToken(admin, rotated.session, rotated.issuedAt);
+      return { token, refreshToken: rotated.refreshToken, expiresIn };
+    },
+
+    /** Ends the admin's current session, or all of them. */
+    async logout(caller: { id: string; sessionId: string | null }, all: boolean): Promise<void> {
+      await db.transaction(async (tx) => {
+        if (all) await sessions.endAll(tx, 'admin', caller.id);
+        else if (caller.sessionId) await sessions.end(tx, 'admin', caller.id, caller.sessionId);
+      });
     },
 
     async create(

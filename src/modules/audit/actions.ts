@@ -7,6 +7,8 @@ export const AUDIT_ACTIONS = [
   'user.reactivate',
   'user.delete',
   'user.reset_link',
+  'user.sessions_end',
+  'keys.rotate',
   'plan.create',
   'plan.update',
   'plan.custom_features',

@@ -9,8 +9,10 @@ export interface AuthUser {
   parentId: string | null;
   permissions: string[];
   tokenVersion: number;
-  /** when the token was issued: a recent login is what some changes ask for (REAUTH_WINDOW) */
+  /** when the password was last typed for the token's session (its auth_time): a recent login is what some changes ask for (REAUTH_WINDOW) */
   authTime: Date;
+  /** the token's session (null for an HS256 token from before sessions) */
+  sessionId: string | null;
 }
 
 /** The caller of a route behind `auth: 'admin'`, already checked against the route's permission. */
@@ -19,6 +21,8 @@ export interface AuthAdmin {
   email: string;
   role: 'admin' | 'superadmin';
   permissions: string[];
+  /** the token's session (null for an HS256 token from before sessions) */
+  sessionId: string | null;
 }
 
 /**

@@ -4,9 +4,10 @@ import { AppError } from '../../http/errors.js';
 import type { CallerGuards } from '../../http/routing.js';
 import { allows, type RoutePermission } from '../admins/permissions.js';
 import type { AdminRow } from '../admins/repository.js';
+import type { Sessions } from '../sessions/service.js';
 import type { AuthRow } from '../users/repository.js';
 import type { AuthAdmin, AuthUser } from './access-types.js';
-import type { TokenKind, TokenService } from './tokens.js';
+import type { TokenKind, TokenService, VerifiedClaims } from './tokens.js';
 
 const KIND_NAMES: Record<TokenKind, string> = { user: 'a user token', admin: 'an admin token' };
 
@@ -23,6 +24,8 @@ export type UserRouteRegistry = { method: string; url: string }[];
  */
 export function createAccess(deps: {
   tokens: TokenService;
+  /** the sessions module: is the token's session still alive */
+  sessions: Pick<Sessions, 'alive'>;
   /** the users module: the account, its status, token_version and parent's status */
   users: { forAuth(id: string): Promise<AuthRow | null> };
   /** the admins module: the admin, its token_version and permissions */
@@ -39,6 +42,15 @@ export function createAccess(deps: {
     return result.claims;
   }
 
+  /** A token of an ended session (logout, ended by its owner or an admin, a reused refresh token) is refused. */
+  async function checkSession(claims: VerifiedClaims): Promise<void> {
+    if (!claims.sid) return; // an HS256 token from before sessions, accepted until it expires
+    const session = await deps.sessions.alive(claims.sid);
+    if (!session || session.kind !== claims.typ || session.accountId !== claims.sub) {
+      throw new AppError('UNAUTHENTICATED', 'This session has ended, please log in again');
+    }
+  }
+
   async function user(request: FastifyRequest): Promise<AuthUser> {
     const claims = await claimsOf(request, 'user');
     const user = await deps.users.forAuth(claims.sub);
@@ -48,6 +60,7 @@ export function createAccess(deps: {
     // a child acts for its parent: while the parent is deactivated, so is the child (reactivation restores both)
     if (user.parent_status === 'deactivated')
       throw new AppError('UNAUTHENTICATED', 'The parent account of this account has been deactivated');
+    await checkSession(claims);
     return {
       id: user.id,
       email: user.email,
@@ -55,7 +68,9 @@ export function createAccess(deps: {
       parentId: user.parent_id,
       permissions: user.permissions,
       tokenVersion: user.token_version,
-      authTime: new Date(claims.iat * 1000),
+      // when the password was last typed for this session; a refresh never moves it
+      authTime: new Date((claims.auth_time ?? claims.iat) * 1000),
+      sessionId: claims.sid ?? null,
     };
   }
 
@@ -64,13 +79,14 @@ export function createAccess(deps: {
     const admin = await deps.admins.forAuth(claims.sub);
     if (!admin) throw new AppError('UNAUTHENTICATED', 'The admin of this token no longer exists');
     if (admin.token_version !== claims.ver) throw new AppError('UNAUTHENTICATED', 'Token has been revoked, please log in again');
+    await checkSession(claims);
     if (!allows(admin, needed)) {
       throw new AppError(
         'FORBIDDEN',
         needed === 'superadmin' ? 'Only a superadmin can do this' : `This needs the ${String(needed)} permission`,
       );
     }
-    return { id: admin.id, email: admin.email, role: admin.role, permissions: admin.permissions };
+    return { id: admin.id, email: admin.email, role: admin.role, permissions: admin.permissions, sessionId: claims.sid ?? null };
   }
 
   const adminRoutes: AdminRouteRegistry = [];

@@ -1,14 +1,29 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
+import { clientOf } from '../../http/client.js';
 import { Email, Envelope, errors, MessageEnvelope, Password } from '../../http/schemas.js';
 import { UserSchema } from '../users/present.js';
 import { NewAccountFields, Phone } from '../users/schemas.js';
 import { currentUser } from './access.js';
-import { type AuthService, MESSAGES } from './service.js';
+import { type AuthService, MESSAGES, type Session } from './service.js';
 
+const RefreshToken = Type.String({
+  description:
+    "the session's refresh token (also in data.refreshToken): POST /api/v1/auth/refresh trades it for a new pair; keep it secret",
+});
+const ExpiresIn = Type.Integer({ description: 'seconds until the access token expires' });
 const SessionEnvelope = Envelope({
-  token: Type.String({ description: 'JWT access token (also in data.token)' }),
-  data: Type.Object({ token: Type.String(), user: Type.Ref(UserSchema) }),
+  token: Type.String({ description: 'access token, a JWT (EdDSA) to send as Authorization: Bearer (also in data.token)' }),
+  refreshToken: Type.Optional(RefreshToken),
+  expiresIn: ExpiresIn,
+  data: Type.Object({ token: Type.String(), refreshToken: Type.Optional(Type.String()), expiresIn: ExpiresIn, user: Type.Ref(UserSchema) }),
+});
+
+const sessionAnswer = (session: Session) => ({
+  token: session.token,
+  ...(session.refreshToken ? { refreshToken: session.refreshToken } : {}),
+  expiresIn: session.expiresIn,
+  data: session,
 });
 
 const missing = { messages: { missing: MESSAGES.missing } };
@@ -26,8 +41,8 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ auth: AuthService }> = asyn
       },
     },
     async (request, reply) => {
-      const session = await auth.register(request.body);
-      return reply.code(201).send({ status: true, message: MESSAGES.registered, token: session.token, data: session });
+      const session = await auth.register(request.body, clientOf(request));
+      return reply.code(201).send({ status: true, message: MESSAGES.registered, ...sessionAnswer(session) });
     },
   );
 
@@ -46,8 +61,8 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ auth: AuthService }> = asyn
       },
     },
     async (request) => {
-      const session = await auth.login(request.body, request.ip);
-      return { status: true as const, message: MESSAGES.loggedIn, token: session.token, data: session };
+      const session = await auth.login(request.body, clientOf(request));
+      return { status: true as const, message: MESSAGES.loggedIn, ...sessionAnswer(session) };
     },
   );
 
@@ -57,7 +72,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ auth: AuthService }> = asyn
       config: { auth: 'user', ...missing },
       schema: {
         tags: ['auth'],
-        summary: 'Change the password (revokes every other token; a fresh one is returned)',
+        summary: 'Change the password (ends every other session; this one goes on with a fresh access token)',
         body: Type.Object(
           { old_password: Type.String({ minLength: 1, maxLength: 128 }), new_password: Password },
           { additionalProperties: false },
@@ -66,8 +81,13 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ auth: AuthService }> = asyn
       },
     },
     async (request) => {
-      const session = await auth.changePassword(currentUser(request).id, request.body.old_password, request.body.new_password, request.ip);
-      return { status: true as const, message: MESSAGES.passwordChanged, token: session.token, data: session };
+      const session = await auth.changePassword(
+        currentUser(request),
+        request.body.old_password,
+        request.body.new_password,
+        clientOf(request),
+      );
+      return { status: true as const, message: MESSAGES.passwordChanged, ...sessionAnswer(session) };
     },
   );
 

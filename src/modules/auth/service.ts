@@ -5,6 +5,7 @@ import { AppError } from '../../http/errors.js';
 import type { Outbox } from '../email/outbox.js';
 import { emails } from '../email/templates.js';
 import type { NotificationsService } from '../notifications/service.js';
+import type { Sessions } from '../sessions/service.js';
 import type { Accounts } from '../users/accounts.js';
 import { normaliseEmail, type PublicUser, presentUser, resolveNames } from '../users/present.js';
 import type { UserRow } from '../users/repository.js';
@@ -14,6 +15,7 @@ import { otpRepository } from './otp-repository.js';
 import type { PasswordHasher } from './passwords.js';
 import { resetBudgetRepository } from './reset-budget.js';
 import { generateOtp, type TokenService } from './tokens.js';
+import { userSessions } from './user-sessions.js';
 
 /** contract §4: OTPs expire within 10 minutes, at most 5 wrong tries */
 export const OTP_TTL_MINUTES = 10;
@@ -42,9 +44,27 @@ export const MESSAGES = {
 
 export type RegisterInput = NewAccountInput;
 
+/** What a sign-in answers: the access token, the session's refresh token, and the account. */
 export interface Session {
   token: string;
+  /** absent when a password change keeps the session it was made in (its refresh token stays valid) */
+  refreshToken?: string;
+  /** seconds the access token lives */
+  expiresIn: number;
   user: PublicUser;
+}
+
+/** Where a sign-in comes from: recorded with its session. */
+export interface ClientInfo {
+  ip: string;
+  userAgent: string | null;
+}
+
+/** A refreshed pair. */
+export interface RefreshedTokens {
+  token: string;
+  refreshToken: string;
+  expiresIn: number;
 }
 
 /**
@@ -57,26 +77,26 @@ export function createAuthService(deps: {
   clock: Clock;
   config: Pick<Config, 'forgotPasswordMinMs'>;
   tokens: TokenService;
+  sessions: Sessions;
   passwords: PasswordHasher;
   outbox: Outbox;
   lockout: Lockout;
   accounts: Accounts;
   notifications: NotificationsService;
 }) {
-  const { db, clock, tokens, passwords, outbox, config, lockout, accounts, notifications } = deps;
+  const { db, clock, tokens, sessions, passwords, outbox, config, lockout, accounts, notifications } = deps;
   const resetBudget = resetBudgetRepository({
     sends: { max: OTP_EMAILS_PER_HOUR, windowMs: 60 * 60_000 },
     wrongGuesses: { max: OTP_MAX_WRONG_PER_DAY, windowMs: 24 * 60 * 60_000 },
   });
 
-  function issueToken(user: Pick<UserRow, 'id' | 'role' | 'permissions' | 'token_version'>): Promise<string> {
-    return tokens.sign({ sub: user.id, typ: 'user', ver: user.token_version, role: user.role, perms: user.permissions });
-  }
+  const signing = userSessions({ db, tokens, sessions, accounts });
+  const { accessToken, startSession, signedIn } = signing;
 
-  /** Sets the password, revokes older tokens, tells the user by email; in the caller's transaction. */
+  /** Sets the password, revokes older tokens and sessions (but `keepSession`), tells the user by email; in the caller's transaction. */
   /** The hash is made before the transaction opens: argon2 is slow and a transaction should not wait on it. */
-  async function replacePassword(tx: Tx, user: Pick<UserRow, 'id' | 'email'>, passwordHash: string) {
-    const version = await accounts.setPassword(tx, user.id, passwordHash);
+  async function replacePassword(tx: Tx, user: Pick<UserRow, 'id' | 'email'>, passwordHash: string, keepSession: string | null = null) {
+    const version = await accounts.setPassword(tx, user.id, passwordHash, keepSession);
     if (version === null) throw new AppError('NOT_FOUND', 'User not found');
     await lockout.clear(tx, 'users', user.id);
     await outbox.enqueue(tx, emails.passwordChanged(user.email));
@@ -101,27 +121,32 @@ export function createAuthService(deps: {
 
   return {
     /** One handler for both seed shapes: SocioX `{email, password, name}`, HNG `{first_name, last_name, email, phone, password}`. */
-    async register(input: RegisterInput): Promise<Session> {
+    async register(input: RegisterInput, client: ClientInfo): Promise<Session> {
       const names = resolveNames(input);
       if (!names) {
         throw new AppError('VALIDATION_FAILED', MESSAGES.missing, [
           { field: 'name', message: 'is required (or both first_name and last_name)' },
         ]);
       }
-      const user = await accounts.create(db, {
-        email: normaliseEmail(input.email),
-        passwordHash: await passwords.hash(input.password),
-        ...names,
-        phone: input.phone?.trim() || null,
-        role: 'parent',
-        parentId: null,
-        permissions: [],
+      const passwordHash = await passwords.hash(input.password);
+      const { user, started } = await db.transaction(async (tx) => {
+        const user = await accounts.create(tx, {
+          email: normaliseEmail(input.email),
+          passwordHash,
+          ...names,
+          phone: input.phone?.trim() || null,
+          role: 'parent',
+          parentId: null,
+          permissions: [],
+        });
+        return { user, started: await startSession(tx, user, client) };
       });
-      return { token: await issueToken(user), user: presentUser(user) };
+      return { ...(await signedIn(user, started)), user: presentUser(user) };
     },
 
     /** By email or by phone (HNG lets either name the account). */
-    async login(input: { email?: string; phone?: string; password: string }, ip: string): Promise<Session> {
+    async login(input: { email?: string; phone?: string; password: string }, client: ClientInfo): Promise<Session> {
+      const { ip } = client;
       if (input.email === undefined && input.phone === undefined) {
         throw new AppError('VALIDATION_FAILED', MESSAGES.missing, [{ field: 'email', message: 'is required (or phone)' }]);
       }
@@ -143,20 +168,40 @@ export function createAuthService(deps: {
       if (user.password_reset_required) throw new AppError('PASSWORD_RESET_REQUIRED', MESSAGES.passwordResetRequired);
       await lockout.recordSuccess(db, 'users', user.id, ip);
       await accounts.recordLogin(user.id, now);
-      return { token: await issueToken(user), user: presentUser({ ...user, last_login_at: now }) };
+      return { ...(await signedIn(user, await startSession(db, user, client))), user: presentUser({ ...user, last_login_at: now }) };
     },
 
-    async changePassword(userId: string, oldPassword: string, newPassword: string, ip: string): Promise<Session> {
-      await checkPassword(userId, oldPassword, ip, () => new AppError('INVALID_CREDENTIALS', MESSAGES.wrongPassword));
+    /**
+     * Every other session of the account ends; the one that made the change goes on (its refresh
+     * token stays valid) with a new access token and the password's time as its auth_time. A token
+     * from before sessions starts a new one.
+     */
+    async changePassword(
+      caller: { id: string; sessionId: string | null },
+      oldPassword: string,
+      newPassword: string,
+      client: ClientInfo,
+    ): Promise<Session> {
+      const userId = caller.id;
+      await checkPassword(userId, oldPassword, client.ip, () => new AppError('INVALID_CREDENTIALS', MESSAGES.wrongPassword));
       const newHash = await passwords.hash(newPassword);
-      const user = await db.transaction(async (tx) => {
+      const { user, kept, started } = await db.transaction(async (tx) => {
         const current = await accounts.findById(tx, userId);
         if (!current) throw new AppError('NOT_FOUND', 'User not found');
-        const version = await replacePassword(tx, current, newHash);
-        return { ...current, token_version: version };
+        const version = await replacePassword(tx, current, newHash, caller.sessionId);
+        const user = { ...current, token_version: version };
+        const kept = caller.sessionId ? await sessions.renew(tx, caller.sessionId, version) : null;
+        return { user, kept, started: kept ? null : await startSession(tx, user, client) };
       });
-      return { token: await issueToken(user), user: presentUser(user) };
+      if (!kept) return { ...(await signedIn(user, started!)), user: presentUser(user) };
+      const { token, expiresIn } = await accessToken(user, kept);
+      return { token, expiresIn, user: presentUser(user) };
     },
+
+    refresh: signing.refresh,
+    logout: signing.logout,
+    endSession: signing.endSession,
+    sessions,
 
     /** Same answer, same status, about the same time whether or not the email has an account. */
     async forgotPassword(email: string): Promise<void> {
@@ -220,7 +265,6 @@ export function createAuthService(deps: {
       );
     },
 
-    issueToken,
     replacePassword,
   };
 }

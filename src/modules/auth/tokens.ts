@@ -1,6 +1,7 @@
 import { createHash, createHmac, createSecretKey, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
-import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
+import { decodeProtectedHeader, jwtVerify, SignJWT } from 'jose';
 import type { Clock } from '../../clock.js';
+import type { SigningKeys } from '../keys/service.js';
 
 /** What kind of principal a token speaks for; a user token never opens an admin route, nor the reverse. */
 export type TokenKind = 'user' | 'admin';
@@ -12,65 +13,149 @@ export interface AccessClaims {
   ver: number;
   role: string;
   perms: string[];
+  /** the session the token belongs to (absent only from HS256 tokens issued before sessions) */
+  sid?: string;
+  /** seconds since the epoch: when the password was last typed for this session */
+  auth_time?: number;
 }
 
 /** What a verified token says: the claims it was signed with, and when it was issued. */
 export interface VerifiedClaims extends AccessClaims {
   /** issued at, in seconds since the epoch (every token this service signs carries it) */
   iat: number;
+  exp: number;
 }
 
 export type VerifyResult = { ok: true; claims: VerifiedClaims } | { ok: false; reason: 'expired' | 'invalid' };
 
-const ISSUER = 'sociox-accounts';
+/** The issuer of the HS256 tokens made before signing keys (issue 11). */
+const LEGACY_ISSUER = 'sociox-accounts';
 /** Every account id is a UUID; a token naming anything else was not made by this service. */
 const ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Verified tokens kept (a token verified once is not verified again until it expires). */
+const VERIFIED_MAX = 20_000;
 
-export function createTokenService(secret: string, ttlSeconds: number, clock: Clock) {
-  // imported once: every sign and verify reuses the same KeyObject
-  const key = createSecretKey(Buffer.from(secret, 'utf8'));
+function parseClaims(payload: Record<string, unknown>): VerifiedClaims | null {
+  const { sub, typ, ver, role, perms, iat, exp, sid, auth_time } = payload;
+  if (
+    typeof sub !== 'string' ||
+    !ID.test(sub) ||
+    (typ !== 'user' && typ !== 'admin') ||
+    typeof ver !== 'number' ||
+    typeof iat !== 'number' ||
+    typeof exp !== 'number' ||
+    (sid !== undefined && (typeof sid !== 'string' || !ID.test(sid))) ||
+    (auth_time !== undefined && typeof auth_time !== 'number')
+  ) {
+    return null;
+  }
+  return {
+    sub,
+    typ,
+    ver,
+    iat,
+    exp,
+    role: String(role ?? ''),
+    perms: Array.isArray(perms) ? perms.map(String) : [],
+    ...(sid !== undefined ? { sid } : {}),
+    ...(auth_time !== undefined ? { auth_time } : {}),
+  };
+}
+
+/**
+ * Access tokens: EdDSA (Ed25519) under the signing keys module's current key, with `kid`, `iss`
+ * (APP_URL) and `aud` (TOKEN_AUDIENCE), verifiable by any service from /.well-known/jwks.json.
+ * HS256 tokens signed with JWT_SECRET before the first signing key existed are accepted until they
+ * expire; an HS256 token issued after that moment is refused. A token verified once is remembered
+ * (by its exact text) until it expires: a signature is a property of the text, so the check is
+ * the same, and the revocation checks that follow (account, session) still run on every request.
+ */
+export function createTokenService(deps: {
+  secret: string;
+  ttlSeconds: number;
+  clock: Clock;
+  keys: Pick<SigningKeys, 'current' | 'publicKey' | 'firstKeyAt'>;
+  issuer: string;
+  audience: string;
+}) {
+  const { secret, ttlSeconds, clock, keys, issuer, audience } = deps;
+  // imported once: every legacy verify reuses the same KeyObject
+  const legacyKey = createSecretKey(Buffer.from(secret, 'utf8'));
   // a separate key for hashing OTPs, derived so the JWT secret itself never touches them
   const otpKey = createHmac('sha256', secret).update('otp-pepper').digest();
+  const verified = new Map<string, VerifiedClaims>();
+
+  async function verifySignature(token: string): Promise<VerifiedClaims | null> {
+    let header: ReturnType<typeof decodeProtectedHeader>;
+    try {
+      header = decodeProtectedHeader(token);
+    } catch {
+      return null;
+    }
+    const currentDate = clock.now();
+    // expiry is checked below, on every use of a remembered token too
+    const common = { currentDate, requiredClaims: ['exp', 'iat', 'sub'], clockTolerance: Number.MAX_SAFE_INTEGER };
+    if (header.alg === 'EdDSA' && typeof header.kid === 'string') {
+      const key = await keys.publicKey(header.kid);
+      if (!key) return null;
+      const { payload } = await jwtVerify(token, key, { ...common, algorithms: ['EdDSA'], issuer, audience });
+      return parseClaims(payload as Record<string, unknown>);
+    }
+    if (header.alg === 'HS256') {
+      const { payload } = await jwtVerify(token, legacyKey, { ...common, algorithms: ['HS256'], issuer: LEGACY_ISSUER });
+      const claims = parseClaims(payload as Record<string, unknown>);
+      const upgradedAt = await keys.firstKeyAt();
+      // made with the shared secret after the upgrade: not one of ours
+      if (!claims || (upgradedAt && claims.iat * 1000 >= upgradedAt.getTime())) return null;
+      return claims;
+    }
+    return null;
+  }
 
   return {
     ttlSeconds,
-    async sign(claims: AccessClaims): Promise<string> {
-      const now = Math.floor(clock.now().getTime() / 1000);
-      return new SignJWT({ typ: claims.typ, ver: claims.ver, role: claims.role, perms: claims.perms })
-        .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+
+    /**
+     * Signs an access token. `issuedAt` (default now) makes the same claims give the same token
+     * (Ed25519 signatures are deterministic): a refresh retried within its grace gets the same pair.
+     * `notAfter` caps the expiry (a session's absolute end).
+     */
+    async sign(claims: AccessClaims, options: { issuedAt?: Date; notAfter?: Date } = {}): Promise<{ token: string; expiresIn: number }> {
+      const iat = Math.floor((options.issuedAt ?? clock.now()).getTime() / 1000);
+      const cap = options.notAfter ? Math.floor(options.notAfter.getTime() / 1000) : Number.POSITIVE_INFINITY;
+      const exp = Math.min(iat + ttlSeconds, cap);
+      const { kid, privateKey } = await keys.current();
+      const body: Record<string, unknown> = { typ: claims.typ, ver: claims.ver, role: claims.role, perms: claims.perms };
+      if (claims.sid) body.sid = claims.sid;
+      if (claims.auth_time !== undefined) body.auth_time = claims.auth_time;
+      const token = await new SignJWT(body)
+        .setProtectedHeader({ alg: 'EdDSA', typ: 'JWT', kid })
         .setSubject(claims.sub)
-        .setIssuer(ISSUER)
-        .setIssuedAt(now)
-        .setExpirationTime(now + ttlSeconds)
-        .sign(key);
+        .setIssuer(issuer)
+        .setAudience(audience)
+        .setIssuedAt(iat)
+        .setExpirationTime(exp)
+        .sign(privateKey);
+      return { token, expiresIn: Math.max(0, exp - Math.floor(clock.now().getTime() / 1000)) };
     },
 
     async verify(token: string): Promise<VerifyResult> {
-      try {
-        const { payload } = await jwtVerify(token, key, {
-          algorithms: ['HS256'],
-          issuer: ISSUER,
-          currentDate: clock.now(),
-          // a token without an expiry would be valid forever: refused, whoever signed it
-          requiredClaims: ['exp', 'iat', 'sub'],
-        });
-        const { sub, typ, ver, role, perms, iat } = payload as Record<string, unknown>;
-        if (
-          typeof sub !== 'string' ||
-          !ID.test(sub) ||
-          (typ !== 'user' && typ !== 'admin') ||
-          typeof ver !== 'number' ||
-          typeof iat !== 'number'
-        ) {
-          return { ok: false, reason: 'invalid' };
+      let claims = verified.get(token);
+      if (!claims) {
+        try {
+          claims = (await verifySignature(token)) ?? undefined;
+        } catch {
+          claims = undefined;
         }
-        return {
-          ok: true,
-          claims: { sub, typ, ver, iat, role: String(role ?? ''), perms: Array.isArray(perms) ? perms.map(String) : [] },
-        };
-      } catch (err) {
-        return { ok: false, reason: err instanceof joseErrors.JWTExpired ? 'expired' : 'invalid' };
+        if (!claims) return { ok: false, reason: 'invalid' };
+        if (verified.size >= VERIFIED_MAX) verified.delete(verified.keys().next().value as string);
+        verified.set(token, claims);
       }
+      if (claims.exp * 1000 <= clock.now().getTime()) {
+        verified.delete(token);
+        return { ok: false, reason: 'expired' };
+      }
+      return { ok: true, claims };
     },
 
     /** HMAC, not a bare hash: six digits are a million guesses, the pepper keeps a leaked table useless. */

@@ -4,6 +4,7 @@ import type { Db, Queryable, Tx } from '../../db/index.js';
 import { generateLinkToken, hashLinkToken } from '../auth/tokens.js';
 import type { Outbox } from '../email/outbox.js';
 import { emails } from '../email/templates.js';
+import type { Sessions } from '../sessions/service.js';
 import type { AccountCache } from './account-cache.js';
 import { directoryRepository, type UserListFilter } from './directory-repository.js';
 import { normaliseEmail } from './present.js';
@@ -19,8 +20,16 @@ export const RESET_LINK_TTL_MINUTES = 60;
  * `user_tokens`; nobody else writes them. A function that takes `q`/`tx` runs in the caller's
  * transaction, so a change across modules stays atomic.
  */
-export function createAccounts(deps: { db: Db; clock: Clock; config: Pick<Config, 'appUrl'>; outbox: Outbox; cache: AccountCache }) {
-  const { db, clock, config, outbox, cache } = deps;
+export function createAccounts(deps: {
+  db: Db;
+  clock: Clock;
+  config: Pick<Config, 'appUrl'>;
+  outbox: Outbox;
+  cache: AccountCache;
+  /** the sessions module: a revoked account's sessions end with it */
+  sessions: Pick<Sessions, 'endAll'>;
+}) {
+  const { db, clock, config, outbox, cache, sessions } = deps;
   return {
     create: (q: Queryable, user: NewUser): Promise<UserRow> => users.insert(q, user, clock.now()),
     findById: (q: Queryable, id: string): Promise<UserRow | null> => users.findById(q, id),
@@ -33,6 +42,8 @@ export function createAccounts(deps: { db: Db; clock: Clock; config: Pick<Config
     // ---- signing in (the auth module) ----
     /** The account and its parent's status, for the request guard (from memory while that is exact: account-cache.ts). */
     forAuth: (id: string) => cache.get(id),
+    /** The same, read in `q` (inside a transaction: what it sees), never from memory. */
+    forAuthIn: (q: Queryable, id: string) => users.findForAuth(q, id),
     credentials: (by: { email?: string; phone?: string }) => users.findCredentials(db, by),
     passwordHash: (id: string): Promise<string | null> => users.passwordHash(db, id),
     async recordLogin(id: string, at: Date): Promise<void> {
@@ -40,15 +51,20 @@ export function createAccounts(deps: { db: Db; clock: Clock; config: Pick<Config
       cache.changed(db, id);
     },
     /** Sets the hash, clears a required reset, revokes every older token; the new token_version, or null. */
-    async setPassword(tx: Queryable, id: string, passwordHash: string): Promise<number | null> {
+    /** Every session of the account ends but `keepSession` (the one that changed the password). */
+    async setPassword(tx: Queryable, id: string, passwordHash: string, keepSession: string | null = null): Promise<number | null> {
       cache.changed(tx, id, { revokes: true });
+      await sessions.endAll(tx, 'user', id, keepSession);
       return users.setPassword(tx, id, passwordHash, clock.now());
     },
+    /** Ends every session of the account (it is being deleted). */
+    endSessions: (tx: Queryable, id: string): Promise<number> => sessions.endAll(tx, 'user', id),
 
     // ---- what admins do to accounts (the admin-users module) ----
     /** Deactivation revokes every token. Null when the user does not exist. */
     async setStatus(tx: Queryable, id: string, status: 'active' | 'deactivated'): Promise<UserRow | null> {
       cache.changed(tx, id, { revokes: true });
+      if (status === 'deactivated') await sessions.endAll(tx, 'user', id);
       return users.setStatus(tx, id, status, clock.now());
     },
     directory: (filter: UserListFilter) => directoryRepository.list(db, filter),

@@ -59,6 +59,8 @@ export function createUsersService(deps: {
   organisations: { announceAccountClosing(tx: Tx, userId: string): Promise<void> };
   /** the accounts in memory; every write here tells it */
   cache: AccountCache;
+  /** a deleted account's sessions end with it (accounts.endSessions) */
+  endSessions: (tx: Tx, userId: string) => Promise<number>;
 }) {
   const { db, clock, passwords, outbox, config, seatLimit } = deps;
   const requireRecentAuth = createRecentAuth({ clock, windowSeconds: config.reauthWindowSeconds, confirmPassword: deps.confirmPassword });
@@ -204,6 +206,7 @@ export function createUsersService(deps: {
     // the cascade deletes the organisations this account created; their members are told first
     await deps.organisations.announceAccountClosing(tx, id);
     deps.cache.changed(tx, id, { revokes: true });
+    await deps.endSessions(tx, id);
     const deleted = await users.delete(tx, id);
     if (!deleted) throw new AppError('NOT_FOUND', notFoundMessage);
     await outbox.enqueue(tx, emails.accountDeleted(deleted.email));
