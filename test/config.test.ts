@@ -101,6 +101,54 @@ describe('the development JWT secret', () => {
   });
 });
 
+describe('sessions and signing keys (issue 11)', () => {
+  it('ACCESS_TOKEN_TTL defaults to 15 minutes and wins over its old name TOKEN_TTL', () => {
+    expect(loadConfig({ DATA_DIR: freshDir() }).tokenTtlSeconds).toBe(900);
+    expect(loadConfig({ DATA_DIR: freshDir(), ACCESS_TOKEN_TTL: '5m' }).tokenTtlSeconds).toBe(300);
+    expect(loadConfig({ DATA_DIR: freshDir(), ACCESS_TOKEN_TTL: '5m', TOKEN_TTL: '2h' }).tokenTtlSeconds).toBe(300);
+    expect(configError({ DATA_DIR: freshDir(), ACCESS_TOKEN_TTL: 'soon' }).message).toMatch(/ACCESS_TOKEN_TTL/);
+  });
+
+  it('SESSION_IDLE_TTL (30 days) and SESSION_MAX_TTL (90 days), up to a year, idle no longer than max', () => {
+    const config = loadConfig({ DATA_DIR: freshDir() });
+    expect(config.sessionIdleTtlSeconds).toBe(30 * 86_400);
+    expect(config.sessionMaxTtlSeconds).toBe(90 * 86_400);
+    expect(loadConfig({ DATA_DIR: freshDir(), SESSION_MAX_TTL: '365d' }).sessionMaxTtlSeconds).toBe(365 * 86_400);
+    expect(configError({ DATA_DIR: freshDir(), SESSION_MAX_TTL: '366d' }).message).toMatch(/SESSION_MAX_TTL/);
+    expect(configError({ DATA_DIR: freshDir(), SESSION_IDLE_TTL: '40d', SESSION_MAX_TTL: '30d' }).message).toMatch(/SESSION_IDLE_TTL/);
+    expect(configError({ DATA_DIR: freshDir(), ACCESS_TOKEN_TTL: '2h', SESSION_IDLE_TTL: '1h', SESSION_MAX_TTL: '1h' }).message).toMatch(
+      /ACCESS_TOKEN_TTL/,
+    );
+  });
+
+  it('TOKEN_AUDIENCE defaults to sociox', () => {
+    expect(loadConfig({ DATA_DIR: freshDir() }).tokenAudience).toBe('sociox');
+    expect(loadConfig({ DATA_DIR: freshDir(), TOKEN_AUDIENCE: 'acme-api' }).tokenAudience).toBe('acme-api');
+  });
+
+  it('KEY_ENCRYPTION_SECRET: generated and kept under DATA_DIR in development, required and strong in production', () => {
+    const dataDir = freshDir();
+    const first = loadConfig({ DATA_DIR: dataDir }).keyEncryptionSecret;
+    expect(first.length).toBeGreaterThanOrEqual(32);
+    expect(existsSync(join(dataDir, 'key-encryption-secret'))).toBe(true);
+    expect(loadConfig({ DATA_DIR: dataDir }).keyEncryptionSecret).toBe(first);
+
+    const prodDir = freshDir();
+    const missing = configError({ NODE_ENV: 'production', DATA_DIR: prodDir, JWT_SECRET: STRONG_SECRET });
+    expect(missing.message).toContain('KEY_ENCRYPTION_SECRET');
+    expect(existsSync(join(prodDir, 'key-encryption-secret'))).toBe(false);
+    const weak = configError({ NODE_ENV: 'production', DATA_DIR: prodDir, JWT_SECRET: STRONG_SECRET, KEY_ENCRYPTION_SECRET: 'secret' });
+    expect(weak.message).toMatch(/KEY_ENCRYPTION_SECRET is too weak/);
+    const ok = loadConfig({
+      NODE_ENV: 'production',
+      DATA_DIR: prodDir,
+      JWT_SECRET: STRONG_SECRET,
+      KEY_ENCRYPTION_SECRET: STRONG_KEY_SECRET,
+    });
+    expect(ok.keyEncryptionSecret).toBe(STRONG_KEY_SECRET);
+  });
+});
+
 describe('JWT_SECRET in production', () => {
   it('is required', () => {
     const dataDir = freshDir();
