@@ -199,7 +199,7 @@ describe('CLI: rotate-keys', () => {
         DATA_DIR: dataDir,
         NODE_ENV: 'test',
         JWT_SECRET: 'x'.repeat(40),
-        KEY_ENCRYPTION_SECRET: 'k'.repeat(20) + 'abcdefghijklmnopqrstuvwxyz',
+        KEY_ENCRYPTION_SECRET: 'cli-key-encryption-secret-abcdefghijklmnopqrstuvwxyz',
         ...(serverUrl ? { DATABASE_URL: serverUrl } : {}),
       };
       const before = serverUrl ? (await h.app.keys.jwks()).map((k) => k.kid) : [];
