@@ -56,6 +56,7 @@ export function createSigningKeys(deps: {
 
   changes.on('signing_keys', () => {
     cached = null;
+    firstKeyAt = null;
     reads.invalidate();
   });
 
