@@ -14,10 +14,12 @@ export interface Failure {
   logs: LogLine[];
 }
 
-/** Responses that are not the API's JSON envelope by design. */
+/** Responses that are not the API's JSON envelope by design (the JWKS is RFC 7517's shape, for other services' verifiers). */
 function envelopeExempt(c: Case, status: number): boolean {
   const path = c.req.path;
-  return c.req.method === 'HEAD' || status === 204 || path.startsWith('/docs') || path.startsWith('/openapi.json');
+  const standard =
+    path.startsWith('/docs') || path.startsWith('/openapi.json') || (path.startsWith('/.well-known/jwks.json') && status === 200);
+  return c.req.method === 'HEAD' || status === 204 || standard;
 }
 
 /** Why this outcome fails the pass criteria, or null. */
