@@ -203,6 +203,9 @@ function serviceEnv(port: number): NodeJS.ProcessEnv {
     NODE_ENV: 'production',
     JWT_SECRET: jwtSecret,
     KEY_ENCRYPTION_SECRET: keyEncryptionSecret,
+    // the tokens' issuer: fixed, as in any deployment (unset, it would follow each start's port, and
+    // a token from one start of the service would not be this service's to the next)
+    APP_URL: 'http://bench.localhost',
     // every request comes from 127.0.0.1: the per-IP credential limit stays on, set above the load
     RATE_LIMIT_PER_MINUTE: '100000000',
     SUPERADMIN_EMAIL: admin.email,

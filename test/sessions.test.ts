@@ -324,6 +324,20 @@ describe('what ends every session', () => {
     expect((await h.get(PROFILE, (await login(user.email)).token)).statusCode).toBe(200);
   });
 
+  it('a password reset by emailed code ends every session', async () => {
+    const user = await signUp();
+    const other = await login(user.email);
+    expect((await h.post('/api/v1/auth/forgot-password', { email: user.email })).statusCode).toBe(200);
+    const otp = await h.otpFor(user.email);
+    const reset = await h.post('/api/v1/auth/reset-password', { email: user.email, otp, newPassword: 'a reset long password' });
+    expect(reset.statusCode, reset.body).toBe(200);
+    expect(await countRows(h, 'sessions', 'account_id = $1', [user.id])).toBe(0);
+    for (const pair of [user, other]) {
+      expect401(await refresh(pair.refreshToken));
+      expect401(await h.get(PROFILE, pair.token));
+    }
+  });
+
   it('deletion of the account ends its sessions', async () => {
     const user = await signUp();
     const res = await h.request('DELETE', PROFILE, { token: user.token, body: { password: PASSWORD } });

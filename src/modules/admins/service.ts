@@ -75,13 +75,15 @@ export function createAdminsService(deps: {
       }
       await lockout.recordSuccess(db, 'admins', admin.id, ip);
       await admins.recordLogin(db, admin.id, now);
-      const { session, refreshToken } = await sessions.start(db, {
-        kind: 'admin',
-        accountId: admin.id,
-        tokenVersion: admin.token_version,
-        ip,
-        userAgent: client.userAgent,
-      });
+      const { session, refreshToken } = await db.transaction((tx) =>
+        sessions.start(tx, {
+          kind: 'admin',
+          accountId: admin.id,
+          tokenVersion: admin.token_version,
+          ip,
+          userAgent: client.userAgent,
+        }),
+      );
       const { token, expiresIn } = await accessToken(admin, session);
       return { token, refreshToken, expiresIn, admin: presentAdmin({ ...admin, last_login_at: now }) };
     },

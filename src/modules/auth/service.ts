@@ -168,7 +168,9 @@ export function createAuthService(deps: {
       if (user.password_reset_required) throw new AppError('PASSWORD_RESET_REQUIRED', MESSAGES.passwordResetRequired);
       await lockout.recordSuccess(db, 'users', user.id, ip);
       await accounts.recordLogin(user.id, now);
-      return { ...(await signedIn(user, await startSession(db, user, client))), user: presentUser({ ...user, last_login_at: now }) };
+      // the session and its first refresh token commit together
+      const started = await db.transaction((tx) => startSession(tx, user, client));
+      return { ...(await signedIn(user, started)), user: presentUser({ ...user, last_login_at: now }) };
     },
 
     /**
