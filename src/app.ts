@@ -30,6 +30,7 @@ import { sessionRoutes } from './modules/sessions/routes.js';
 import { SubscriptionSchema, subscriptionRoutes } from './modules/subscriptions/routes.js';
 import { UserSchema } from './modules/users/present.js';
 import { userRoutes } from './modules/users/routes.js';
+import { webhookRoutes } from './modules/webhooks/routes.js';
 import type { ServiceGraph } from './services.js';
 import './http/types.js';
 
@@ -116,6 +117,7 @@ export async function buildApp(graph: ServiceGraph) {
   await app.register(adminUserRoutes, { adminUsers });
   await app.register(sessionRoutes, { auth, admins, adminUsers });
   await app.register(keyRoutes, { keys: graph.keys, db, audit });
+  await app.register(webhookRoutes, { webhooks: graph.webhooks });
   await app.register(auditRoutes, { audit });
   await app.register(planRoutes, { plans });
   await app.register(subscriptionRoutes, { subscriptions });
@@ -142,6 +144,7 @@ export async function buildApp(graph: ServiceGraph) {
     tokens: graph.tokens,
     keys: graph.keys,
     sessions: graph.sessions,
+    webhooks: graph.webhooks,
     adminRoutes: access.adminRoutes,
     userRoutes: access.userRoutes,
     services,

@@ -25,8 +25,12 @@ export interface Config {
   sessionMaxTtlSeconds: number;
   /** `aud` of every access token */
   tokenAudience: string;
-  /** encrypts the signing keys' private halves in the database */
+  /** encrypts the signing keys' private halves (and webhook secrets) in the database */
   keyEncryptionSecret: string;
+  /** webhooks may reach loopback/private/link-local addresses and plain http (default: outside production) */
+  webhookAllowPrivate: boolean;
+  /** delivered webhook payloads are emptied after this many days */
+  webhookRetentionDays: number;
   /** how recent a login must be to change a login identifier or delete the account without the password */
   reauthWindowSeconds: number;
   superadminEmail: string | null;
@@ -150,6 +154,14 @@ function rateLimitStore(env: Env, databaseUrl: string | null): Config['rateLimit
   return raw;
 }
 
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (!raw) return fallback;
+  if (['1', 'true', 'yes'].includes(raw)) return true;
+  if (['0', 'false', 'no'].includes(raw)) return false;
+  throw new ConfigError(`${name} must be true or false, got "${env[name]}"`);
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const nodeEnvRaw = env.NODE_ENV?.trim() || 'development';
   if (!['development', 'production', 'test'].includes(nodeEnvRaw)) {
@@ -229,6 +241,8 @@ export function loadConfig(env: Env = process.env): Config {
     sessionMaxTtlSeconds,
     tokenAudience,
     keyEncryptionSecret,
+    webhookAllowPrivate: bool(env, 'WEBHOOK_ALLOW_PRIVATE', nodeEnv !== 'production'),
+    webhookRetentionDays: int(env, 'WEBHOOK_RETENTION_DAYS', 30, 1, 3650),
     reauthWindowSeconds: durationSeconds(env, 'REAUTH_WINDOW', 600),
     superadminEmail: superadminEmail?.toLowerCase() ?? null,
     superadminPassword,

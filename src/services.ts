@@ -28,6 +28,7 @@ import { createAccountCache } from './modules/users/account-cache.js';
 import { createAccounts } from './modules/users/accounts.js';
 import { USERS_CONFLICTS } from './modules/users/present.js';
 import { createUsersService } from './modules/users/service.js';
+import { createWebhooks } from './modules/webhooks/service.js';
 
 /** What the service graph is built from: the outside world, passed in, never imported as a singleton. */
 export interface Platform {
@@ -75,13 +76,36 @@ export function buildServices(platform: Platform) {
   });
   const sessions = createSessions({ db, clock, changes, config, secret: config.keyEncryptionSecret });
   const audit = createAuditService({ db, clock });
+  // the one place a new side effect of a change hooks in: events, delivered by the worker
+  const webhooks = createWebhooks({
+    db,
+    clock,
+    config,
+    audit,
+    outbox,
+    superadminEmails: (q) => admins.superadminEmails(q),
+    log: log.child({ component: 'webhooks' }),
+    kick: () => worker.kick(),
+  });
   const notifications = createNotificationsService({ db, clock, changes });
-  const plans = createPlansService({ db, clock, audit, changes });
+  const plans = createPlansService({ db, clock, audit, changes, events: webhooks });
   const accountCache = createAccountCache({ db, changes });
   const accounts = createAccounts({ db, clock, config, outbox, cache: accountCache, sessions });
-  const organisations = createOrganisationsService({ db, clock, notifications, accounts });
-  const subscriptions = createSubscriptionsService({ db, clock, config, plans, accounts, notifications, audit });
-  const auth = createAuthService({ db, clock, config, tokens, sessions, passwords, outbox, lockout, accounts, notifications });
+  const organisations = createOrganisationsService({ db, clock, notifications, accounts, events: webhooks });
+  const subscriptions = createSubscriptionsService({ db, clock, config, plans, accounts, notifications, audit, events: webhooks });
+  const auth = createAuthService({
+    db,
+    clock,
+    config,
+    tokens,
+    sessions,
+    passwords,
+    outbox,
+    lockout,
+    accounts,
+    notifications,
+    events: webhooks,
+  });
   const users = createUsersService({
     db,
     clock,
@@ -91,11 +115,23 @@ export function buildServices(platform: Platform) {
     organisations,
     cache: accountCache,
     endSessions: accounts.endSessions,
+    events: webhooks,
     seatLimit: subscriptions.seatLimit,
     confirmPassword: auth.confirmPassword,
   });
   const admins = createAdminsService({ db, clock, tokens, sessions, passwords, lockout, audit });
-  const adminUsers = createAdminUsersService({ db, passwords, accounts, users, subscriptions, organisations, audit, auth, sessions });
+  const adminUsers = createAdminUsersService({
+    db,
+    passwords,
+    accounts,
+    users,
+    subscriptions,
+    organisations,
+    audit,
+    auth,
+    sessions,
+    events: webhooks,
+  });
   const access = createAccess({ tokens, sessions, users: accounts, admins });
 
   const tasks: Task[] = [
@@ -105,6 +141,8 @@ export function buildServices(platform: Platform) {
     { name: 'purge-rate-limit-hits', run: () => purgeRateLimitHits(db, clock.now()) },
     { name: 'purge-login-failures', run: () => lockout.purge(db, clock.now()) },
     { name: 'sweep-ended-sessions', run: () => sessions.sweep() },
+    { name: 'deliver-webhooks', run: () => webhooks.deliverDue(), onKick: true },
+    { name: 'prune-webhook-events', run: () => webhooks.prune() },
   ];
   const worker = createWorker({ intervalMs: config.jobsIntervalMs, log: log.child({ component: 'worker' }), tasks });
 
@@ -117,6 +155,7 @@ export function buildServices(platform: Platform) {
     tokens,
     keys,
     sessions,
+    webhooks,
     outbox,
     access,
     worker,

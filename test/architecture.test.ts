@@ -29,6 +29,9 @@ const OWNERS: Record<string, string> = {
   sessions: 'modules/sessions',
   refresh_tokens: 'modules/sessions',
   signing_keys: 'modules/keys',
+  webhook_endpoints: 'modules/webhooks',
+  webhook_events: 'modules/webhooks',
+  webhook_deliveries: 'modules/webhooks',
   rate_limit_hits: 'http/rate-limit-store.ts',
   schema_migrations: 'db/migrate.ts',
 };

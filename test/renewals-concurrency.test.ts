@@ -159,7 +159,13 @@ describe('exactly once with several workers', () => {
       try {
         // the lifecycle's set-based transitions, in small batches, each batch one transaction
         const { notifications, audit } = h.app.services;
-        const lifecycle = createLifecycle({ clock: h.clock, notifications, audit });
+        const lifecycle = createLifecycle({
+          clock: h.clock,
+          notifications,
+          audit,
+          events: h.app.webhooks,
+          presentMany: async (_q, rows) => rows,
+        });
         const worker = async (db: Db): Promise<{ renewed: number; expired: number }> => {
           let renewed = 0;
           let expired = 0;

@@ -10,6 +10,7 @@ import type { SubscriptionsService } from '../subscriptions/service.js';
 import type { Accounts } from '../users/accounts.js';
 import { type PublicUser, presentUser } from '../users/present.js';
 import type { UsersService } from '../users/service.js';
+import type { EventSink } from '../webhooks/events.js';
 
 export interface ListQuery {
   page?: number;
@@ -61,6 +62,8 @@ export function createAdminUsersService(deps: {
   audit: AuditService;
   auth: Pick<AuthService, 'replacePassword'>;
   sessions: Pick<Sessions, 'list' | 'endAll'>;
+  /** webhook events, in the change's transaction */
+  events: EventSink;
 }) {
   const { db, passwords, accounts, audit } = deps;
 
@@ -76,6 +79,7 @@ export function createAdminUsersService(deps: {
         ip: actor.ip,
         detail: { email: updated.email },
       });
+      await deps.events.emit(tx, status === 'active' ? 'user.reactivated' : 'user.deactivated', presentUser(updated));
       return updated;
     });
     return presentUser(user);

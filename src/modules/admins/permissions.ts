@@ -10,6 +10,7 @@ export const ADMIN_PERMISSIONS = [
   'manage_subscriptions', // subscriptions on behalf of users
   'view_analytics',
   'view_audit_log', // read the audit log (superadmins always may)
+  'manage_webhooks', // webhook endpoints, their deliveries and secrets
 ] as const;
 
 export type AdminPermission = (typeof ADMIN_PERMISSIONS)[number];

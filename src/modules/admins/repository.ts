@@ -86,6 +86,11 @@ export const adminsRepository = {
     return rows[0] ?? null;
   },
 
+  async superadminEmails(q: Queryable): Promise<string[]> {
+    const { rows } = await q.query<{ email: string }>("select email from admins where role = 'superadmin' order by created_at");
+    return rows.map((r) => r.email);
+  },
+
   /** Locks every superadmin row, so two concurrent deletions cannot remove the last two. */
   async lockSuperadmins(q: Queryable): Promise<string[]> {
     const { rows } = await q.query<{ id: string }>("select id from admins where role = 'superadmin' order by id for update");

@@ -1,5 +1,5 @@
 import type { Clock } from '../../clock.js';
-import type { Db } from '../../db/index.js';
+import type { Db, Queryable } from '../../db/index.js';
 import { AppError } from '../../http/errors.js';
 import type { AuditService } from '../audit/service.js';
 import type { AuthAdmin } from '../auth/access-types.js';
@@ -53,6 +53,9 @@ export function createAdminsService(deps: {
   }
 
   return {
+    /** Who is told when something needs a superadmin (a webhook endpoint disabled), read in `q`. */
+    superadminEmails: (q: Queryable): Promise<string[]> => admins.superadminEmails(q),
+
     /** The admin and its token_version, for the request guard. */
     forAuth: (id: string): Promise<AdminRow | null> => admins.findById(db, id),
 
@@ -75,15 +78,13 @@ export function createAdminsService(deps: {
       }
       await lockout.recordSuccess(db, 'admins', admin.id, ip);
       await admins.recordLogin(db, admin.id, now);
-      const { session, refreshToken } = await db.transaction((tx) =>
-        sessions.start(tx, {
-          kind: 'admin',
-          accountId: admin.id,
-          tokenVersion: admin.token_version,
-          ip,
-          userAgent: client.userAgent,
-        }),
-      );
+      const { session, refreshToken } = await sessions.start(db, {
+        kind: 'admin',
+        accountId: admin.id,
+        tokenVersion: admin.token_version,
+        ip,
+        userAgent: client.userAgent,
+      });
       const { token, expiresIn } = await accessToken(admin, session);
       return { token, refreshToken, expiresIn, admin: presentAdmin({ ...admin, last_login_at: now }) };
     },

@@ -10,6 +10,7 @@ import type { Accounts } from '../users/accounts.js';
 import { normaliseEmail, type PublicUser, presentUser, resolveNames } from '../users/present.js';
 import type { UserRow } from '../users/repository.js';
 import type { NewAccountInput } from '../users/schemas.js';
+import type { EventSink } from '../webhooks/events.js';
 import type { Lockout } from './lockout.js';
 import { otpRepository } from './otp-repository.js';
 import type { PasswordHasher } from './passwords.js';
@@ -83,6 +84,8 @@ export function createAuthService(deps: {
   lockout: Lockout;
   accounts: Accounts;
   notifications: NotificationsService;
+  /** webhook events, in the change's transaction */
+  events: EventSink;
 }) {
   const { db, clock, tokens, sessions, passwords, outbox, config, lockout, accounts, notifications } = deps;
   const resetBudget = resetBudgetRepository({
@@ -95,12 +98,13 @@ export function createAuthService(deps: {
 
   /** Sets the password, revokes older tokens and sessions (but `keepSession`), tells the user by email; in the caller's transaction. */
   /** The hash is made before the transaction opens: argon2 is slow and a transaction should not wait on it. */
-  async function replacePassword(tx: Tx, user: Pick<UserRow, 'id' | 'email'>, passwordHash: string, keepSession: string | null = null) {
+  async function replacePassword(tx: Tx, user: UserRow, passwordHash: string, keepSession: string | null = null) {
     const version = await accounts.setPassword(tx, user.id, passwordHash, keepSession);
     if (version === null) throw new AppError('NOT_FOUND', 'User not found');
     await lockout.clear(tx, 'users', user.id);
     await outbox.enqueue(tx, emails.passwordChanged(user.email));
     await notifications.notify(tx, user.id, 'password.changed', 'Your password was changed');
+    await deps.events.emit(tx, 'user.password_changed', presentUser({ ...user, token_version: version }));
     return version;
   }
 
@@ -139,6 +143,7 @@ export function createAuthService(deps: {
           parentId: null,
           permissions: [],
         });
+        await deps.events.emit(tx, 'user.created', presentUser(user));
         return { user, started: await startSession(tx, user, client) };
       });
       return { ...(await signedIn(user, started)), user: presentUser(user) };
@@ -168,8 +173,7 @@ export function createAuthService(deps: {
       if (user.password_reset_required) throw new AppError('PASSWORD_RESET_REQUIRED', MESSAGES.passwordResetRequired);
       await lockout.recordSuccess(db, 'users', user.id, ip);
       await accounts.recordLogin(user.id, now);
-      // the session and its first refresh token commit together
-      const started = await db.transaction((tx) => startSession(tx, user, client));
+      const started = await startSession(db, user, client);
       return { ...(await signedIn(user, started)), user: presentUser({ ...user, last_login_at: now }) };
     },
 

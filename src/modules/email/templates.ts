@@ -6,7 +6,8 @@ export type EmailKind =
   | 'delete_confirmation'
   | 'account_deleted'
   | 'password_reset_link'
-  | 'email_changed';
+  | 'email_changed'
+  | 'webhook_disabled';
 
 export type Email = OutgoingEmail & { kind: EmailKind };
 
@@ -19,6 +20,14 @@ function maskEmail(email: string): string {
 }
 
 export const emails = {
+  webhookDisabled(to: string, url: string, endpointId: string): Email {
+    return {
+      kind: 'webhook_disabled',
+      to,
+      subject: 'A webhook endpoint was disabled',
+      text: `Every delivery to the webhook endpoint ${url} (${endpointId}) failed for 5 days, so it was disabled and receives nothing.\n\nWhen the receiver works again, enable it with PATCH /api/v1/admin/webhooks/${endpointId} {"enabled": true} and retry the failed deliveries.${SIGN_OFF}`,
+    };
+  },
   passwordResetOtp(to: string, otp: string, minutes: number): Email {
     return {
       kind: 'password_reset_otp',

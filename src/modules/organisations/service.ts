@@ -3,6 +3,7 @@ import type { Db, Queryable } from '../../db/index.js';
 import { AppError } from '../../http/errors.js';
 import type { NotificationKind } from '../notifications/kinds.js';
 import type { NotificationsService } from '../notifications/service.js';
+import type { EventSink } from '../webhooks/events.js';
 import { type PublicOrganisation, type PublicOrganisationUser, presentOrganisation, presentOrganisationUser } from './present.js';
 import {
   countsForUser,
@@ -79,6 +80,8 @@ export function createOrganisationsService(deps: {
   clock: Clock;
   notifications: NotificationsService;
   accounts: { lockExisting(tx: Queryable, id: string): Promise<unknown> };
+  /** webhook events, in the change's transaction */
+  events: EventSink;
 }) {
   const { db, clock, notifications } = deps;
 
@@ -126,7 +129,11 @@ export function createOrganisationsService(deps: {
     async create(callerId: string, input: CreateInput): Promise<PublicOrganisation> {
       const name = input.name.trim();
       if (!name) throw new AppError('VALIDATION_FAILED', MESSAGES.nameRequired, [{ field: 'name', message: 'is required' }]);
-      const org = await orgs.insert(db, callerId, name, input.description?.trim() || null, clock.now());
+      const org = await db.transaction(async (tx) => {
+        const org = await orgs.insert(tx, callerId, name, input.description?.trim() || null, clock.now());
+        await deps.events.emit(tx, 'organisation.created', presentOrganisation(org, callerId));
+        return org;
+      });
       return presentOrganisation(org, callerId);
     },
 
@@ -151,8 +158,12 @@ export function createOrganisationsService(deps: {
       }
       const id = await resolveId(callerId, orgId);
       mustBeCreator(await orgs.find(db, id), callerId, MESSAGES.updateForbidden);
-      const updated = await orgs.update(db, id, changes, clock.now());
-      if (!updated) throw new AppError('NOT_FOUND', MESSAGES.orgNotFound);
+      const updated = await db.transaction(async (tx) => {
+        const updated = await orgs.update(tx, id, changes, clock.now());
+        if (!updated) throw new AppError('NOT_FOUND', MESSAGES.orgNotFound);
+        await deps.events.emit(tx, 'organisation.updated', presentOrganisation(updated, callerId));
+        return updated;
+      });
       return presentOrganisation(updated, callerId);
     },
 
@@ -164,6 +175,7 @@ export function createOrganisationsService(deps: {
         const members = await orgs.memberIds(tx, id);
         await notifications.notifyMany(tx, members, NOTIFICATION_KINDS.deleted, deletedMessage(org.name));
         await orgs.delete(tx, id);
+        await deps.events.emit(tx, 'organisation.deleted', presentOrganisation(org, callerId));
       });
     },
 
@@ -177,6 +189,7 @@ export function createOrganisationsService(deps: {
         const now = clock.now();
         if (!(await orgs.addMember(tx, orgId, memberUserId, now))) throw new AppError('CONFLICT', MESSAGES.alreadyMember);
         await notifications.notify(tx, memberUserId, NOTIFICATION_KINDS.added, `You have been added to the organisation "${org.name}"`);
+        await deps.events.emit(tx, 'organisation.member_added', { organisation: presentOrganisation(org, callerId), userId: memberUserId });
       });
     },
 
@@ -193,6 +206,10 @@ export function createOrganisationsService(deps: {
           NOTIFICATION_KINDS.removed,
           `You have been removed from the organisation "${org.name}"`,
         );
+        await deps.events.emit(tx, 'organisation.member_removed', {
+          organisation: presentOrganisation(org, callerId),
+          userId: memberUserId,
+        });
       });
     },
 

@@ -6,6 +6,7 @@ import { AppError } from '../../http/errors.js';
 import type { Actor } from '../admins/service.js';
 import type { AuditAction } from '../audit/actions.js';
 import type { AuditService } from '../audit/service.js';
+import type { EventSink } from '../webhooks/events.js';
 import { fromMinor, toMinor } from './money.js';
 import { type PlanRow, type PlanValues, plansRepository as plans } from './repository.js';
 import type { Features, PlanInput, PublicPlan } from './schemas.js';
@@ -85,7 +86,7 @@ function rowToValues(p: PlanRow): PlanValues {
  * The plans module owns `plans`: the catalogue, prices in minor units, features. Admins write it
  * (each write audited in its transaction); subscriptions read a plan through `find`.
  */
-export function createPlansService(deps: { db: Db; clock: Clock; audit: AuditService; changes: ChangeFeed }) {
+export function createPlansService(deps: { db: Db; clock: Clock; audit: AuditService; changes: ChangeFeed; events: EventSink }) {
   const { db, clock, audit, changes } = deps;
 
   /**
@@ -136,6 +137,8 @@ export function createPlansService(deps: { db: Db; clock: Clock; audit: AuditSer
         ip: actor.ip,
         detail: { name: result.name, ...detail },
       });
+      const event = action === 'plan.create' ? 'plan.created' : action === 'plan.delete' ? 'plan.deleted' : 'plan.updated';
+      await deps.events.emit(tx, event, presentPlan(result));
       return result;
     });
     return presentPlan(row);

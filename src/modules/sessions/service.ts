@@ -70,12 +70,13 @@ export function createSessions(deps: { db: Db; clock: Clock; changes: ChangeFeed
   }
 
   return {
-    /** A new session for a sign-in, and its first refresh token. */
+    /** A new session for a sign-in, and its first refresh token (one statement: both or neither). */
     async start(
       q: Queryable,
       s: { kind: TokenKind; accountId: string; tokenVersion: number; ip: string | null; userAgent: string | null },
     ): Promise<{ session: SessionRow; refreshToken: string }> {
       const now = clock.now();
+      const refreshToken = randomBytes(32).toString('base64url');
       const session = await repo.insert(q, {
         kind: s.kind,
         account_id: s.accountId,
@@ -85,9 +86,8 @@ export function createSessions(deps: { db: Db; clock: Clock; changes: ChangeFeed
         user_agent: s.userAgent?.slice(0, 512) ?? null,
         ip: s.ip,
         now,
+        refreshHash: hashOf(refreshToken),
       });
-      const refreshToken = randomBytes(32).toString('base64url');
-      await issueRefresh(q, session.id, refreshToken, now);
       return { session, refreshToken };
     },
 

@@ -7,6 +7,7 @@ import type { AuditService } from '../audit/service.js';
 import type { NotificationKind } from '../notifications/kinds.js';
 import type { NotificationsService } from '../notifications/service.js';
 import type { PlanRow } from '../plans/repository.js';
+import type { EventSink } from '../webhooks/events.js';
 import { type ActorName, type Cycle, type SubscriptionRow, subscriptionsRepository as subs } from './repository.js';
 
 /** Who acts: the user themself (or a child with manage_billing), or an admin on their behalf. */
@@ -43,7 +44,15 @@ export interface Announcement {
  * as it was one decision of the user's. The worker's renew and expire are set-based and announce
  * a whole batch in one statement.
  */
-export function createLifecycle(deps: { clock: Clock; notifications: NotificationsService; audit: AuditService }) {
+export function createLifecycle(deps: {
+  clock: Clock;
+  notifications: NotificationsService;
+  audit: AuditService;
+  /** webhook events, in the change's transaction */
+  events: EventSink;
+  /** subscriptions as the API presents them (without their history), for a batch's events */
+  presentMany: (q: Queryable, rows: SubscriptionRow[]) => Promise<unknown[]>;
+}) {
   const { clock, notifications, audit } = deps;
   const LIVE = new Set(['active', 'canceled']);
 
@@ -112,8 +121,10 @@ export function createLifecycle(deps: { clock: Clock; notifications: Notificatio
 
     /** The worker: one batch of due active subscriptions moved to the period containing now; each account told. */
     async renew(tx: Queryable, batch: number): Promise<number> {
-      const accounts = await subs.renewDue(tx, clock.now(), batch);
+      const now = clock.now();
+      const accounts = await subs.renewDue(tx, now, batch);
       await notifications.notifyMany(tx, accounts, 'subscription.renewed', 'Your subscription has been renewed');
+      await deps.events.emitMany(tx, 'subscription.renewed', async () => deps.presentMany(tx, await subs.changedAt(tx, accounts, now)));
       return accounts.length;
     },
 
@@ -122,8 +133,10 @@ export function createLifecycle(deps: { clock: Clock; notifications: Notificatio
      * (`accountId`: every command runs it first, so an ended subscription is never changed nor blocks a new one).
      */
     async expire(tx: Queryable, batch: number, accountId: string | null = null): Promise<number> {
-      const accounts = await subs.expireEnded(tx, clock.now(), batch, accountId);
+      const now = clock.now();
+      const accounts = await subs.expireEnded(tx, now, batch, accountId);
       await notifications.notifyMany(tx, accounts, 'subscription.expired', 'Your subscription has expired');
+      await deps.events.emitMany(tx, 'subscription.expired', async () => deps.presentMany(tx, await subs.changedAt(tx, accounts, now)));
       return accounts.length;
     },
 

@@ -47,6 +47,15 @@ export const subscriptionsRepository = {
   },
 
   /** The live subscription as of `now`: one cancelled whose period has ended is over, even before the worker marks it. */
+  /** The subscriptions of `userIds` written at `at` (what a worker batch just renewed or expired). */
+  async changedAt(q: Queryable, userIds: string[], at: Date): Promise<SubscriptionRow[]> {
+    const { rows } = await q.query<SubscriptionRow>(
+      `select ${COLUMNS} from subscriptions where user_id = any ($1::uuid[]) and updated_at = $2 order by user_id`,
+      [userIds, at],
+    );
+    return rows;
+  },
+
   async findLive(q: Queryable, userId: string, now: Date): Promise<SubscriptionRow | null> {
     const { rows } = await q.query<SubscriptionRow>(
       `select ${COLUMNS} from subscriptions where user_id = $1 and ${LIVE} and not (status = 'canceled' and current_period_end <= $2)`,

@@ -6,13 +6,14 @@ import type { Actor } from '../admins/service.js';
 import type { AuditService } from '../audit/service.js';
 import type { AuthUser } from '../auth/access-types.js';
 import type { NotificationsService } from '../notifications/service.js';
-import { fromMinor } from '../plans/money.js';
 import type { PlanRow } from '../plans/repository.js';
 import { PLAN_NOT_FOUND, type PlansService } from '../plans/service.js';
 import type { Accounts } from '../users/accounts.js';
 import type { SeatLimit } from '../users/seats.js';
+import type { EventSink } from '../webhooks/events.js';
 import { runIdempotent } from './idempotency.js';
 import { actorName, createLifecycle, type SubscriptionActor } from './lifecycle.js';
+import { presentWith, priceFor } from './present.js';
 import { type Cycle, type SubscriptionRow, subscriptionsRepository as subs } from './repository.js';
 
 /** renewals and expiries run in batches of this many rows per statement (bench/renewals.ts: larger batches
@@ -36,12 +37,6 @@ export interface SubscribeInput {
   billingCycle?: Cycle;
 }
 
-function priceFor(plan: PlanRow, cycle: Cycle) {
-  const amount = cycle === 'monthly' ? plan.monthly_amount : plan.yearly_amount;
-  const currency = cycle === 'monthly' ? plan.monthly_currency : plan.yearly_currency;
-  return amount === null ? null : { amount: fromMinor(amount)!, currency: currency! };
-}
-
 /**
  * The subscriptions module owns `subscriptions`, `subscription_events` and `idempotency_keys`:
  * the commands users and admins send (subscribe, change, cancel), the worker's renewal and expiry
@@ -56,9 +51,11 @@ export function createSubscriptionsService(deps: {
   accounts: Pick<Accounts, 'findById' | 'lockExisting' | 'countChildren'>;
   notifications: NotificationsService;
   audit: AuditService;
+  /** webhook events, in the change's transaction */
+  events: EventSink;
 }) {
-  const { db, clock, config, plans, accounts } = deps;
-  const lifecycle = createLifecycle(deps);
+  const { db, clock, config, plans, accounts, events } = deps;
+  const lifecycle = createLifecycle({ ...deps, presentMany: (q, rows) => presentMany(q, rows) });
 
   /** The plan a subscription may move to: exists, not deleted, active, priced for the cycle. */
   async function availablePlan(q: Queryable, planId: string, cycle: Cycle): Promise<PlanRow> {
@@ -77,26 +74,19 @@ export function createSubscriptionsService(deps: {
     return plan;
   }
 
+  /** Subscriptions as the API presents them, without their history (a worker batch's webhook events): one read per plan. */
+  async function presentMany(q: Queryable, rows: SubscriptionRow[]): Promise<unknown[]> {
+    const planOf = new Map<string, Awaited<ReturnType<typeof plans.find>>>();
+    for (const id of new Set(rows.map((r) => r.plan_id))) planOf.set(id, await plans.find(q, id, { includeDeleted: true }));
+    return rows.map((s) => {
+      const { history: _history, ...rest } = presentWith(s, planOf.get(s.plan_id) ?? null, []);
+      return rest;
+    });
+  }
+
   async function present(q: Queryable, s: SubscriptionRow) {
-    const [plan, events] = await Promise.all([plans.find(q, s.plan_id, { includeDeleted: true }), subs.events(q, s.id)]);
-    return {
-      id: s.id,
-      userId: s.user_id,
-      planId: s.plan_id,
-      plan: plan ? { id: plan.id, name: plan.name, displayName: plan.display_name, category: plan.category } : null,
-      billingCycle: s.billing_cycle,
-      price: plan ? priceFor(plan, s.billing_cycle) : null,
-      status: s.status,
-      currentPeriodStart: s.current_period_start.toISOString(),
-      currentPeriodEnd: s.current_period_end.toISOString(),
-      cancelAtPeriodEnd: s.status === 'canceled',
-      cancelReason: s.cancel_reason,
-      canceledAt: s.canceled_at?.toISOString() ?? null,
-      endedAt: s.ended_at?.toISOString() ?? null,
-      createdAt: s.created_at.toISOString(),
-      updatedAt: s.updated_at.toISOString(),
-      history: events.map((e) => ({ type: e.type, actor: e.actor, detail: e.detail, at: e.created_at.toISOString() })),
-    };
+    const [plan, history] = await Promise.all([plans.find(q, s.plan_id, { includeDeleted: true }), subs.events(q, s.id)]);
+    return presentWith(s, plan, history);
   }
 
   /**
@@ -174,7 +164,9 @@ export function createSubscriptionsService(deps: {
           action: 'subscription.subscribe',
           detail: { planId: plan.id, billingCycle: cycle },
         });
-        return present(tx, s);
+        const presented = await present(tx, s);
+        await events.emit(tx, 'subscription.created', presented);
+        return presented;
       });
     },
 
@@ -205,7 +197,9 @@ export function createSubscriptionsService(deps: {
             action: 'subscription.update',
             detail: { planId: plan.id, billingCycle: cycle },
           });
-          return present(tx, updated);
+          const presented = await present(tx, updated);
+          await events.emit(tx, 'subscription.updated', presented);
+          return presented;
         },
       );
     },
@@ -227,7 +221,10 @@ export function createSubscriptionsService(deps: {
           action: 'subscription.cancel',
           detail: { reason, immediately },
         });
-        return present(tx, updated);
+        const presented = await present(tx, updated);
+        await events.emit(tx, 'subscription.canceled', presented);
+        if (immediately) await events.emit(tx, 'subscription.expired', presented);
+        return presented;
       });
     },
 

@@ -7,6 +7,7 @@ import type { PasswordHasher } from '../auth/passwords.js';
 import { generateLinkToken, hashLinkToken } from '../auth/tokens.js';
 import type { Outbox } from '../email/outbox.js';
 import { emails } from '../email/templates.js';
+import type { EventSink } from '../webhooks/events.js';
 import type { AccountCache } from './account-cache.js';
 import { createEmailRevert } from './email-revert.js';
 import type { ChildPermission } from './permissions.js';
@@ -61,6 +62,8 @@ export function createUsersService(deps: {
   cache: AccountCache;
   /** a deleted account's sessions end with it (accounts.endSessions) */
   endSessions: (tx: Tx, userId: string) => Promise<number>;
+  /** webhook events, in the change's transaction */
+  events: EventSink;
 }) {
   const { db, clock, passwords, outbox, config, seatLimit } = deps;
   const requireRecentAuth = createRecentAuth({ clock, windowSeconds: config.reauthWindowSeconds, confirmPassword: deps.confirmPassword });
@@ -122,6 +125,7 @@ export function createUsersService(deps: {
           const after = before && (await users.updateProfile(tx, id, changes, clock.now()));
           if (!before || !after) throw new AppError('NOT_FOUND', 'Profile not found');
           if (after.email !== before.email) await emailRevert.sendLink(tx, id, before.email, after.email);
+          await deps.events.emit(tx, 'user.updated', presentUser(after));
           return after;
         });
         return presentUser(user);
@@ -147,7 +151,7 @@ export function createUsersService(deps: {
       const child = await db.transaction(async (tx) => {
         await reserveSeat(tx, parentId, seatLimit);
         deps.cache.changed(tx, parentId);
-        return users.insert(
+        const created = await users.insert(
           tx,
           {
             email: normaliseEmail(input.email),
@@ -160,6 +164,8 @@ export function createUsersService(deps: {
           },
           clock.now(),
         );
+        await deps.events.emit(tx, 'user.created', presentUser(created));
+        return created;
       });
       return presentUser(child);
     },
@@ -209,6 +215,7 @@ export function createUsersService(deps: {
     await deps.endSessions(tx, id);
     const deleted = await users.delete(tx, id);
     if (!deleted) throw new AppError('NOT_FOUND', notFoundMessage);
+    await deps.events.emit(tx, 'user.deleted', presentUser(deleted));
     await outbox.enqueue(tx, emails.accountDeleted(deleted.email));
     return deleted;
   }
