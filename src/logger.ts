@@ -12,6 +12,8 @@ export const REDACT_PATHS = [
   '*.old_password',
   '*.otp',
   '*.token',
+  '*.refreshToken',
+  '*.secret',
   '*.password_hash',
   // PGlite's errors carry the statement's parameter values (hashes, emails): never log them
   'err.params',

@@ -149,6 +149,19 @@ describe('sessions and signing keys (issue 11)', () => {
   });
 });
 
+describe('webhooks (issue 12)', () => {
+  it('WEBHOOK_ALLOW_PRIVATE is false in production and true otherwise unless set; WEBHOOK_RETENTION_DAYS defaults to 30', () => {
+    expect(loadConfig({ DATA_DIR: freshDir() }).webhookAllowPrivate).toBe(true);
+    const prod = { NODE_ENV: 'production', DATA_DIR: freshDir(), JWT_SECRET: STRONG_SECRET, KEY_ENCRYPTION_SECRET: STRONG_KEY_SECRET };
+    expect(loadConfig(prod).webhookAllowPrivate).toBe(false);
+    expect(loadConfig({ ...prod, WEBHOOK_ALLOW_PRIVATE: 'true' }).webhookAllowPrivate).toBe(true);
+    expect(loadConfig({ DATA_DIR: freshDir(), WEBHOOK_ALLOW_PRIVATE: 'no' }).webhookAllowPrivate).toBe(false);
+    expect(configError({ DATA_DIR: freshDir(), WEBHOOK_ALLOW_PRIVATE: 'maybe' }).message).toMatch(/WEBHOOK_ALLOW_PRIVATE/);
+    expect(loadConfig({ DATA_DIR: freshDir() }).webhookRetentionDays).toBe(30);
+    expect(configError({ DATA_DIR: freshDir(), WEBHOOK_RETENTION_DAYS: '0' }).message).toMatch(/WEBHOOK_RETENTION_DAYS/);
+  });
+});
+
 describe('JWT_SECRET in production', () => {
   it('is required', () => {
     const dataDir = freshDir();

@@ -120,6 +120,8 @@ export function createOrganisationsService(deps: {
     async announceAccountClosing(tx: Queryable, userId: string): Promise<void> {
       for (const org of await orgs.closingWithAccount(tx, userId)) {
         await notifications.notifyMany(tx, org.member_ids, NOTIFICATION_KINDS.deleted, deletedMessage(org.name));
+        // gone with its creator's account (the cascade): the event names it, as nothing else of it remains
+        await deps.events.emit(tx, 'organisation.deleted', { id: org.id, name: org.name, reason: 'account_deleted' });
       }
     },
 
