@@ -90,19 +90,18 @@ export const webhooksRepository = {
     return (await q.query('delete from webhook_endpoints where id = $1', [id])).rowCount > 0;
   },
 
-  /** The event, and one pending delivery for each enabled endpoint subscribed to its type (or to `only`). */
-  async insertEvent(
-    q: Queryable,
-    e: { id: string; type: string; payload: unknown },
-    now: Date,
-    only: string | null = null,
-  ): Promise<number> {
+  /**
+   * The event, and one pending delivery for each enabled endpoint subscribed to its type (or the
+   * endpoint `only`), in one statement. No endpoint listening: nothing is written at all.
+   */
+  async insertEvent(q: Queryable, e: { id: string; type: string; payload: unknown }, now: Date, only: string | null = null): Promise<number> {
     const { rows } = await q.query<{ n: number }>(
-      `with ev as (insert into webhook_events (id, type, payload, created_at) values ($1, $2, $3, $4) returning id),
+      `with targets as (select w.id from webhook_endpoints w
+                         where w.enabled and ($5::uuid is null and $2 = any (w.events) or w.id = $5::uuid)),
+            ev as (insert into webhook_events (id, type, payload, created_at)
+                   select $1, $2, $3, $4 where exists (select 1 from targets) returning id),
             d as (insert into webhook_deliveries (endpoint_id, event_id, next_attempt_at, created_at)
-                  select w.id, ev.id, $4, $4 from webhook_endpoints w, ev
-                   where w.enabled and ($5::uuid is null and $2 = any (w.events) or w.id = $5::uuid)
-                  returning 1)
+                  select targets.id, ev.id, $4, $4 from targets, ev returning 1)
        select count(*)::int as n from d`,
       [e.id, e.type, JSON.stringify(e.payload), now, only],
     );
