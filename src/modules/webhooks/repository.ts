@@ -94,7 +94,12 @@ export const webhooksRepository = {
    * The event, and one pending delivery for each enabled endpoint subscribed to its type (or the
    * endpoint `only`), in one statement. No endpoint listening: nothing is written at all.
    */
-  async insertEvent(q: Queryable, e: { id: string; type: string; payload: unknown }, now: Date, only: string | null = null): Promise<number> {
+  async insertEvent(
+    q: Queryable,
+    e: { id: string; type: string; payload: unknown },
+    now: Date,
+    only: string | null = null,
+  ): Promise<number> {
     const { rows } = await q.query<{ n: number }>(
       `with targets as (select w.id from webhook_endpoints w
                          where w.enabled and ($5::uuid is null and $2 = any (w.events) or w.id = $5::uuid)),

@@ -60,11 +60,15 @@ function presentDelivery(d: DeliveryRow) {
   };
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 function decodeCursor(cursor: string): { createdAt: Date; id: string } {
   try {
     const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
     const createdAt = new Date(String(at));
-    if (typeof id === 'string' && /^[0-9a-f-]{36}$/i.test(id) && !Number.isNaN(createdAt.getTime())) return { createdAt, id };
+    const year = createdAt.getUTCFullYear();
+    // a time this service could have written (a far one would be out of PostgreSQL's range)
+    if (typeof id === 'string' && UUID.test(id) && year >= 2000 && year <= 9999) return { createdAt, id };
   } catch {
     // below
   }

@@ -129,7 +129,10 @@ export function send(url: URL, headers: Record<string, string>, body: string, al
             kept += Math.min(c.length, KEEP_BYTES - kept);
           }
         });
-        res.on('end', () => done({ status: res.statusCode ?? null, body: Buffer.concat(chunks).toString('utf8'), error: null }));
+        // kept as text in the database: no NUL (PostgreSQL text refuses it)
+        res.on('end', () =>
+          done({ status: res.statusCode ?? null, body: Buffer.concat(chunks).toString('utf8').replaceAll('\u0000', ''), error: null }),
+        );
         res.on('error', (err) => done({ status: res.statusCode ?? null, body: '', error: err.message }));
       },
     );
