@@ -8,6 +8,8 @@
  * written here), so a new admin route cannot slip past this suite. The token checks over every
  * route at once, and the token kinds and revocation, are in admin-guard-tokens.test.ts.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ADMIN_PERMISSIONS, type RoutePermission } from '../src/modules/admins/permissions.js';
 import { adminGuardHelpers, expectStatus, fill, keyOf } from './helpers/admin-guard.js';
@@ -351,6 +353,166 @@ const rotateKeys: Fixture = {
   },
 };
 
+// ---- webhooks (manage_webhooks) ----
+const WEBHOOKS = '/api/v1/admin/webhooks';
+
+/** A local port nothing listens on: deliveries there fail at once (connection refused), and no traffic leaves the machine. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** The secret each endpoint was created with, by id (what rotate-secret must replace). */
+const createdSecrets = new Map<string, string>();
+
+/** An endpoint made by the superadmin (at a closed local port: nothing is ever received); its id and secret. */
+async function makeEndpoint(w: World, events: string[] = ['user.created']): Promise<{ id: string; secret: string; url: string }> {
+  const url = `http://127.0.0.1:${await closedPort()}/guard-hook`;
+  const res = await h.post(WEBHOOKS, { url, events, description: 'guard endpoint' }, w.superadmin.token);
+  if (res.statusCode !== 201) throw new Error(`create webhook failed: ${res.statusCode} ${res.body}`);
+  const data = res.json().data as { id: string; secret: string };
+  createdSecrets.set(data.id, data.secret);
+  return { ...data, url };
+}
+
+async function endpointRow(id: string) {
+  const { rows } = await h.db.query<{ url: string; description: string | null; events: string[]; enabled: boolean; secret: string }>(
+    'select url, description, events, enabled, secret from webhook_endpoints where id = $1',
+    [id],
+  );
+  return rows[0];
+}
+
+const webhookAudits = (action: string, id: string) => countRows(h, 'audit_log', 'action = $1 and target_id = $2', [action, id]);
+
+const createWebhook: Fixture = {
+  permission: 'manage_webhooks',
+  success: 201,
+  setup: async () => ({
+    body: { url: `http://127.0.0.1:${await closedPort()}/created`, events: ['user.created', 'plan.deleted'], description: 'new one' },
+  }),
+  check: async (res, _w, call) => {
+    const data = res.json().data;
+    expect(data.secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
+    expect(data).toMatchObject({ url: (call.body as { url: string }).url, events: ['user.created', 'plan.deleted'], enabled: true });
+    const row = await endpointRow(data.id);
+    expect(row).toMatchObject({ url: data.url, events: ['user.created', 'plan.deleted'], description: 'new one', enabled: true });
+    expect(row!.secret).not.toContain(data.secret.slice('whsec_'.length));
+    expect(await webhookAudits('webhook.create', data.id)).toBe(1);
+  },
+};
+const listWebhooks: Fixture = {
+  permission: 'manage_webhooks',
+  success: 200,
+  setup: async (w) => ({ params: { id: (await makeEndpoint(w)).id } }),
+  check: (res, _w, call) => {
+    const data = res.json().data as { id: string }[];
+    expect(data.map((e) => e.id)).toEqual([call.params!.id]);
+    expect(data[0]).not.toHaveProperty('secret');
+    expect(res.body).not.toContain('whsec_');
+  },
+};
+const getWebhook: Fixture = {
+  permission: 'manage_webhooks',
+  success: 200,
+  setup: async (w) => ({ params: { id: (await makeEndpoint(w, ['plan.created'])).id } }),
+  check: (res, _w, call) => {
+    expect(res.json().data).toMatchObject({ id: call.params!.id, events: ['plan.created'], description: 'guard endpoint', enabled: true });
+    expect(res.json().data).not.toHaveProperty('secret');
+    expect(res.body).not.toContain('whsec_');
+  },
+};
+const updateWebhook: Fixture = {
+  permission: 'manage_webhooks',
+  success: 200,
+  setup: async (w) => ({
+    params: { id: (await makeEndpoint(w)).id },
+    body: { events: ['organisation.created'], description: 'changed', enabled: false },
+  }),
+  check: async (res, _w, call) => {
+    expect(res.json().data).toMatchObject({ events: ['organisation.created'], description: 'changed', enabled: false });
+    expect(await endpointRow(call.params!.id!)).toMatchObject({ events: ['organisation.created'], description: 'changed', enabled: false });
+    expect(await webhookAudits('webhook.update', call.params!.id!)).toBe(1);
+  },
+};
+const deleteWebhook: Fixture = {
+  permission: 'manage_webhooks',
+  success: 200,
+  setup: async (w) => ({ params: { id: (await makeEndpoint(w)).id } }),
+  check: async (_res, _w, call) => {
+    expect(await endpointRow(call.params!.id!)).toBeUndefined();
+    expect(await webhookAudits('webhook.delete', call.params!.id!)).toBe(1);
+  },
+};
+const rotateWebhookSecret: Fixture = {
+  permission: 'manage_webhooks',
+  success: 200,
+  setup: async (w) => ({ params: { id: (await makeEndpoint(w)).id } }),
+  check: async (res, _w, call) => {
+    const secret = res.json().data.secret as string;
+    expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
+    expect(createdSecrets.get(call.params!.id!)).toMatch(/^whsec_/);
+    expect(secret).not.toBe(createdSecrets.get(call.params!.id!));
+    expect(await webhookAudits('webhook.rotate_secret', call.params!.id!)).toBe(1);
+  },
+};
+
+/** An endpoint with one delivery that failed its first attempt (connection refused): pending, to be retried. */
+async function failedDelivery(w: World): Promise<{ id: string; deliveryId: string }> {
+  const e = await makeEndpoint(w);
+  await h.registerUser();
+  await h.deliver();
+  const { rows } = await h.db.query<{ id: string; status: string; attempts: number; last_error: string | null }>(
+    'select id, status, attempts, last_error from webhook_deliveries where endpoint_id = $1',
+    [e.id],
+  );
+  expect(rows).toHaveLength(1);
+  expect(rows[0]).toMatchObject({ status: 'pending', attempts: 1 });
+  expect(rows[0]!.last_error).toBeTruthy();
+  return { id: e.id, deliveryId: rows[0]!.id };
+}
+
+const webhookDeliveries: Fixture = {
+  permission: 'manage_webhooks',
+  success: 200,
+  setup: async (w) => ({ params: { id: (await failedDelivery(w)).id } }),
+  check: (res) => {
+    const data = res.json().data as { eventType: string; status: string; attempts: number }[];
+    expect(data).toHaveLength(1);
+    expect(data[0]).toMatchObject({ eventType: 'user.created', status: 'pending', attempts: 1, lastStatus: null });
+    expect(res.json().meta).toEqual({ limit: 20, next_cursor: null });
+  },
+};
+const retryWebhookDelivery: Fixture = {
+  permission: 'manage_webhooks',
+  success: 200,
+  setup: async (w) => ({ params: await failedDelivery(w) }),
+  check: async (res, _w, call) => {
+    expect(res.json().data).toMatchObject({ id: call.params!.deliveryId, status: 'pending', attempts: 1 });
+    // due now, not at the backoff's time
+    expect(res.json().data.nextAttemptAt).toBe(h.clock.now().toISOString());
+    expect(await webhookAudits('webhook.retry', call.params!.id!)).toBe(1);
+  },
+};
+const testWebhook: Fixture = {
+  permission: 'manage_webhooks',
+  success: 200,
+  // subscribed to something else: the test event goes to it all the same
+  setup: async (w) => ({ params: { id: (await makeEndpoint(w, ['plan.deleted'])).id } }),
+  check: async (res, _w, call) => {
+    const eventId = res.json().data.eventId as string;
+    const { rows } = await h.db.query<{ type: string; endpoint_id: string }>(
+      'select e.type, d.endpoint_id from webhook_deliveries d join webhook_events e on e.id = d.event_id where e.id = $1',
+      [eventId],
+    );
+    expect(rows).toEqual([{ type: 'webhook.test', endpoint_id: call.params!.id }]);
+    expect(await webhookAudits('webhook.test', call.params!.id!)).toBe(1);
+  },
+};
+
 /** Every admin route, keyed `${method} ${url}` as the route policy registers it. */
 const FIXTURES: Record<string, Fixture> = {
   'POST /api/v1/admin/logout': adminLogout,
@@ -409,6 +571,15 @@ const FIXTURES: Record<string, Fixture> = {
   'PUT /api/v1/admin/users/:userId/subscription': adminChangeSubscription,
   'POST /api/admin/users/:userId/subscription/update': adminChangeSubscription,
   'POST /api/v1/admin/users/:userId/subscription/cancel': adminCancelSubscription,
+  'POST /api/v1/admin/webhooks': createWebhook,
+  'GET /api/v1/admin/webhooks': listWebhooks,
+  'GET /api/v1/admin/webhooks/:id': getWebhook,
+  'PATCH /api/v1/admin/webhooks/:id': updateWebhook,
+  'DELETE /api/v1/admin/webhooks/:id': deleteWebhook,
+  'POST /api/v1/admin/webhooks/:id/rotate-secret': rotateWebhookSecret,
+  'GET /api/v1/admin/webhooks/:id/deliveries': webhookDeliveries,
+  'POST /api/v1/admin/webhooks/:id/deliveries/:deliveryId/retry': retryWebhookDelivery,
+  'POST /api/v1/admin/webhooks/:id/test': testWebhook,
 };
 
 async function buildWorld(permission: RoutePermission): Promise<World> {

@@ -31,7 +31,7 @@ export interface EventSink {
 }
 
 /**
- * Retry schedule after a failed attempt (the first is immediate): about three days in all, then
+ * Retry schedule after a failed attempt (the first is immediate): about 28 hours in all, then
  * the delivery is failed. Each wait gets ±20% jitter so that retries of one outage spread out.
  */
 export const RETRY_DELAYS_MS = [5_000, 5 * 60_000, 30 * 60_000, 2 * 3600_000, 5 * 3600_000, 10 * 3600_000, 10 * 3600_000];

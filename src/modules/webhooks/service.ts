@@ -42,7 +42,7 @@ export function presentEndpoint(e: EndpointRow) {
  * The webhooks module owns webhook_endpoints, webhook_events and webhook_deliveries: other modules
  * report what happened with `emit` in their transaction (the one place a new side effect of a
  * change hooks in); the worker delivers, signed the Standard Webhooks way, at least once, with
- * retries over about three days; admins with manage_webhooks manage endpoints (audited).
+ * retries over about 28 hours; admins with manage_webhooks manage endpoints (audited).
  */
 export function createWebhooks(deps: {
   db: Db;
@@ -98,7 +98,8 @@ export function createWebhooks(deps: {
     const body = JSON.stringify(c.payload);
     let result: { status: number | null; body: string; error: string | null };
     try {
-      const url = new URL(c.url);
+      // the rules of now, not of when the endpoint was saved (http and private hosts may have been allowed then)
+      const url = checkUrlShape(c.url, allowPrivate);
       if (!allowPrivate) await checkResolvesPublic(url);
       const headers = signedHeaders(sealed.open(c.secret).toString('utf8'), c.event_id, Math.floor(now.getTime() / 1000), body);
       result = await send(url, headers, body, allowPrivate);
