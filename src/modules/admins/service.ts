@@ -76,15 +76,12 @@ export function createAdminsService(deps: {
         await lockout.recordFailure(db, 'admins', admin.id, ip, now);
         throw new AppError('INVALID_CREDENTIALS', 'Invalid credentials provided');
       }
-      await lockout.recordSuccess(db, 'admins', admin.id, ip);
-      await admins.recordLogin(db, admin.id, now);
-      const { session, refreshToken } = await sessions.start(db, {
-        kind: 'admin',
-        accountId: admin.id,
-        tokenVersion: admin.token_version,
-        ip,
-        userAgent: client.userAgent,
-      });
+      // three independent writes, sent together (auth/service.ts login)
+      const [, , { session, refreshToken }] = await Promise.all([
+        lockout.recordSuccess(db, 'admins', admin.id, ip),
+        admins.recordLogin(db, admin.id, now),
+        sessions.start(db, { kind: 'admin', accountId: admin.id, tokenVersion: admin.token_version, ip, userAgent: client.userAgent }),
+      ]);
       const { token, expiresIn } = await accessToken(admin, session);
       return { token, refreshToken, expiresIn, admin: presentAdmin({ ...admin, last_login_at: now }) };
     },

@@ -171,9 +171,12 @@ export function createAuthService(deps: {
       if (user.status !== 'active') throw new AppError('ACCOUNT_DEACTIVATED', MESSAGES.deactivated);
       if (user.parent_status === 'deactivated') throw new AppError('ACCOUNT_DEACTIVATED', MESSAGES.parentDeactivated);
       if (user.password_reset_required) throw new AppError('PASSWORD_RESET_REQUIRED', MESSAGES.passwordResetRequired);
-      await lockout.recordSuccess(db, 'users', user.id, ip);
-      await accounts.recordLogin(user.id, now);
-      const started = await startSession(db, user, client);
+      // three independent writes, sent together (one round trip's wait on a pool; PGlite runs them in turn)
+      const [, , started] = await Promise.all([
+        lockout.recordSuccess(db, 'users', user.id, ip),
+        accounts.recordLogin(user.id, now),
+        startSession(db, user, client),
+      ]);
       return { ...(await signedIn(user, started)), user: presentUser({ ...user, last_login_at: now }) };
     },
 
