@@ -8,13 +8,12 @@
  * written here), so a new admin route cannot slip past this suite. The token checks over every
  * route at once, and the token kinds and revocation, are in admin-guard-tokens.test.ts.
  */
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ADMIN_PERMISSIONS, type RoutePermission } from '../src/modules/admins/permissions.js';
 import { adminGuardHelpers, expectStatus, fill, keyOf } from './helpers/admin-guard.js';
+import { type Fixture, sessionAndWebhookFixtures, type World } from './helpers/admin-guard-fixtures.js';
 import { type Admin, adminWith, bootstrapSuperadmin, countRows } from './helpers/fixtures.js';
-import { Harness, type Response, type TestUser, uniqueEmail } from './helpers/harness.js';
+import { Harness, uniqueEmail } from './helpers/harness.js';
 
 let h: Harness;
 
@@ -28,36 +27,6 @@ const { forgedAdminToken, send, userStatus } = adminGuardHelpers(() => h);
 
 // ---------------------------------------------------------------------------------------------
 // the fixture table
-
-interface World {
-  superadmin: Admin;
-  /** a customer user (parent) with its own token */
-  user: TestUser;
-  /** the admin that must succeed: the superadmin for 'superadmin' routes, else an admin holding exactly the permission */
-  allowed: Admin;
-  /** an admin that must be refused (403): all permissions but the needed one; all permissions for 'superadmin'/'any' routes */
-  denied: Admin;
-}
-
-interface Call {
-  params?: Record<string, string>;
-  body?: unknown;
-}
-
-interface Fixture {
-  /** the permission the route must declare */
-  permission: RoutePermission;
-  /** the status of a successful call */
-  success: number;
-  /** builds a call that succeeds for `w.allowed` (creating targets as needed) */
-  setup(w: World): Promise<Call> | Call;
-  /** 'any' routes: a call `w.denied` must be refused (the self-only rule) */
-  forbidden?(w: World): Call;
-  /** 'any' routes about the caller's own session only (logout): there is no other admin to refuse */
-  ownSessionOnly?: true;
-  /** checks the success really did what the route says */
-  check?(res: Response, w: World, call: Call): Promise<void> | void;
-}
 
 const createAdmin: Fixture = {
   permission: 'superadmin',
@@ -309,209 +278,21 @@ const adminCancelSubscription: Fixture = {
   check: (res) => expect(res.json().data).toMatchObject({ status: 'canceled', cancelReason: 'requested by phone' }),
 };
 
-const adminLogout: Fixture = {
-  permission: 'any',
-  success: 200,
-  ownSessionOnly: true,
-  setup: () => ({ body: {} }),
-  check: async (_res, w) => {
-    const after = await h.get('/api/v1/admin/admins', w.allowed.token);
-    expect(after.statusCode).toBe(401);
-  },
-};
-
-const userSessions: Fixture = {
-  permission: 'manage_users',
-  success: 200,
-  setup: (w) => ({ params: { userId: w.user.id } }),
-  check: (res) => {
-    const data = res.json().data as { id: string; current: boolean }[];
-    expect(data.length).toBe(1);
-    expect(data[0]!.current).toBe(false);
-  },
-};
-
-const endUserSessions: Fixture = {
-  permission: 'manage_users',
-  success: 200,
-  setup: (w) => ({ params: { userId: w.user.id } }),
-  check: async (res, w) => {
-    expect(res.json().data.ended).toBe(1);
-    expect((await h.get('/api/v1/profile', w.user.token)).statusCode).toBe(401);
-    expect(await countRows(h, 'audit_log', "action = 'user.sessions_end' and target_id = $1", [w.user.id])).toBe(1);
-  },
-};
-
-const rotateKeys: Fixture = {
-  permission: 'superadmin',
-  success: 200,
-  setup: () => ({}),
-  check: async (res) => {
-    const kid = res.json().data.kid as string;
-    const jwks = (await h.get('/.well-known/jwks.json')).json().keys as { kid: string }[];
-    expect(jwks.map((k) => k.kid)).toContain(kid);
-  },
-};
-
-// ---- webhooks (manage_webhooks) ----
-const WEBHOOKS = '/api/v1/admin/webhooks';
-
-/** A local port nothing listens on: deliveries there fail at once (connection refused), and no traffic leaves the machine. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-/** The secret each endpoint was created with, by id (what rotate-secret must replace). */
-const createdSecrets = new Map<string, string>();
-
-/** An endpoint made by the superadmin (at a closed local port: nothing is ever received); its id and secret. */
-async function makeEndpoint(w: World, events: string[] = ['user.created']): Promise<{ id: string; secret: string; url: string }> {
-  const url = `http://127.0.0.1:${await closedPort()}/guard-hook`;
-  const res = await h.post(WEBHOOKS, { url, events, description: 'guard endpoint' }, w.superadmin.token);
-  if (res.statusCode !== 201) throw new Error(`create webhook failed: ${res.statusCode} ${res.body}`);
-  const data = res.json().data as { id: string; secret: string };
-  createdSecrets.set(data.id, data.secret);
-  return { ...data, url };
-}
-
-async function endpointRow(id: string) {
-  const { rows } = await h.db.query<{ url: string; description: string | null; events: string[]; enabled: boolean; secret: string }>(
-    'select url, description, events, enabled, secret from webhook_endpoints where id = $1',
-    [id],
-  );
-  return rows[0];
-}
-
-const webhookAudits = (action: string, id: string) => countRows(h, 'audit_log', 'action = $1 and target_id = $2', [action, id]);
-
-const createWebhook: Fixture = {
-  permission: 'manage_webhooks',
-  success: 201,
-  setup: async () => ({
-    body: { url: `http://127.0.0.1:${await closedPort()}/created`, events: ['user.created', 'plan.deleted'], description: 'new one' },
-  }),
-  check: async (res, _w, call) => {
-    const data = res.json().data;
-    expect(data.secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
-    expect(data).toMatchObject({ url: (call.body as { url: string }).url, events: ['user.created', 'plan.deleted'], enabled: true });
-    const row = await endpointRow(data.id);
-    expect(row).toMatchObject({ url: data.url, events: ['user.created', 'plan.deleted'], description: 'new one', enabled: true });
-    expect(row!.secret).not.toContain(data.secret.slice('whsec_'.length));
-    expect(await webhookAudits('webhook.create', data.id)).toBe(1);
-  },
-};
-const listWebhooks: Fixture = {
-  permission: 'manage_webhooks',
-  success: 200,
-  setup: async (w) => ({ params: { id: (await makeEndpoint(w)).id } }),
-  check: (res, _w, call) => {
-    const data = res.json().data as { id: string }[];
-    expect(data.map((e) => e.id)).toEqual([call.params!.id]);
-    expect(data[0]).not.toHaveProperty('secret');
-    expect(res.body).not.toContain('whsec_');
-  },
-};
-const getWebhook: Fixture = {
-  permission: 'manage_webhooks',
-  success: 200,
-  setup: async (w) => ({ params: { id: (await makeEndpoint(w, ['plan.created'])).id } }),
-  check: (res, _w, call) => {
-    expect(res.json().data).toMatchObject({ id: call.params!.id, events: ['plan.created'], description: 'guard endpoint', enabled: true });
-    expect(res.json().data).not.toHaveProperty('secret');
-    expect(res.body).not.toContain('whsec_');
-  },
-};
-const updateWebhook: Fixture = {
-  permission: 'manage_webhooks',
-  success: 200,
-  setup: async (w) => ({
-    params: { id: (await makeEndpoint(w)).id },
-    body: { events: ['organisation.created'], description: 'changed', enabled: false },
-  }),
-  check: async (res, _w, call) => {
-    expect(res.json().data).toMatchObject({ events: ['organisation.created'], description: 'changed', enabled: false });
-    expect(await endpointRow(call.params!.id!)).toMatchObject({ events: ['organisation.created'], description: 'changed', enabled: false });
-    expect(await webhookAudits('webhook.update', call.params!.id!)).toBe(1);
-  },
-};
-const deleteWebhook: Fixture = {
-  permission: 'manage_webhooks',
-  success: 200,
-  setup: async (w) => ({ params: { id: (await makeEndpoint(w)).id } }),
-  check: async (_res, _w, call) => {
-    expect(await endpointRow(call.params!.id!)).toBeUndefined();
-    expect(await webhookAudits('webhook.delete', call.params!.id!)).toBe(1);
-  },
-};
-const rotateWebhookSecret: Fixture = {
-  permission: 'manage_webhooks',
-  success: 200,
-  setup: async (w) => ({ params: { id: (await makeEndpoint(w)).id } }),
-  check: async (res, _w, call) => {
-    const secret = res.json().data.secret as string;
-    expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
-    expect(createdSecrets.get(call.params!.id!)).toMatch(/^whsec_/);
-    expect(secret).not.toBe(createdSecrets.get(call.params!.id!));
-    expect(await webhookAudits('webhook.rotate_secret', call.params!.id!)).toBe(1);
-  },
-};
-
-/** An endpoint with one delivery that failed its first attempt (connection refused): pending, to be retried. */
-async function failedDelivery(w: World): Promise<{ id: string; deliveryId: string }> {
-  const e = await makeEndpoint(w);
-  await h.registerUser();
-  await h.deliver();
-  const { rows } = await h.db.query<{ id: string; status: string; attempts: number; last_error: string | null }>(
-    'select id, status, attempts, last_error from webhook_deliveries where endpoint_id = $1',
-    [e.id],
-  );
-  expect(rows).toHaveLength(1);
-  expect(rows[0]).toMatchObject({ status: 'pending', attempts: 1 });
-  expect(rows[0]!.last_error).toBeTruthy();
-  return { id: e.id, deliveryId: rows[0]!.id };
-}
-
-const webhookDeliveries: Fixture = {
-  permission: 'manage_webhooks',
-  success: 200,
-  setup: async (w) => ({ params: { id: (await failedDelivery(w)).id } }),
-  check: (res) => {
-    const data = res.json().data as { eventType: string; status: string; attempts: number }[];
-    expect(data).toHaveLength(1);
-    expect(data[0]).toMatchObject({ eventType: 'user.created', status: 'pending', attempts: 1, lastStatus: null });
-    expect(res.json().meta).toEqual({ limit: 20, next_cursor: null });
-  },
-};
-const retryWebhookDelivery: Fixture = {
-  permission: 'manage_webhooks',
-  success: 200,
-  setup: async (w) => ({ params: await failedDelivery(w) }),
-  check: async (res, _w, call) => {
-    expect(res.json().data).toMatchObject({ id: call.params!.deliveryId, status: 'pending', attempts: 1 });
-    // due now, not at the backoff's time
-    expect(res.json().data.nextAttemptAt).toBe(h.clock.now().toISOString());
-    expect(await webhookAudits('webhook.retry', call.params!.id!)).toBe(1);
-  },
-};
-const testWebhook: Fixture = {
-  permission: 'manage_webhooks',
-  success: 200,
-  // subscribed to something else: the test event goes to it all the same
-  setup: async (w) => ({ params: { id: (await makeEndpoint(w, ['plan.deleted'])).id } }),
-  check: async (res, _w, call) => {
-    const eventId = res.json().data.eventId as string;
-    const { rows } = await h.db.query<{ type: string; endpoint_id: string }>(
-      'select e.type, d.endpoint_id from webhook_deliveries d join webhook_events e on e.id = d.event_id where e.id = $1',
-      [eventId],
-    );
-    expect(rows).toEqual([{ type: 'webhook.test', endpoint_id: call.params!.id }]);
-    expect(await webhookAudits('webhook.test', call.params!.id!)).toBe(1);
-  },
-};
+const {
+  adminLogout,
+  userSessions,
+  endUserSessions,
+  rotateKeys,
+  createWebhook,
+  listWebhooks,
+  getWebhook,
+  updateWebhook,
+  deleteWebhook,
+  rotateWebhookSecret,
+  webhookDeliveries,
+  retryWebhookDelivery,
+  testWebhook,
+} = sessionAndWebhookFixtures(() => h);
 
 /** Every admin route, keyed `${method} ${url}` as the route policy registers it. */
 const FIXTURES: Record<string, Fixture> = {
