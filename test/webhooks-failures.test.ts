@@ -3,6 +3,7 @@
  */
 import { beforeEach, describe, expect, it } from 'vitest';
 import { RETRY_DELAYS_MS } from '../src/modules/webhooks/events.js';
+import { send, TIMEOUT_MS } from '../src/modules/webhooks/sender.js';
 import { type Admin, countRows, fieldsOf } from './helpers/fixtures.js';
 import { type Harness, type TestUser, uniqueEmail } from './helpers/harness.js';
 import { closedPort, DAY, HOUR, type Payload, WEBHOOKS, webhookWorld } from './helpers/webhooks.js';
@@ -300,5 +301,28 @@ describe('deliveries, in keyset pages', () => {
       expect(res.statusCode, `${Buffer.from(garbage, 'base64url').toString()}: ${res.body}`).toBe(422);
       expect(fieldsOf(res)).toContain('cursor');
     }
+  });
+});
+
+describe('what counts as delivered', () => {
+  it('a redirect is not followed: the attempt fails with its 3xx, and only the first address was asked', async () => {
+    const { id } = await endpoint(['user.created']);
+    rx.reply.status = 302;
+    rx.reply.headers = { location: `${url}-elsewhere` };
+    await h.registerUser();
+    await h.deliver();
+    expect(rx.got.map((g) => g.url)).toEqual(['/hook']);
+    const [d] = (await deliveriesOf(id)).data;
+    expect(d).toMatchObject({ status: 'pending', attempts: 1, lastStatus: 302 });
+  });
+
+  it('an answer later than the time limit is a failed attempt (10 s in the service; 0.2 s here, through the same code)', async () => {
+    expect(TIMEOUT_MS).toBe(10_000);
+    rx.reply.delayMs = 1_000;
+    const started = performance.now();
+    const result = await send(new URL(url), { 'webhook-id': 'evt_slow' }, '{}', true, 200);
+    expect(performance.now() - started).toBeLessThan(900);
+    expect(result.status).toBeNull();
+    expect(result.error).toMatch(/no answer within 0.2 s/);
   });
 });

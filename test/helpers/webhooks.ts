@@ -33,7 +33,7 @@ export interface Payload {
 export function receiver() {
   const got: Received[] = [];
   let statuses: number[] = [];
-  const reply = { status: 200, body: 'ok', delayMs: 0 };
+  const reply = { status: 200, body: 'ok', delayMs: 0, headers: {} as Record<string, string> };
   let clock: () => Date = () => new Date();
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -42,7 +42,7 @@ export function receiver() {
       got.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), url: req.url ?? '', at: clock() });
       const status = statuses.shift() ?? reply.status;
       const body = reply.body;
-      const answer = () => res.writeHead(status, { 'content-type': 'text/plain' }).end(body);
+      const answer = () => res.writeHead(status, { 'content-type': 'text/plain', ...reply.headers }).end(body);
       if (reply.delayMs > 0) setTimeout(answer, reply.delayMs);
       else answer();
     });
@@ -60,7 +60,7 @@ export function receiver() {
     reset: () => {
       got.length = 0;
       statuses = [];
-      Object.assign(reply, { status: 200, body: 'ok', delayMs: 0 });
+      Object.assign(reply, { status: 200, body: 'ok', delayMs: 0, headers: {} });
     },
     start: () =>
       new Promise<string>((resolve) =>

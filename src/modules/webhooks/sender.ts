@@ -76,7 +76,8 @@ export interface SendResult {
   error: string | null;
 }
 
-const TIMEOUT_MS = 10_000;
+/** A delivery's whole exchange: an answer later than this is a failed attempt. */
+export const TIMEOUT_MS = 10_000;
 const KEEP_BYTES = 1024;
 
 /**
@@ -85,7 +86,13 @@ const KEEP_BYTES = 1024;
  * so a name that resolves to a public address when checked and a private one when connecting
  * (DNS rebinding) is refused too.
  */
-export function send(url: URL, headers: Record<string, string>, body: string, allowPrivate: boolean): Promise<SendResult> {
+export function send(
+  url: URL,
+  headers: Record<string, string>,
+  body: string,
+  allowPrivate: boolean,
+  timeoutMs = TIMEOUT_MS,
+): Promise<SendResult> {
   return new Promise((resolve) => {
     let settled = false;
     const done = (r: SendResult) => {
@@ -137,8 +144,8 @@ export function send(url: URL, headers: Record<string, string>, body: string, al
       },
     );
     const timer = setTimeout(() => {
-      req.destroy(new Error(`no answer within ${TIMEOUT_MS / 1000} s`));
-    }, TIMEOUT_MS);
+      req.destroy(new Error(`no answer within ${timeoutMs / 1000} s`));
+    }, timeoutMs);
     req.on('error', (err) => done({ status: null, body: '', error: err.message }));
     req.end(body);
   });
