@@ -278,28 +278,10 @@ const adminCancelSubscription: Fixture = {
   check: (res) => expect(res.json().data).toMatchObject({ status: 'canceled', cancelReason: 'requested by phone' }),
 };
 
-const {
-  adminLogout,
-  userSessions,
-  endUserSessions,
-  rotateKeys,
-  createWebhook,
-  listWebhooks,
-  getWebhook,
-  updateWebhook,
-  deleteWebhook,
-  rotateWebhookSecret,
-  webhookDeliveries,
-  retryWebhookDelivery,
-  testWebhook,
-} = sessionAndWebhookFixtures(() => h);
-
 /** Every admin route, keyed `${method} ${url}` as the route policy registers it. */
 const FIXTURES: Record<string, Fixture> = {
-  'POST /api/v1/admin/logout': adminLogout,
-  'GET /api/v1/admin/users/:userId/sessions': userSessions,
-  'DELETE /api/v1/admin/users/:userId/sessions': endUserSessions,
-  'POST /api/v1/admin/keys/rotate': rotateKeys,
+  // the routes of issues 11 and 12 (sessions, signing keys, webhooks)
+  ...sessionAndWebhookFixtures(() => h),
   'POST /api/v1/admin/admins': createAdmin,
   'POST /api/v1/admin/create-admin': createAdmin,
   'GET /api/v1/admin/admins': listAdmins,
@@ -352,15 +334,6 @@ const FIXTURES: Record<string, Fixture> = {
   'PUT /api/v1/admin/users/:userId/subscription': adminChangeSubscription,
   'POST /api/admin/users/:userId/subscription/update': adminChangeSubscription,
   'POST /api/v1/admin/users/:userId/subscription/cancel': adminCancelSubscription,
-  'POST /api/v1/admin/webhooks': createWebhook,
-  'GET /api/v1/admin/webhooks': listWebhooks,
-  'GET /api/v1/admin/webhooks/:id': getWebhook,
-  'PATCH /api/v1/admin/webhooks/:id': updateWebhook,
-  'DELETE /api/v1/admin/webhooks/:id': deleteWebhook,
-  'POST /api/v1/admin/webhooks/:id/rotate-secret': rotateWebhookSecret,
-  'GET /api/v1/admin/webhooks/:id/deliveries': webhookDeliveries,
-  'POST /api/v1/admin/webhooks/:id/deliveries/:deliveryId/retry': retryWebhookDelivery,
-  'POST /api/v1/admin/webhooks/:id/test': testWebhook,
 };
 
 async function buildWorld(permission: RoutePermission): Promise<World> {

@@ -253,19 +253,21 @@ export function sessionAndWebhookFixtures(getH: () => Harness) {
       expect(await webhookAudits('webhook.test', call.params!.id!)).toBe(1);
     },
   };
-  return {
-    adminLogout,
-    userSessions,
-    endUserSessions,
-    rotateKeys,
-    createWebhook,
-    listWebhooks,
-    getWebhook,
-    updateWebhook,
-    deleteWebhook,
-    rotateWebhookSecret,
-    webhookDeliveries,
-    retryWebhookDelivery,
-    testWebhook,
+  // keyed as the route policy registers them (test/admin-guard.test.ts spreads them into FIXTURES)
+  const fixtures: Record<string, Fixture> = {
+    'POST /api/v1/admin/logout': adminLogout,
+    'GET /api/v1/admin/users/:userId/sessions': userSessions,
+    'DELETE /api/v1/admin/users/:userId/sessions': endUserSessions,
+    'POST /api/v1/admin/keys/rotate': rotateKeys,
+    'POST /api/v1/admin/webhooks': createWebhook,
+    'GET /api/v1/admin/webhooks': listWebhooks,
+    'GET /api/v1/admin/webhooks/:id': getWebhook,
+    'PATCH /api/v1/admin/webhooks/:id': updateWebhook,
+    'DELETE /api/v1/admin/webhooks/:id': deleteWebhook,
+    'POST /api/v1/admin/webhooks/:id/rotate-secret': rotateWebhookSecret,
+    'GET /api/v1/admin/webhooks/:id/deliveries': webhookDeliveries,
+    'POST /api/v1/admin/webhooks/:id/deliveries/:deliveryId/retry': retryWebhookDelivery,
+    'POST /api/v1/admin/webhooks/:id/test': testWebhook,
   };
+  return fixtures;
 }
