@@ -31,7 +31,10 @@ export interface EventSink {
 }
 
 /**
- * Retry schedule after a failed attempt (the first is immediate): about 28 hours in all, then
- * the delivery is failed. Each wait gets ±20% jitter so that retries of one outage spread out.
+ * Retry schedule after a failed attempt (the first is immediate): the issue's example (5 s … 10 h,
+ * 10 h: about 28 hours) and two daily retries after it, so a delivery is retried over about three
+ * days (75.6 h) before it is failed. Each wait gets ±20% jitter so that retries of one outage
+ * spread out.
  */
-export const RETRY_DELAYS_MS = [5_000, 5 * 60_000, 30 * 60_000, 2 * 3600_000, 5 * 3600_000, 10 * 3600_000, 10 * 3600_000];
+const HOUR = 3600_000;
+export const RETRY_DELAYS_MS = [5_000, 5 * 60_000, 30 * 60_000, 2 * HOUR, 5 * HOUR, 10 * HOUR, 10 * HOUR, 24 * HOUR, 24 * HOUR];
