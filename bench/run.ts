@@ -641,6 +641,39 @@ async function adminLoads(service: Service, fx: Fixtures, users: number): Promis
   return { users, loads };
 }
 
+const ANALYTICS = ['signups?days=30', 'accounts', 'subscriptions', 'revenue', 'upcoming?days=7'] as const;
+
+/**
+ * The dashboard's five aggregates (issue 13), each asked 10 times one after another by the admin:
+ * the median and the slowest, printed for information at 10k and 1M users (one SQL statement each;
+ * on the embedded database the statement runs on the service's own thread).
+ */
+async function analyticsTimes(service: Service, fx: Fixtures, users: number): Promise<void> {
+  log(`\n== admin analytics at ${users.toLocaleString('en-US')} users, 10 requests each, one at a time`);
+  for (const name of ANALYTICS) {
+    const path = `/api/v1/admin/analytics/${name}`;
+    const times: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      const t = performance.now();
+      const r = await call(service.base, 'GET', path, undefined, fx.adminToken);
+      if (r.status !== 200) throw new Error(`${path} answered ${r.status}: ${JSON.stringify(r.json).slice(0, 200)}`);
+      times.push(performance.now() - t);
+    }
+    times.sort((a, b) => a - b);
+    const median = times[5]!;
+    const max = times[9]!;
+    log(`  GET ${path}: median ${median.toFixed(1)} ms, slowest ${max.toFixed(1)} ms`);
+    rows.push({
+      id: 'analytics',
+      target: `GET /api/v1/admin/analytics/${name} @${users.toLocaleString('en-US')}`,
+      value: `${median.toFixed(1)} ms (max ${max.toFixed(0)})`,
+      goal: 'reported',
+      holds: null,
+      counted: false,
+    });
+  }
+}
+
 function adminRows(small: AdminRun | null, large: AdminRun | null, why: string | null): void {
   for (const v of ADMIN_VARIANTS) {
     const s = small?.loads.get(v);
@@ -858,6 +891,7 @@ async function main(): Promise<void> {
     if (selected('admin')) {
       await section('admin', 'admin list @10k', async () => {
         adminRun.small = await adminLoads(service, f, ADMIN_SMALL);
+        await analyticsTimes(service, f, ADMIN_SMALL);
       });
     }
     return f;
@@ -884,6 +918,7 @@ async function main(): Promise<void> {
         await seedTo(ADMIN_LARGE);
         await withService('service-1m', async (service) => {
           adminRun.large = await adminLoads(service, fx, ADMIN_LARGE);
+          await analyticsTimes(service, fx, ADMIN_LARGE);
         });
       });
     }
@@ -931,7 +966,7 @@ function report(error?: unknown): void {
   }
 }
 
-const ORDER = ['read', 'plans', 'argon2', 'login', 'healthz', 'admin', 'start', 'memory', 'renewal'];
+const ORDER = ['read', 'plans', 'argon2', 'login', 'healthz', 'admin', 'analytics', 'start', 'memory', 'renewal'];
 function order(id: string): number {
   const k = ORDER.findIndex((p) => id.startsWith(p));
   return k === -1 ? ORDER.length : k;

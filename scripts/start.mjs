@@ -17,9 +17,18 @@ function newest(dir) {
   return latest;
 }
 
-const inputs = [join(root, 'src'), join(root, 'tsconfig.json'), join(root, 'tsconfig.build.json'), join(root, 'package-lock.json')];
+// the admin console's source too (console/, built into dist/console by the same build); its folder
+// may be missing from an install that only runs the service
+const inputs = [
+  join(root, 'src'),
+  join(root, 'console'),
+  join(root, 'tsconfig.json'),
+  join(root, 'tsconfig.build.json'),
+  join(root, 'package-lock.json'),
+].filter((p) => existsSync(p));
 const sourceTime = Math.max(...inputs.map((p) => (statSync(p).isDirectory() ? newest(p) : statSync(p).mtimeMs)));
-if (!existsSync(stamp) || statSync(stamp).mtimeMs < sourceTime) {
+const consoleMissing = existsSync(join(root, 'console')) && !existsSync(join(root, 'dist', 'console', 'index.html'));
+if (!existsSync(stamp) || statSync(stamp).mtimeMs < sourceTime || consoleMissing) {
   console.error('building dist/ (the source changed since the last build)');
   execFileSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { stdio: 'inherit', cwd: root });
 }

@@ -2,6 +2,7 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
+import { consoleRoutes } from './http/console.js';
 import { docsRoutes } from './http/docs.js';
 import { installErrorHandling } from './http/error-handler.js';
 import { AppError } from './http/errors.js';
@@ -19,6 +20,7 @@ import { bodyStrictValidatorBuilder } from './http/validators.js';
 import { adminUserRoutes } from './modules/admin-users/routes.js';
 import { AdminSchema } from './modules/admins/present.js';
 import { adminRoutes } from './modules/admins/routes.js';
+import { analyticsRoutes } from './modules/analytics/routes.js';
 import { auditRoutes } from './modules/audit/routes.js';
 import { authRoutes } from './modules/auth/routes.js';
 import { keyRoutes } from './modules/keys/routes.js';
@@ -44,7 +46,7 @@ export const BODY_LIMIT = 1024 * 1024;
 export async function buildApp(graph: ServiceGraph) {
   const { platform, access, worker, services } = graph;
   const { config, db, clock, log } = platform;
-  const { auth, users, admins, adminUsers, plans, subscriptions, organisations, notifications, audit } = services;
+  const { auth, users, admins, adminUsers, plans, subscriptions, organisations, notifications, audit, analytics } = services;
   const app = Fastify({
     loggerInstance: log,
     // one line per request (src/http/request-log.ts), not Fastify's two
@@ -108,6 +110,7 @@ export async function buildApp(graph: ServiceGraph) {
         : doc.swaggerObject) as never,
   });
   await app.register(docsRoutes);
+  await app.register(consoleRoutes, { dir: config.consoleDir });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   await app.register(healthRoutes, { db });
@@ -119,6 +122,7 @@ export async function buildApp(graph: ServiceGraph) {
   await app.register(keyRoutes, { keys: graph.keys, db, audit });
   await app.register(webhookRoutes, { webhooks: graph.webhooks });
   await app.register(auditRoutes, { audit });
+  await app.register(analyticsRoutes, { analytics });
   await app.register(planRoutes, { plans });
   await app.register(subscriptionRoutes, { subscriptions });
   await app.register(notificationRoutes, { notifications });

@@ -2,12 +2,15 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export interface Config {
   nodeEnv: 'development' | 'production' | 'test';
   port: number;
   host: string;
   dataDir: string;
+  /** the admin console's build (CONSOLE_DIR; default dist/console of this package), served at /admin */
+  consoleDir: string;
   /** unset: embedded PGlite under dataDir */
   databaseUrl: string | null;
   /** unset: emails are written to the outbox and logged */
@@ -231,6 +234,7 @@ export function loadConfig(env: Env = process.env): Config {
     port,
     host: str(env, 'HOST') ?? '0.0.0.0',
     dataDir,
+    consoleDir: resolve(env.CONSOLE_DIR?.trim() || fileURLToPath(new URL('../dist/console', import.meta.url))),
     databaseUrl,
     smtpUrl,
     mailFrom: str(env, 'MAIL_FROM') ?? 'SocioX Accounts <no-reply@localhost>',

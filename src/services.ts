@@ -8,6 +8,7 @@ import { createWorker, type Task } from './jobs/worker.js';
 import { createAdminUsersService } from './modules/admin-users/service.js';
 import { ADMINS_CONFLICTS } from './modules/admins/present.js';
 import { createAdminsService } from './modules/admins/service.js';
+import { createAnalyticsService } from './modules/analytics/service.js';
 import { createAuditService } from './modules/audit/service.js';
 import { createAccess } from './modules/auth/access.js';
 import { lockoutFromConfig } from './modules/auth/lockout.js';
@@ -132,6 +133,7 @@ export function buildServices(platform: Platform) {
     sessions,
     events: webhooks,
   });
+  const analytics = createAnalyticsService({ db, clock });
   const access = createAccess({ tokens, sessions, users: accounts, admins });
 
   const tasks: Task[] = [
@@ -160,7 +162,7 @@ export function buildServices(platform: Platform) {
     access,
     worker,
     tasks,
-    services: { auth, users, accounts, admins, adminUsers, plans, subscriptions, organisations, notifications, audit },
+    services: { auth, users, accounts, admins, adminUsers, plans, subscriptions, organisations, notifications, audit, analytics },
   };
 }
 

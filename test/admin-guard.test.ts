@@ -11,7 +11,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ADMIN_PERMISSIONS, type RoutePermission } from '../src/modules/admins/permissions.js';
 import { adminGuardHelpers, expectStatus, fill, keyOf } from './helpers/admin-guard.js';
-import { type Fixture, sessionAndWebhookFixtures, type World } from './helpers/admin-guard-fixtures.js';
+import { analyticsFixtures, type Fixture, sessionAndWebhookFixtures, type World } from './helpers/admin-guard-fixtures.js';
 import { type Admin, adminWith, bootstrapSuperadmin, countRows } from './helpers/fixtures.js';
 import { Harness, uniqueEmail } from './helpers/harness.js';
 
@@ -282,6 +282,8 @@ const adminCancelSubscription: Fixture = {
 const FIXTURES: Record<string, Fixture> = {
   // the routes of issues 11 and 12 (sessions, signing keys, webhooks)
   ...sessionAndWebhookFixtures(() => h),
+  // the analytics routes of issue 13
+  ...analyticsFixtures(() => h),
   'POST /api/v1/admin/admins': createAdmin,
   'POST /api/v1/admin/create-admin': createAdmin,
   'GET /api/v1/admin/admins': listAdmins,

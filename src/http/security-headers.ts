@@ -39,9 +39,30 @@ export const DOCUMENT_HEADERS = {
   'x-xss-protection': '0',
 } as const;
 
+/**
+ * The admin console (/admin) is a document that loads exactly its own build: scripts, styles and
+ * images from this origin only (no inline script or style, no third party), its API calls to this
+ * origin, no plugin, no `<base>`, forms only to itself, framed by nobody.
+ */
+export const CONSOLE_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; manifest-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+export const CONSOLE_HEADERS = {
+  ...DOCUMENT_HEADERS,
+  'content-security-policy': CONSOLE_CSP,
+  'x-frame-options': 'DENY',
+} as const;
+
+function isConsole(url: string): boolean {
+  return url.startsWith('/admin') && (url.length === 6 || url[6] === '/' || url[6] === '?');
+}
+
 export function installSecurityHeaders(app: FastifyInstance): void {
   app.addHook('onRequest', (request, reply, done) => {
-    reply.headers(request.url.startsWith('/docs') ? DOCUMENT_HEADERS : API_HEADERS);
+    const url = request.url;
+    reply.headers(
+      url.startsWith('/api') ? API_HEADERS : url.startsWith('/docs') ? DOCUMENT_HEADERS : isConsole(url) ? CONSOLE_HEADERS : API_HEADERS,
+    );
     done();
   });
 }

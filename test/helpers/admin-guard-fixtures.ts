@@ -1,6 +1,6 @@
 /**
- * The admin-guard fixtures of the routes issues 11 and 12 added (sessions, signing keys, webhooks),
- * kept beside test/admin-guard.test.ts, which lists them in its FIXTURES table.
+ * The admin-guard fixtures of the routes issues 11, 12 and 13 added (sessions, signing keys,
+ * webhooks; analytics), kept beside test/admin-guard.test.ts, which lists them in its FIXTURES table.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -268,6 +268,99 @@ export function sessionAndWebhookFixtures(getH: () => Harness) {
     'GET /api/v1/admin/webhooks/:id/deliveries': webhookDeliveries,
     'POST /api/v1/admin/webhooks/:id/deliveries/:deliveryId/retry': retryWebhookDelivery,
     'POST /api/v1/admin/webhooks/:id/test': testWebhook,
+  };
+  return fixtures;
+}
+
+/**
+ * The fixtures of the analytics routes (issue 13, view_analytics). Each world has one customer (a
+ * parent registered today) and admins, who are not accounts; the subscription fixtures add one.
+ */
+export function analyticsFixtures(getH: () => Harness) {
+  const today = () => getH().clock.now().toISOString().slice(0, 10);
+
+  /** The world's user subscribed (by the superadmin) to a new plan of 9.99 USD a month; the plan's id and name. */
+  async function subscribedPlan(w: World): Promise<{ id: string; name: string }> {
+    const name = `guard-analytics-${crypto.randomUUID().slice(0, 8)}`;
+    const created = await getH().post(
+      '/api/v1/admin/plans',
+      { name, price: { monthly: { amount: 9.99, currency: 'USD' } } },
+      w.superadmin.token,
+    );
+    if (created.statusCode !== 201) throw new Error(`create plan failed: ${created.statusCode} ${created.body}`);
+    const id = created.json().data.id as string;
+    const res = await getH().post(`/api/v1/admin/users/${w.user.id}/subscription`, { planId: id }, w.superadmin.token);
+    if (res.statusCode !== 200) throw new Error(`subscribe failed: ${res.statusCode} ${res.body}`);
+    return { id, name };
+  }
+
+  const signups: Fixture = {
+    permission: 'view_analytics',
+    success: 200,
+    setup: () => ({}),
+    check: (res) => {
+      const data = res.json().data;
+      expect(data).toMatchObject({ days: 30, to: today() });
+      expect(data.series).toHaveLength(30);
+      expect(data.series.at(-1)).toEqual({ date: today(), signups: 1, children: 0 });
+    },
+  };
+  const accounts: Fixture = {
+    permission: 'view_analytics',
+    success: 200,
+    setup: () => ({}),
+    check: (res) => expect(res.json().data).toEqual({ total: 1, byStatus: { active: 1, deactivated: 0 }, byRole: { parent: 1, child: 0 } }),
+  };
+  const subscriptions: Fixture = {
+    permission: 'view_analytics',
+    success: 200,
+    setup: async (w) => ({ params: { planId: (await subscribedPlan(w)).id } }),
+    check: (res, _w, call) =>
+      expect(res.json().data).toEqual({
+        total: 1,
+        plans: [{ planId: call.params!.planId, name: expect.stringMatching(/^guard-analytics-/), active: 1, canceled: 0, total: 1 }],
+      }),
+  };
+  const revenue: Fixture = {
+    permission: 'view_analytics',
+    success: 200,
+    setup: async (w) => {
+      await subscribedPlan(w);
+      return {};
+    },
+    check: (res) => expect(res.json().data).toEqual({ currencies: [{ currency: 'USD', mrr: 9.99, subscriptions: 1 }] }),
+  };
+  const upcoming: Fixture = {
+    permission: 'view_analytics',
+    success: 200,
+    // the subscription's period made to end tomorrow (the API only starts periods now)
+    setup: async (w) => {
+      await subscribedPlan(w);
+      const tomorrow = new Date(getH().clock.now().getTime() + 24 * 60 * 60 * 1000);
+      await getH().db.query('update subscriptions set current_period_end = $1 where user_id = $2', [tomorrow, w.user.id]);
+      return {};
+    },
+    check: (res) => {
+      const data = res.json().data;
+      expect(data.days).toBe(7);
+      expect(data.series.map((d: { renewals: number; expiries: number }) => [d.renewals, d.expiries])).toEqual([
+        [0, 0],
+        [1, 0],
+        [0, 0],
+        [0, 0],
+        [0, 0],
+        [0, 0],
+        [0, 0],
+      ]);
+      expect(data.series[0].date).toBe(today());
+    },
+  };
+  const fixtures: Record<string, Fixture> = {
+    'GET /api/v1/admin/analytics/signups': signups,
+    'GET /api/v1/admin/analytics/accounts': accounts,
+    'GET /api/v1/admin/analytics/subscriptions': subscriptions,
+    'GET /api/v1/admin/analytics/revenue': revenue,
+    'GET /api/v1/admin/analytics/upcoming': upcoming,
   };
   return fixtures;
 }
