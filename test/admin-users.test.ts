@@ -331,7 +331,7 @@ describe('GET /api/admin/users/{userId}/details and GET /api/v1/admin/users/{use
     }
   });
 
-  it("shows the current subscription (a child sees its parent's) and organisation counts", async () => {
+  it("shows the current subscription (a child sees its parent's) and the organisations, counted and listed", async () => {
     const root = await rootToken(h);
     const admin = (await adminWith(h, ['view_user_details'])).token;
     const parent = await h.registerUser();
@@ -340,7 +340,7 @@ describe('GET /api/admin/users/{userId}/details and GET /api/v1/admin/users/{use
 
     let res = await h.get(`/api/v1/admin/users/${parent.id}`, admin);
     expect(res.json().data.subscription).toBeNull();
-    expect(res.json().data.organisations).toEqual({ created: 0, member: 0 });
+    expect(res.json().data.organisations).toEqual({ created: 0, member: 0, items: [] });
 
     const plan = await h.post('/api/v1/admin/plans', { name: 'details-plan', price: { monthly: { amount: 12.5, currency: 'USD' } } }, root);
     expect(plan.statusCode).toBe(201);
@@ -362,11 +362,24 @@ describe('GET /api/admin/users/{userId}/details and GET /api/v1/admin/users/{use
       billingCycle: 'monthly',
       price: { amount: 12.5, currency: 'USD' },
     });
-    expect(res.json().data.organisations).toEqual({ created: 2, member: 1 });
+    const orgs = res.json().data.organisations;
+    expect(orgs).toMatchObject({ created: 2, member: 1 });
+    // the ones they created and the one they were added to, each with who made it and its size
+    expect(orgs.items.map((o: any) => [o.name, o.creator, o.members]).sort()).toEqual([
+      ['Other Org', false, 2],
+      ['Parent Org', true, 1],
+      ['Second Org', true, 1],
+    ]);
+    const other_ = orgs.items.find((o: any) => o.name === 'Other Org');
+    expect(other_.orgId).toBe(otherOrgId);
+    for (const o of orgs.items) expect(Date.parse(o.createdAt)).not.toBeNaN();
 
     res = await h.get(`/api/admin/users/${child.id}/details`, admin);
     expect(res.json().data.subscription).toMatchObject({ userId: parent.id, status: 'active' });
-    expect(res.json().data.organisations).toEqual({ created: 0, member: 0 });
+    expect(res.json().data.organisations).toEqual({ created: 0, member: 0, items: [] });
+    // another account sees only its own organisation
+    res = await h.get(`/api/admin/users/${other.id}/details`, admin);
+    expect(res.json().data.organisations.items.map((o: any) => o.name)).toEqual(['Other Org']);
   });
 
   it('shows the real last login: null before one, then the time of the latest login', async () => {

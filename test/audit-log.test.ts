@@ -285,6 +285,30 @@ describe('GET /api/v1/admin/audit-log', () => {
     expect(entries(await h.get(`${LOG}?admin_id=${crypto.randomUUID()}`, root.token))).toEqual([]);
   });
 
+  it('filters by time: from (inclusive) and to (exclusive), alone, together and with another filter', async () => {
+    const { root, staff } = await seed();
+    const all = entries(await h.get(LOG, root.token));
+    // one second apart, newest first: [permissions, reactivate, reactivate, deactivate, deactivate, create]
+    const at = (i: number) => encodeURIComponent(all[i]!.created_at);
+    expect(entries(await h.get(`${LOG}?from=${at(2)}`, root.token)).map((e) => e.id)).toEqual(all.slice(0, 3).map((e) => e.id));
+    expect(entries(await h.get(`${LOG}?to=${at(2)}`, root.token)).map((e) => e.id)).toEqual(all.slice(3).map((e) => e.id));
+    expect(entries(await h.get(`${LOG}?from=${at(4)}&to=${at(1)}`, root.token)).map((e) => e.action)).toEqual([
+      'user.reactivate',
+      'user.deactivate',
+      'user.deactivate',
+    ]);
+    const staffDeactivations = entries(
+      await h.get(`${LOG}?from=${at(4)}&to=${at(1)}&admin_id=${staff.id}&action=user.deactivate`, root.token),
+    );
+    expect(staffDeactivations).toHaveLength(2);
+    expect(entries(await h.get(`${LOG}?from=${at(0)}&to=${at(0)}`, root.token))).toEqual([]);
+    for (const query of ['from=yesterday', 'to=2026-13-01T00:00:00Z', 'from=2026-12-01']) {
+      const res = await h.get(`${LOG}?${query}`, root.token);
+      expect(res.statusCode, `${query}: ${res.body}`).toBe(422);
+      expect(res.json().message).toMatch(/from|to/);
+    }
+  });
+
   it('walks every entry with limit=2 through meta.next_cursor: no duplicates, no gaps, ends with null', async () => {
     const { root } = await seed();
     const all = entries(await h.get(LOG, root.token)).map((e) => e.id);

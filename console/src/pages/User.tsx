@@ -96,6 +96,28 @@ export function UserPage({ id }: { id: string }) {
               Created {data.organisations.created} organisation{data.organisations.created === 1 ? '' : 's'}; a member of{' '}
               {data.organisations.member}.
             </p>
+            {data.organisations.items.length > 0 && (
+              <div class="table-scroll">
+                <table>
+                  <thead>
+                    <tr>
+                      <th scope="col">Organisation</th>
+                      <th scope="col">Their part</th>
+                      <th scope="col">Members</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {data.organisations.items.map((o) => (
+                      <tr key={o.orgId}>
+                        <th scope="row">{o.name}</th>
+                        <td>{o.creator ? 'Creator' : 'Member'}</td>
+                        <td class="num">{o.members}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+            )}
           </Section>
           <Section id="user-audit" title="Recent audit entries">
             {can('view_audit_log', session) ? (

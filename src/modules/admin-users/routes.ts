@@ -76,7 +76,21 @@ export const adminUserRoutes: FastifyPluginAsyncTypebox<{ adminUsers: AdminUsers
               subscription: Type.Union([Type.Ref(SubscriptionSchema), Type.Null()], {
                 description: "the live subscription (a child's is its parent's)",
               }),
-              organisations: Type.Object({ created: Type.Integer(), member: Type.Integer() }),
+              organisations: Type.Object({
+                created: Type.Integer(),
+                member: Type.Integer(),
+                items: Type.Array(
+                  Type.Object({
+                    orgId: Type.String(),
+                    name: Type.String(),
+                    description: Type.Union([Type.String(), Type.Null()]),
+                    creator: Type.Boolean({ description: 'the user created it' }),
+                    members: Type.Integer(),
+                    createdAt: Type.String({ format: 'date-time' }),
+                  }),
+                  { description: 'the newest 50 organisations the user created or belongs to' },
+                ),
+              }),
             }),
           }),
           ...errors(401, 403, 404),

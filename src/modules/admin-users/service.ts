@@ -58,7 +58,7 @@ export function createAdminUsersService(deps: {
   accounts: Accounts;
   users: Pick<UsersService, 'deleteAccount'>;
   subscriptions: Pick<SubscriptionsService, 'liveOf'>;
-  organisations: Pick<OrganisationsService, 'countsForUser'>;
+  organisations: Pick<OrganisationsService, 'ofUser'>;
   audit: AuditService;
   auth: Pick<AuthService, 'replacePassword'>;
   sessions: Pick<Sessions, 'list' | 'endAll'>;
@@ -119,7 +119,7 @@ export function createAdminUsersService(deps: {
           if (err instanceof AppError && err.code === 'NOT_FOUND') return null;
           throw err;
         }),
-        deps.organisations.countsForUser(user.id),
+        deps.organisations.ofUser(user.id),
       ]);
       return {
         user: presentUser(user),

@@ -26,6 +26,10 @@ export interface AuditFilter {
   adminId?: string;
   targetId?: string;
   action?: string;
+  /** entries at or after this instant */
+  from?: Date;
+  /** entries before this instant */
+  to?: Date;
   /** keyset: rows with an id below this one */
   beforeId?: number;
   limit: number;
@@ -52,6 +56,8 @@ export const auditRepository = {
     if (f.adminId) add('admin_id = ?', f.adminId);
     if (f.targetId) add('target_id = ?', f.targetId);
     if (f.action) add('action = ?', f.action);
+    if (f.from) add('created_at >= ?', f.from);
+    if (f.to) add('created_at < ?', f.to);
     if (f.beforeId) add('id < ?', f.beforeId);
     params.push(f.limit);
     const { rows } = await q.query<AuditRow>(

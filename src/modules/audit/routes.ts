@@ -22,11 +22,13 @@ export const auditRoutes: FastifyPluginAsyncTypebox<{ audit: AuditService }> = a
       config: { auth: 'admin', permission: 'view_audit_log' },
       schema: {
         tags: ['admins'],
-        summary: 'The audit log, newest first; page with meta.next_cursor',
+        summary: 'The audit log, newest first, filtered by admin, target, action and time ([from, to)); page with meta.next_cursor',
         querystring: Type.Object({
           admin_id: Type.Optional(Uuid),
           target_id: Type.Optional(Type.String({ maxLength: 100 })),
           action: Type.Optional(Type.String({ maxLength: 100 })),
+          from: Type.Optional(Type.String({ format: 'date-time', description: 'entries at or after this instant' })),
+          to: Type.Optional(Type.String({ format: 'date-time', description: 'entries before this instant' })),
           // an audit id (bigint): past the largest exact integer it is no id at all
           cursor: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })),
           limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
@@ -46,6 +48,8 @@ export const auditRoutes: FastifyPluginAsyncTypebox<{ audit: AuditService }> = a
         adminId: request.query.admin_id?.toLowerCase(),
         targetId: request.query.target_id?.toLowerCase(),
         action: request.query.action,
+        from: request.query.from === undefined ? undefined : new Date(request.query.from),
+        to: request.query.to === undefined ? undefined : new Date(request.query.to),
         beforeId: request.query.cursor,
         limit: limit + 1,
       });

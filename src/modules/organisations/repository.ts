@@ -46,6 +46,30 @@ export async function countsForUser(q: Queryable, userId: string): Promise<{ cre
   return { created: rows[0]?.created ?? 0, member: rows[0]?.member ?? 0 };
 }
 
+export interface UserOrganisationRow {
+  id: string;
+  name: string;
+  description: string | null;
+  creator: boolean;
+  members: number;
+  created_at: Date;
+}
+
+/** The newest `limit` organisations a user created or belongs to, each with its member count, the creator included (an admin's view of the user). */
+export async function organisationsOfUser(q: Queryable, userId: string, limit: number): Promise<UserOrganisationRow[]> {
+  const { rows } = await q.query<UserOrganisationRow>(
+    `select o.id, o.name, o.description, o.creator_id = $1 as creator, o.created_at,
+            1 + (select count(*)::int from organisation_members m where m.organisation_id = o.id) as members
+       from organisations o
+      where o.id in (select id from organisations where creator_id = $1
+                     union select organisation_id from organisation_members where user_id = $1)
+      order by o.created_at desc, o.id
+      limit $2`,
+    [userId, limit],
+  );
+  return rows;
+}
+
 /** The only SQL that writes organisations and their members. */
 export const organisationsRepository = {
   async insert(q: Queryable, creatorId: string, name: string, description: string | null, now: Date): Promise<OrganisationRow> {
@@ -184,4 +208,5 @@ export const organisationsRepository = {
   },
 
   countsForUser,
+  organisationsOfUser,
 };

@@ -10,6 +10,7 @@ import {
   type OrganisationChanges,
   type OrganisationRow,
   type OrganisationScope,
+  organisationsOfUser,
   organisationsRepository as orgs,
 } from './repository.js';
 
@@ -125,8 +126,24 @@ export function createOrganisationsService(deps: {
       }
     },
 
-    /** How many organisations a user created and belongs to (the admin's view of a user). */
-    countsForUser: (userId: string) => countsForUser(db, userId),
+    /**
+     * The admin's view of a user's organisations: how many they created and belong to, and the
+     * newest 50 of them (id, name, description, whether they created it, member count).
+     */
+    async ofUser(userId: string) {
+      const [counts, rows] = await Promise.all([countsForUser(db, userId), organisationsOfUser(db, userId, 50)]);
+      return {
+        ...counts,
+        items: rows.map((r) => ({
+          orgId: r.id,
+          name: r.name,
+          description: r.description,
+          creator: r.creator,
+          members: r.members,
+          createdAt: r.created_at.toISOString(),
+        })),
+      };
+    },
 
     async create(callerId: string, input: CreateInput): Promise<PublicOrganisation> {
       const name = input.name.trim();
