@@ -240,6 +240,25 @@ describe('integers in query strings and paths are bounded', () => {
     expect((await h.get('/api/v1/admin/audit-log?cursor=9007199254740991', auditor.token)).statusCode).toBe(200);
   });
 
+  it('answers Infinity, -Infinity and 1e400 (coerced to a number that is not finite) with 422 naming the field', async () => {
+    const staff = await adminWith(h, ['view_audit_log', 'view_analytics', 'view_user_details']);
+    for (const value of ['Infinity', '-Infinity', '1e400', '%2BInfinity']) {
+      for (const url of [
+        `/api/v1/admin/audit-log?limit=${value}`,
+        `/api/v1/admin/audit-log?cursor=${value}`,
+        `/api/v1/admin/analytics/upcoming?days=${value}`,
+        `/api/v1/admin/analytics/signups?days=${value}`,
+        `/api/v1/admin/users?page=${value}`,
+      ]) {
+        const res = await h.get(url, staff.token);
+        expectEnvelope(res, 422, 'VALIDATION_FAILED');
+        expect(res.json().message, url).toMatch(/^(limit|cursor|days|page) must be a finite number$/);
+      }
+    }
+    // a path parameter that is no number at all is a 404, as for /test/items/abc below
+    expectEnvelope(await h.get('/test/items/Infinity'), 404, 'NOT_FOUND');
+  });
+
   it('answers a page too deep on a list with 422 naming page', async () => {
     const user = await h.registerUser();
     const res = await h.get('/api/organisation?page=99999999999', user.token);

@@ -7,9 +7,45 @@ import type { FastifySchema } from 'fastify';
  * (`addUsedSchema: false`; fast-uri is Ajv's own resolver) plus allErrors, so `errors[]` names
  * every bad field (its cost grows with the number of bad items, which MAX_JSON_ITEMS in
  * json-body.ts bounds), removeAdditional (unknown fields are dropped: DECISIONS "mass
- * assignment") and useDefaults.
+ * assignment") and useDefaults. strictNumbers: a query's "?days=Infinity" or "?limit=1e400" is
+ * coerced to Infinity, which Ajv otherwise takes for an integer inside any maximum and which
+ * reached SQL (a 500, or a 404 from the driver's refusal; found by the fuzzer): a number must be
+ * finite. strictNumbers covers numbers that arrive as numbers; a coerced one is checked by
+ * `finiteOnly` below.
  */
-const SHARED_OPTIONS: Options = { allErrors: true, removeAdditional: true, useDefaults: true, addUsedSchema: false };
+const SHARED_OPTIONS: Options = { allErrors: true, removeAdditional: true, useDefaults: true, addUsedSchema: false, strictNumbers: true };
+
+type ValidatorWithErrors = Validator & { errors?: unknown[] | null };
+
+/**
+ * A query, path or header validator that also refuses a coerced number that is not finite: Ajv
+ * coerces "Infinity" and "1e400" to Infinity and then takes it for an integer within any range.
+ * Those parts are flat (a value or an array of values), so the walk is one level deep.
+ */
+function finiteOnly(validate: ValidatorWithErrors): Validator {
+  const checked: ValidatorWithErrors = (data: unknown) => {
+    const ok = validate(data);
+    checked.errors = validate.errors;
+    if (!ok || !data || typeof data !== 'object') return ok;
+    for (const [key, value] of Object.entries(data)) {
+      const values: unknown[] = Array.isArray(value) ? value : [value];
+      if (values.some((v) => typeof v === 'number' && !Number.isFinite(v))) {
+        checked.errors = [
+          {
+            instancePath: `/${key}`,
+            schemaPath: '#/strictNumbers',
+            keyword: 'type',
+            params: { type: 'finite number' },
+            message: 'must be a finite number',
+          },
+        ];
+        return false;
+      }
+    }
+    return true;
+  };
+  return checked;
+}
 
 /**
  * A body is JSON and arrives typed: `null`, `true`, `[5]` or `"0x10"` for a price is a client's
@@ -72,7 +108,7 @@ export function bodyStrictValidatorBuilder() {
     const bodyCache = new Map<string, Validator>();
     const textCache = new Map<string, Validator>();
     const compile = ({ schema, httpPart }: RouteSchema) =>
-      httpPart === 'body' ? compileWith(body, bodyCache, schema) : compileWith(text, textCache, schema);
+      httpPart === 'body' ? compileWith(body, bodyCache, schema) : finiteOnly(compileWith(text, textCache, schema));
     pool.set(key, compile);
     return compile;
   };
