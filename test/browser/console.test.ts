@@ -188,11 +188,19 @@ describe.runIf(enabled)('the admin console in Chromium', () => {
     const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
     await page.getByLabel('From').fill(day(1));
     await page.getByRole('button', { name: 'Filter' }).click();
-    await page.getByRole('row').filter({ hasText: /deactivate/i }).first().waitFor({ state: 'detached' });
+    await page
+      .getByRole('row')
+      .filter({ hasText: /deactivate/i })
+      .first()
+      .waitFor({ state: 'detached' });
     await page.getByLabel('From').fill(day(0));
     await page.getByLabel('To').fill(day(0));
     await page.getByRole('button', { name: 'Filter' }).click();
-    await page.getByRole('row').filter({ hasText: /deactivate/i }).first().waitFor();
+    await page
+      .getByRole('row')
+      .filter({ hasText: /deactivate/i })
+      .first()
+      .waitFor();
     await shot(page, '05-audit-log');
   });
 
