@@ -10,6 +10,7 @@ import { clientErrorHandler, frameworkErrorHandler } from './http/framework-erro
 import { healthRoutes } from './http/health.js';
 import { installJsonParser } from './http/json-body.js';
 import { installLingeringClose } from './http/lingering-close.js';
+import { installMetrics } from './http/metrics.js';
 import { databaseRateLimitStore } from './http/rate-limit-store.js';
 import { installRequestLog, lazyChildLoggers } from './http/request-log.js';
 import { installRoutePolicy, markOptionalBodies } from './http/routing.js';
@@ -59,6 +60,9 @@ export async function buildApp(graph: ServiceGraph) {
     frameworkErrors: frameworkErrorHandler,
     clientErrorHandler,
     genReqId: () => crypto.randomUUID(),
+    // on SIGTERM a request on a connection accepted before the listener closed is served, not
+    // answered Fastify's bare 503 (a balancer does not pass an already-sent POST on): docs/DEPLOYMENT.md
+    return503OnClosing: false,
     // bodies validated as typed, query/params/headers coerced (src/http/validators.ts); the
     // declared type is @fastify/ajv-compiler's, which does not describe the route-schema argument
     // and each distinct schema compiled once per process (src/http/serializers.ts)
@@ -70,6 +74,9 @@ export async function buildApp(graph: ServiceGraph) {
   installSecurityHeaders(app);
   installJsonParser(app, BODY_LIMIT);
   installLingeringClose(app);
+  // GET /metrics and its one onResponse hook, only when METRICS_TOKEN or METRICS_PORT is set
+  const { http: metrics } = graph.metrics;
+  const metricsListener = metrics ? installMetrics(app, { source: metrics, requests: metrics.requests, ...config.metrics }, log) : null;
 
   app.decorateRequest('user', null);
   app.decorateRequest('admin', null);
@@ -152,6 +159,9 @@ export async function buildApp(graph: ServiceGraph) {
     adminRoutes: access.adminRoutes,
     userRoutes: access.userRoutes,
     services,
+    metrics: graph.metrics,
+    /** starts the metrics' own listener when METRICS_PORT is set (after `listen`); its address, else null */
+    listenMetrics: async () => (metricsListener ? metricsListener.listen() : null),
   };
   return Object.assign(app, extras) as FastifyInstance & typeof extras;
 }

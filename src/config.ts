@@ -13,6 +13,10 @@ export interface Config {
   consoleDir: string;
   /** unset: embedded PGlite under dataDir */
   databaseUrl: string | null;
+  /** PostgreSQL: a connection (or a free one of the pool) within this, or the request answers 503 */
+  databaseConnectTimeoutMs: number;
+  /** PostgreSQL: a statement's answer within this, or the request answers 503 (migrations: no limit) */
+  databaseQueryTimeoutMs: number;
   /** unset: emails are written to the outbox and logged */
   smtpUrl: string | null;
   mailFrom: string;
@@ -61,6 +65,8 @@ export interface Config {
   passwordHashIterations: number;
   /** password hashes computed at once; the rest wait their turn (a core stays free for requests) */
   passwordHashConcurrency: number;
+  /** GET /metrics (README "Metrics"): a bearer token it requires, and/or its own listener; neither: no /metrics */
+  metrics: { token: string | null; port: number | null; host: string };
 }
 
 export class ConfigError extends Error {}
@@ -147,6 +153,16 @@ function passwordHashCost(env: Env, nodeEnv: Config['nodeEnv']): { memoryKib: nu
       );
   }
   return { memoryKib, iterations };
+}
+
+/** METRICS_TOKEN (a bearer token /metrics requires), METRICS_PORT and METRICS_HOST (a listener of its own). */
+function metricsConfig(env: Env, nodeEnv: Config['nodeEnv'], port: number): Config['metrics'] {
+  const token = str(env, 'METRICS_TOKEN');
+  const reason = token && nodeEnv === 'production' ? weakSecretReason(token) : null;
+  if (reason) throw new ConfigError(`METRICS_TOKEN is too weak for production: ${reason}`);
+  const metricsPort = str(env, 'METRICS_PORT') === null ? null : int(env, 'METRICS_PORT', 0, 0, 65535);
+  if (metricsPort !== null && metricsPort !== 0 && metricsPort === port) throw new ConfigError('METRICS_PORT must differ from PORT');
+  return { token, port: metricsPort, host: str(env, 'METRICS_HOST') ?? '127.0.0.1' };
 }
 
 /** Several instances share a PostgreSQL server, so that is when counters belong in the database. */
@@ -236,6 +252,9 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir,
     consoleDir: resolve(env.CONSOLE_DIR?.trim() || fileURLToPath(new URL('../dist/console', import.meta.url))),
     databaseUrl,
+    // DECISIONS "Database outages (issue 14)": together they keep a request under 5 s when the database is gone
+    databaseConnectTimeoutMs: int(env, 'DATABASE_CONNECT_TIMEOUT_MS', 2_000, 100, 60_000),
+    databaseQueryTimeoutMs: int(env, 'DATABASE_QUERY_TIMEOUT_MS', 3_000, 100, 600_000),
     smtpUrl,
     mailFrom: str(env, 'MAIL_FROM') ?? 'SocioX Accounts <no-reply@localhost>',
     appUrl,
@@ -263,5 +282,6 @@ export function loadConfig(env: Env = process.env): Config {
     passwordHashMemoryKib: passwordHash.memoryKib,
     passwordHashIterations: passwordHash.iterations,
     passwordHashConcurrency: int(env, 'PASSWORD_HASH_CONCURRENCY', Math.max(1, availableParallelism() - 1), 1, 64),
+    metrics: metricsConfig(env, nodeEnv, port),
   };
 }

@@ -1,9 +1,9 @@
-import pino from 'pino';
 import { systemClock } from './clock.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { openDatabase } from './db/index.js';
 import { migrate } from './db/migrate.js';
-import { loggerOptions } from './logger.js';
+import { startBanner, startFields } from './first-run.js';
+import { createLogger, prettyLogs } from './logger.js';
 
 async function main(): Promise<void> {
   let config: Config;
@@ -16,7 +16,8 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const logger = pino(loggerOptions(config) as pino.LoggerOptions);
+  // readable lines in development on a terminal, JSON otherwise (src/logger.ts)
+  const logger = await createLogger(config);
   // the database opens (the embedded one compiles its WebAssembly) while the rest of the code loads
   const opening = openDatabase(config);
   const [{ buildApp }, { buildServices }, { LogMailer, SmtpMailer }] = await Promise.all([
@@ -39,7 +40,22 @@ async function main(): Promise<void> {
     if (created) logger.info({ admin: created.email }, 'created the first superadmin from SUPERADMIN_EMAIL');
   }
   await app.listen({ port: config.port, host: config.host });
+  const metricsAddress = await app.listenMetrics();
   app.worker.start();
+
+  // where everything is, and how to make the first superadmin when there is none
+  const noSuperadmin = await app.services.admins.superadminEmails(db).then(
+    (emails) => emails.length === 0,
+    () => null,
+  );
+  const start = {
+    address: app.server.address(),
+    consoleDir: config.consoleDir,
+    noSuperadmin,
+    metrics: metricsAddress ?? (config.metrics.token ? ('public' as const) : null),
+  };
+  if (prettyLogs(config)) process.stdout.write(startBanner(start));
+  else logger.info(startFields(start), 'listening');
 
   let stopping = false;
   const shutdown = async (signal: string) => {

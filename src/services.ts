@@ -2,9 +2,11 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import { createChangeFeed } from './db/changes.js';
-import type { Db } from './db/index.js';
+import { type Db, isDatabaseUnavailable } from './db/index.js';
 import { purgeRateLimitHits } from './http/rate-limit-store.js';
+import { quietDuringOutages } from './jobs/outages.js';
 import { createWorker, type Task } from './jobs/worker.js';
+import { createMetrics } from './metrics.js';
 import { createAdminUsersService } from './modules/admin-users/service.js';
 import { ADMINS_CONFLICTS } from './modules/admins/present.js';
 import { createAdminsService } from './modules/admins/service.js';
@@ -56,6 +58,13 @@ export function buildServices(platform: Platform) {
   const lockout = lockoutFromConfig(config);
   // the outbox kicks the worker built below (a closure: bound when an email is first queued)
   const outbox = createOutbox({ db, mailer, clock, log: log.child({ component: 'outbox' }), kick: () => worker.kick() });
+  // GET /metrics (README "Metrics"); what it reads at a scrape is asked of the services built below
+  const metrics = createMetrics({
+    config: config.metrics,
+    db,
+    log: log.child({ component: 'metrics' }),
+    sources: { emails: () => outbox.backlog(), webhooks: () => webhooks.backlog(), subscriptions: () => analytics.subscriptions() },
+  });
 
   // committed changes of other instances (and this one) drop what the caches hold
   const changes = createChangeFeed(db, log.child({ component: 'changes' }));
@@ -106,6 +115,7 @@ export function buildServices(platform: Platform) {
     accounts,
     notifications,
     events: webhooks,
+    logins: metrics.logins,
   });
   const users = createUsersService({
     db,
@@ -120,7 +130,7 @@ export function buildServices(platform: Platform) {
     seatLimit: subscriptions.seatLimit,
     confirmPassword: auth.confirmPassword,
   });
-  const admins = createAdminsService({ db, clock, tokens, sessions, passwords, lockout, audit });
+  const admins = createAdminsService({ db, clock, tokens, sessions, passwords, lockout, audit, logins: metrics.logins });
   const adminUsers = createAdminUsersService({
     db,
     passwords,
@@ -136,17 +146,27 @@ export function buildServices(platform: Platform) {
   const analytics = createAnalyticsService({ db, clock });
   const access = createAccess({ tokens, sessions, users: accounts, admins });
 
-  const tasks: Task[] = [
-    { name: 'deliver-emails', run: () => outbox.deliverDue(), onKick: true },
-    { name: 'renew-subscriptions', run: () => subscriptions.runDue() },
-    { name: 'purge-idempotency-keys', run: () => purgeIdempotencyKeys(db, clock.now()) },
-    { name: 'purge-rate-limit-hits', run: () => purgeRateLimitHits(db, clock.now()) },
-    { name: 'purge-login-failures', run: () => lockout.purge(db, clock.now()) },
-    { name: 'sweep-ended-sessions', run: () => sessions.sweep() },
-    { name: 'deliver-webhooks', run: () => webhooks.deliverDue(), onKick: true },
-    { name: 'prune-webhook-events', run: () => webhooks.prune() },
-  ];
-  const worker = createWorker({ intervalMs: config.jobsIntervalMs, log: log.child({ component: 'worker' }), tasks });
+  // a task the database's absence stops says so once per outage, not on every pass (src/jobs/outages.ts)
+  const tasks: Task[] = quietDuringOutages(
+    [
+      { name: 'deliver-emails', run: (taskLog: FastifyBaseLogger) => outbox.deliverDue(taskLog), onKick: true },
+      { name: 'renew-subscriptions', run: () => subscriptions.runDue() },
+      { name: 'purge-idempotency-keys', run: () => purgeIdempotencyKeys(db, clock.now()) },
+      { name: 'purge-rate-limit-hits', run: () => purgeRateLimitHits(db, clock.now()) },
+      { name: 'purge-login-failures', run: () => lockout.purge(db, clock.now()) },
+      { name: 'sweep-ended-sessions', run: () => sessions.sweep() },
+      { name: 'deliver-webhooks', run: (taskLog: FastifyBaseLogger) => webhooks.deliverDue(taskLog), onKick: true },
+      { name: 'prune-webhook-events', run: () => webhooks.prune() },
+    ],
+    isDatabaseUnavailable,
+    log.child({ component: 'worker' }),
+  );
+  const worker = createWorker({
+    intervalMs: config.jobsIntervalMs,
+    log: log.child({ component: 'worker' }),
+    tasks,
+    observer: metrics.worker,
+  });
 
   return {
     platform,
@@ -162,6 +182,7 @@ export function buildServices(platform: Platform) {
     access,
     worker,
     tasks,
+    metrics,
     services: { auth, users, accounts, admins, adminUsers, plans, subscriptions, organisations, notifications, audit, analytics },
   };
 }

@@ -253,7 +253,9 @@ describe('OpenAPI', () => {
     // served from the package, not a CDN: the reference works on a machine without internet
     const script = res.body.match(/<script src="([^"]+)"/)?.[1];
     expect(script).toBe('js/scalar.js');
-    expect(res.body).toContain("Scalar.createApiReference('#app', { url: '/openapi.json' })");
+    expect(res.body).toContain(`Scalar.createApiReference('#app', {"url":"/openapi.json",`);
+    // nothing to a third party (test/browser/docs.test.ts checks it in Chromium): no toolbar, no fonts, no telemetry
+    expect(res.body).toContain('"showDeveloperTools":"never","hideClientButton":true,"withDefaultFonts":false,"telemetry":false');
     const js = await h.get('/docs/js/scalar.js');
     expect(js.statusCode).toBe(200);
     expect(js.headers['content-type']).toBe('application/javascript; charset=utf-8');

@@ -6,8 +6,16 @@ import type { Db } from './types.js';
 
 export type { Db, Queryable, QueryResult, Tx } from './types.js';
 export { afterCommitOrNow } from './types.js';
+export { DatabaseUnavailableError, isDatabaseUnavailable } from './unavailable.js';
 
 /** DATABASE_URL set: a PostgreSQL server. Unset: PGlite persisted under DATA_DIR/pgdata. */
-export function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir'>): Promise<Db> {
-  return config.databaseUrl ? openPostgres(config.databaseUrl) : openPglite({ dataDir: join(config.dataDir, 'pgdata') });
+export function openDatabase(
+  config: Pick<Config, 'databaseUrl' | 'dataDir' | 'databaseConnectTimeoutMs' | 'databaseQueryTimeoutMs'>,
+): Promise<Db> {
+  return config.databaseUrl
+    ? openPostgres(config.databaseUrl, {
+        connectTimeoutMs: config.databaseConnectTimeoutMs,
+        queryTimeoutMs: config.databaseQueryTimeoutMs,
+      })
+    : openPglite({ dataDir: join(config.dataDir, 'pgdata') });
 }

@@ -48,3 +48,25 @@ export async function migrate(db: Db, migrations = readMigrations()): Promise<st
     }
   });
 }
+
+export interface MigrationStatus {
+  applied: { version: string; appliedAt: Date }[];
+  /** in the order `migrate` would apply them */
+  pending: string[];
+}
+
+/**
+ * Which migrations the database has and which it still needs (`npm run db:status`). Reads only:
+ * a database never migrated (no schema_migrations yet) has every migration pending.
+ */
+export async function migrationStatus(db: Db, migrations = readMigrations()): Promise<MigrationStatus> {
+  const { rows: found } = await db.query<{ exists: boolean }>("select to_regclass('schema_migrations') is not null as exists");
+  const { rows } = found[0]?.exists
+    ? await db.query<{ version: string; applied_at: Date }>('select version, applied_at from schema_migrations order by version')
+    : { rows: [] };
+  const applied = new Set(rows.map((r) => r.version));
+  return {
+    applied: rows.map((r) => ({ version: r.version, appliedAt: r.applied_at })),
+    pending: migrations.filter((m) => !applied.has(m.version)).map((m) => m.version),
+  };
+}

@@ -3,10 +3,12 @@ import { setFlagsFromString } from 'node:v8';
 import { PGlite } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { type Db, type Queryable, type QueryResult, unitOfWork } from './types.js';
+import { DatabaseUnavailableError } from './unavailable.js';
 
-function adapt(q: Pick<PGlite, 'query'>): Queryable {
+function adapt(q: Pick<PGlite, 'query'>, open: () => boolean = () => true): Queryable {
   return {
     async query<T>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<T>> {
+      if (!open()) throw new DatabaseUnavailableError();
       const res = await q.query<T>(sql, params as unknown[]);
       return { rows: res.rows, rowCount: res.affectedRows ?? res.rows.length };
     },
@@ -52,8 +54,19 @@ export async function openPglite(options: { dataDir: string | null; loadDataDir?
     ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
   });
   await pg.waitReady;
-  const base = adapt(pg);
-  const conn = { ...base, exec: async (sql: string) => void (await pg.exec(sql)) };
+  // once close() has begun, a statement fails as "the database is closed" (a 503 for a request
+  // still in flight at shutdown): PGlite itself throws a TypeError from its internals then
+  let closing = false;
+  let closed: Promise<void> | null = null;
+  const open = () => !closing;
+  const base = adapt(pg, open);
+  const conn = {
+    ...base,
+    exec: async (sql: string) => {
+      if (closing) throw new DatabaseUnavailableError();
+      await pg.exec(sql);
+    },
+  };
   // PGlite is one connection, so a "dedicated connection" is a turn: callers wait for the one before
   // (otherwise two migrate() calls would both hold the session advisory lock and interleave)
   let turn: Promise<unknown> = Promise.resolve();
@@ -66,15 +79,27 @@ export async function openPglite(options: { dataDir: string | null; loadDataDir?
     kind: 'pglite',
     query: base.query,
     exec: conn.exec,
-    transaction: (fn) => unitOfWork((wrap) => pg.transaction((tx) => fn(wrap(adapt(tx))))),
+    transaction: (fn) =>
+      unitOfWork((wrap) => {
+        if (closing) throw new DatabaseUnavailableError();
+        // (a transaction begun before close() finishes: close() waits for it)
+        return pg.transaction((tx) => fn(wrap(adapt(tx))));
+      }),
     withConnection,
     // one process, one connection: the channel cannot be lost while the database is open
     async listen(channel, handlers) {
       const stop = await pg.listen(channel, handlers.message);
       handlers.state(true);
-      return () => stop();
+      // a closed database listens no more: nothing to stop
+      return async () => {
+        if (!closing) await stop();
+      };
     },
-    close: () => pg.close(),
+    close: () => {
+      closing = true;
+      closed ??= pg.close();
+      return closed;
+    },
     dump: () => pg.dumpDataDir('none') as Promise<Blob>,
   };
 }

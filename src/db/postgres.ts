@@ -1,35 +1,73 @@
 import pg from 'pg';
 import { type Db, type ListenHandlers, type Queryable, type QueryResult, unitOfWork } from './types.js';
+import { isDatabaseUnavailable } from './unavailable.js';
 
 // int8 (counts, bigserial ids, money in minor units) as a JS number, as PGlite returns it:
 // every int8 this service stores stays far below 2^53.
 pg.types.setTypeParser(20, (v) => Number(v));
 
-function adapt(client: pg.Pool | pg.PoolClient): Queryable {
+/**
+ * How long the service waits for the server (DATABASE_CONNECT_TIMEOUT_MS, DATABASE_QUERY_TIMEOUT_MS):
+ * a connection (or a free one of the pool) within `connectMs`, an answer to a statement within
+ * `queryMs`. Together they bound what a request waits for a database that is gone or silent, so it
+ * is answered 503 within 5 s (DECISIONS "Database outages (issue 14)").
+ */
+export const DATABASE_TIMEOUTS = { connectMs: 2_000, queryMs: 3_000 } as const;
+
+export interface PostgresOptions {
+  /** pool size */
+  max?: number;
+  connectTimeoutMs?: number;
+  queryTimeoutMs?: number;
+}
+
+function adapt(client: pg.Pool | pg.PoolClient | pg.Client, queryTimeoutMs: number | null): Queryable {
   return {
     async query<T>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<T>> {
-      const res = await client.query(sql, params as unknown[]);
+      const config: pg.QueryConfig = { text: sql, values: params as unknown[] };
+      if (queryTimeoutMs) (config as { query_timeout?: number }).query_timeout = queryTimeoutMs;
+      const res = await client.query(config);
       return { rows: res.rows as T[], rowCount: res.rowCount ?? res.rows.length };
     },
   };
 }
 
+/** The pool's counts (GET /metrics reads them, src/metrics.ts). */
+export type PostgresDb = Db & { poolStats(): { total: number; idle: number; waiting: number } };
+
 /** A PostgreSQL server through a pool; several service instances may share it. */
-export async function openPostgres(url: string, options: { max?: number } = {}): Promise<Db> {
+export async function openPostgres(url: string, options: PostgresOptions = {}): Promise<PostgresDb> {
+  const connectMs = options.connectTimeoutMs ?? DATABASE_TIMEOUTS.connectMs;
+  const queryMs = options.queryTimeoutMs ?? DATABASE_TIMEOUTS.queryMs;
   // JIT compiles each complex statement for hundreds of milliseconds: a loss for short OLTP queries
   // (measured: 590 ms of a 675 ms renewal batch), so it is off for this service's sessions.
-  const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10, options: '-c jit=off' });
+  // connectionTimeoutMillis bounds both opening a connection and waiting for a free one.
+  const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10, options: '-c jit=off', connectionTimeoutMillis: connectMs });
   // an idle client losing its server must not crash the process; the pool replaces it
   pool.on('error', () => {});
-  const base = adapt(pool);
+  // statements of requests and the worker get an answer within queryMs or fail (and their client is
+  // discarded); migrations (withConnection, exec) may wait as long as they need: a migration can
+  // build an index for minutes, and the advisory lock waits for another instance's migrations
+  const base = adapt(pool, queryMs);
   await base.query('select 1');
 
   async function withClient<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     const client = await pool.connect();
+    // a checked-out client whose connection breaks emits 'error' (the pool listens only to idle
+    // ones): unheard, that would crash the process. A broken client is discarded, not reused.
+    let broken = false;
+    const onError = () => {
+      broken = true;
+    };
+    client.on('error', onError);
     try {
       return await fn(client);
+    } catch (err) {
+      if (isDatabaseUnavailable(err)) broken = true;
+      throw err;
     } finally {
-      client.release();
+      client.removeListener('error', onError);
+      client.release(broken);
     }
   }
 
@@ -40,33 +78,51 @@ export async function openPostgres(url: string, options: { max?: number } = {}):
     transaction: (fn) =>
       unitOfWork((wrap) =>
         withClient(async (client) => {
-          await client.query('begin');
+          const q = adapt(client, queryMs);
+          await q.query('begin');
           try {
-            const result = await fn(wrap(adapt(client)));
-            await client.query('commit');
+            const result = await fn(wrap(q));
+            await q.query('commit');
             return result;
           } catch (err) {
-            await client.query('rollback').catch(() => {});
+            // a lost connection cannot roll back (the server does, when the session ends), and
+            // asking a silent one would make the caller wait again: the client is discarded instead
+            if (!isDatabaseUnavailable(err)) await q.query('rollback').catch(() => {});
             throw err;
           }
         }),
       ),
-    withConnection: (fn) => withClient((client) => fn({ ...adapt(client), exec: async (sql: string) => void (await client.query(sql)) })),
-    listen: (channel, handlers) => listenWithReconnect(url, channel, handlers),
+    withConnection: (fn) =>
+      withClient((client) => fn({ ...adapt(client, null), exec: async (sql: string) => void (await client.query(sql)) })),
+    listen: (channel, handlers) => listenWithReconnect(url, channel, handlers, { connectMs, queryMs }),
     close: () => pool.end(),
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
   };
 }
 
 /** the channel's own connection is retried after 0.5 s, doubling to 10 s, while the server is away */
 const RECONNECT_MS = { first: 500, max: 10_000 };
+/**
+ * The listening connection sends nothing of its own, so a server that vanished without closing it
+ * (a failover, a partition, a stalled network) would leave it open and silent, and the caches on:
+ * a trivial statement every few seconds finds out.
+ */
+const HEARTBEAT_MS = 5_000;
 
 /**
  * LISTEN on a dedicated connection (a pooled one would be handed to other queries). When it is
  * lost, `state(false)` at once, then reconnects with backoff and says `state(true)` once listening.
  */
-async function listenWithReconnect(url: string, channel: string, handlers: ListenHandlers): Promise<() => Promise<void>> {
+async function listenWithReconnect(
+  url: string,
+  channel: string,
+  handlers: ListenHandlers,
+  timeouts: { connectMs: number; queryMs: number },
+): Promise<() => Promise<void>> {
   if (!/^[a-z_][a-z0-9_]*$/.test(channel)) throw new Error(`not a channel name: ${channel}`);
   let client: pg.Client | null = null;
+  /** the client once it listens (the heartbeat leaves one that is still connecting to its own timeout) */
+  let listening: pg.Client | null = null;
   let stopped = false;
   let delay = RECONNECT_MS.first;
   let timer: NodeJS.Timeout | null = null;
@@ -74,6 +130,7 @@ async function listenWithReconnect(url: string, channel: string, handlers: Liste
   const lost = (c: pg.Client) => {
     if (client !== c) return;
     client = null;
+    listening = null;
     handlers.state(false);
     c.end().catch(() => {});
     if (!stopped) schedule();
@@ -84,7 +141,7 @@ async function listenWithReconnect(url: string, channel: string, handlers: Liste
     delay = Math.min(delay * 2, RECONNECT_MS.max);
   };
   async function connect(): Promise<void> {
-    const c = new pg.Client({ connectionString: url });
+    const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeouts.connectMs });
     c.on('error', () => lost(c));
     c.on('end', () => lost(c));
     c.on('notification', (n) => {
@@ -93,7 +150,7 @@ async function listenWithReconnect(url: string, channel: string, handlers: Liste
     client = c;
     try {
       await c.connect();
-      await c.query(`listen ${channel}`);
+      await adapt(c, timeouts.queryMs).query(`listen ${channel}`);
     } catch (err) {
       lost(c);
       throw err;
@@ -102,13 +159,33 @@ async function listenWithReconnect(url: string, channel: string, handlers: Liste
       await c.end().catch(() => {});
       return;
     }
+    if (client !== c) return; // lost while it was starting to listen: a reconnect is scheduled
     delay = RECONNECT_MS.first;
+    listening = c;
     handlers.state(true);
   }
+
+  let beating = false;
+  const heartbeat = setInterval(() => {
+    const c = listening;
+    if (!c || beating) return;
+    beating = true;
+    adapt(c, timeouts.queryMs)
+      .query('select 1')
+      .then(
+        () => {},
+        () => lost(c),
+      )
+      .finally(() => {
+        beating = false;
+      });
+  }, HEARTBEAT_MS);
+  heartbeat.unref();
 
   await connect().catch(() => {}); // the first failure is retried like any other
   return async () => {
     stopped = true;
+    clearInterval(heartbeat);
     if (timer) clearTimeout(timer);
     const c = client;
     client = null;

@@ -5,6 +5,21 @@ import type { FastifyInstance } from 'fastify';
 /** Scalar's reference UI as one script, shipped in the package (no CDN: the page works offline). */
 const BUNDLE = fileURLToPath(new URL('./js/standalone.js', import.meta.resolve('@scalar/fastify-api-reference')));
 
+/**
+ * Scalar's options (its types: @scalar/types, api-reference-configuration) for a page that sends
+ * nothing to a third party: no developer toolbar (shown on localhost by default: its "Share" and
+ * "Generate" buttons upload the API document to Scalar's servers and open their dashboard), no
+ * button to Scalar's hosted API client, no fonts from fonts.scalar.com (the system's are used), no
+ * telemetry. `test/browser/docs.test.ts` checks in Chromium that every request stays on the host.
+ */
+export const SCALAR_OPTIONS = {
+  url: '/openapi.json',
+  showDeveloperTools: 'never',
+  hideClientButton: true,
+  withDefaultFonts: false,
+  telemetry: false,
+} as const;
+
 const PAGE = `<!doctype html>
 <html>
   <head>
@@ -15,7 +30,7 @@ const PAGE = `<!doctype html>
   <body>
     <div id="app"></div>
     <script src="js/scalar.js"></script>
-    <script>Scalar.createApiReference('#app', { url: '/openapi.json' })</script>
+    <script>Scalar.createApiReference('#app', ${JSON.stringify(SCALAR_OPTIONS)})</script>
   </body>
 </html>
 `;

@@ -184,7 +184,10 @@ export function installErrorHandling(app: FastifyInstance, options: { conflictMe
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const appError = toAppError(error, request, options.conflictMessages);
     if (appError) {
-      if (appError.status >= 500) request.log.error({ err: loggable(error) }, 'request failed');
+      if (appError.code === 'SERVICE_UNAVAILABLE') {
+        // an outage answers every request this way: one short line each, not a stack each
+        request.log.warn({ cause: { message: error.message, code: error.code } }, 'database unavailable');
+      } else if (appError.status >= 500) request.log.error({ err: loggable(error) }, 'request failed');
       return sendError(reply, appError);
     }
     // the cause goes to the log, the client gets the generic message (contract §3)

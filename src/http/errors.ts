@@ -1,3 +1,5 @@
+import { isDatabaseUnavailable } from '../db/unavailable.js';
+
 /**
  * One error type with a closed list of stable codes, each mapped to one HTTP status.
  * Clients switch on `code`; `message` is for people and may be reworded.
@@ -22,7 +24,10 @@ export const ERROR_CODES = {
   VALIDATION_FAILED: 422,
   RATE_LIMITED: 429,
   INTERNAL: 500,
+  /** the request conflicted with a concurrent one (a serialization failure, a deadlock): retry it */
   UNAVAILABLE: 503,
+  /** the database cannot be reached right now (an outage, a restart): answered with Retry-After */
+  SERVICE_UNAVAILABLE: 503,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -54,8 +59,21 @@ export const GENERIC_500 = 'Something went wrong, please try again later';
 /** What a unique constraint's violation means, in words, by constraint name (each module gives its own). */
 export type ConflictMessages = Readonly<Record<string, string>>;
 
+/** What a client is told to wait before retrying a request the database could not serve. */
+export const DATABASE_RETRY_AFTER_SECONDS = 2;
+
+/** The answer to any request that needed a database that cannot be reached (never a 500). */
+export function databaseUnavailable(): AppError {
+  return new AppError('SERVICE_UNAVAILABLE', 'The database is unavailable; try again shortly', undefined, {
+    'retry-after': String(DATABASE_RETRY_AFTER_SECONDS),
+  });
+}
+
 /** PostgreSQL error codes we translate instead of answering 500 (Logto's habit: one place for it). */
 export function translateDbError(err: unknown, conflictMessages: ConflictMessages = {}): AppError | null {
+  // the server gone, restarting, out of connection slots, silent past the timeouts, or closed
+  // (src/db/unavailable.ts): before the SQLSTATE switch, which would leave them a 500
+  if (isDatabaseUnavailable(err)) return databaseUnavailable();
   const e = err as { code?: unknown; constraint?: unknown };
   if (typeof e?.code !== 'string' || !/^[0-9A-Z]{5}$/.test(e.code)) return null;
   switch (e.code) {

@@ -4,6 +4,7 @@ import { AppError } from '../../http/errors.js';
 import type { AuditService } from '../audit/service.js';
 import type { AuthAdmin } from '../auth/access-types.js';
 import type { Lockout } from '../auth/lockout.js';
+import { countLogin, type LoginCounter, uncountedLogins } from '../auth/login-counter.js';
 import type { PasswordHasher } from '../auth/passwords.js';
 import type { TokenService } from '../auth/tokens.js';
 import type { SessionRow } from '../sessions/repository.js';
@@ -28,8 +29,11 @@ export function createAdminsService(deps: {
   passwords: PasswordHasher;
   lockout: Lockout;
   audit: AuditService;
+  /** counts each login's outcome (the metrics) */
+  logins?: LoginCounter;
 }) {
   const { db, clock, tokens, sessions, passwords, lockout, audit } = deps;
+  const logins = deps.logins ?? uncountedLogins;
 
   function accessToken(a: Pick<AdminRow, 'id' | 'role' | 'permissions' | 'token_version'>, session: SessionRow, issuedAt?: Date) {
     return tokens.sign(
@@ -64,26 +68,28 @@ export function createAdminsService(deps: {
       password: string,
       client: { ip: string; userAgent: string | null },
     ): Promise<{ token: string; refreshToken: string; expiresIn: number; admin: PublicAdmin }> {
-      const { ip } = client;
-      const admin = await admins.findCredentials(db, normaliseEmail(email));
-      if (!admin) {
-        await passwords.burnCheck(password);
-        throw new AppError('INVALID_CREDENTIALS', 'Invalid credentials provided');
-      }
-      const now = clock.now();
-      await lockout.assertOpen(db, 'admins', admin.id, ip, now);
-      if (!(await passwords.verify(admin.password_hash, password))) {
-        await lockout.recordFailure(db, 'admins', admin.id, ip, now);
-        throw new AppError('INVALID_CREDENTIALS', 'Invalid credentials provided');
-      }
-      // three independent writes, sent together (auth/service.ts login)
-      const [, , { session, refreshToken }] = await Promise.all([
-        lockout.recordSuccess(db, 'admins', admin.id, ip),
-        admins.recordLogin(db, admin.id, now),
-        sessions.start(db, { kind: 'admin', accountId: admin.id, tokenVersion: admin.token_version, ip, userAgent: client.userAgent }),
-      ]);
-      const { token, expiresIn } = await accessToken(admin, session);
-      return { token, refreshToken, expiresIn, admin: presentAdmin({ ...admin, last_login_at: now }) };
+      return countLogin(logins, 'admin', async () => {
+        const { ip } = client;
+        const admin = await admins.findCredentials(db, normaliseEmail(email));
+        if (!admin) {
+          await passwords.burnCheck(password);
+          throw new AppError('INVALID_CREDENTIALS', 'Invalid credentials provided');
+        }
+        const now = clock.now();
+        await lockout.assertOpen(db, 'admins', admin.id, ip, now);
+        if (!(await passwords.verify(admin.password_hash, password))) {
+          await lockout.recordFailure(db, 'admins', admin.id, ip, now);
+          throw new AppError('INVALID_CREDENTIALS', 'Invalid credentials provided');
+        }
+        // three independent writes, sent together (auth/service.ts login)
+        const [, , { session, refreshToken }] = await Promise.all([
+          lockout.recordSuccess(db, 'admins', admin.id, ip),
+          admins.recordLogin(db, admin.id, now),
+          sessions.start(db, { kind: 'admin', accountId: admin.id, tokenVersion: admin.token_version, ip, userAgent: client.userAgent }),
+        ]);
+        const { token, expiresIn } = await accessToken(admin, session);
+        return { token, refreshToken, expiresIn, admin: presentAdmin({ ...admin, last_login_at: now }) };
+      });
     },
 
     /** The admins' refresh: as the users' (auth/service.ts). */

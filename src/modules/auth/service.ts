@@ -12,6 +12,7 @@ import type { UserRow } from '../users/repository.js';
 import type { NewAccountInput } from '../users/schemas.js';
 import type { EventSink } from '../webhooks/events.js';
 import type { Lockout } from './lockout.js';
+import { countLogin, type LoginCounter, uncountedLogins } from './login-counter.js';
 import { otpRepository } from './otp-repository.js';
 import type { PasswordHasher } from './passwords.js';
 import { resetBudgetRepository } from './reset-budget.js';
@@ -86,8 +87,11 @@ export function createAuthService(deps: {
   notifications: NotificationsService;
   /** webhook events, in the change's transaction */
   events: EventSink;
+  /** counts each login's outcome (the metrics) */
+  logins?: LoginCounter;
 }) {
   const { db, clock, tokens, sessions, passwords, outbox, config, lockout, accounts, notifications } = deps;
+  const logins = deps.logins ?? uncountedLogins;
   const resetBudget = resetBudgetRepository({
     sends: { max: OTP_EMAILS_PER_HOUR, windowMs: 60 * 60_000 },
     wrongGuesses: { max: OTP_MAX_WRONG_PER_DAY, windowMs: 24 * 60 * 60_000 },
@@ -149,35 +153,37 @@ export function createAuthService(deps: {
       return { ...(await signedIn(user, started)), user: presentUser(user) };
     },
 
-    /** By email or by phone (HNG lets either name the account). */
+    /** By email or by phone (HNG lets either name the account). Counted as succeeded or failed. */
     async login(input: { email?: string; phone?: string; password: string }, client: ClientInfo): Promise<Session> {
-      const { ip } = client;
-      if (input.email === undefined && input.phone === undefined) {
-        throw new AppError('VALIDATION_FAILED', MESSAGES.missing, [{ field: 'email', message: 'is required (or phone)' }]);
-      }
-      const by = input.email !== undefined ? { email: normaliseEmail(input.email) } : { phone: input.phone!.trim() };
-      const user = await accounts.credentials(by);
-      if (!user) {
-        await passwords.burnCheck(input.password);
-        throw new AppError('INVALID_CREDENTIALS', MESSAGES.invalidCredentials);
-      }
-      const now = clock.now();
-      await lockout.assertOpen(db, 'users', user.id, ip, now);
-      if (!(await passwords.verify(user.password_hash, input.password))) {
-        await lockout.recordFailure(db, 'users', user.id, ip, now);
-        throw new AppError('INVALID_CREDENTIALS', MESSAGES.invalidCredentials);
-      }
-      // checked after the password, so the account's state is told only to its owner
-      if (user.status !== 'active') throw new AppError('ACCOUNT_DEACTIVATED', MESSAGES.deactivated);
-      if (user.parent_status === 'deactivated') throw new AppError('ACCOUNT_DEACTIVATED', MESSAGES.parentDeactivated);
-      if (user.password_reset_required) throw new AppError('PASSWORD_RESET_REQUIRED', MESSAGES.passwordResetRequired);
-      // three independent writes, sent together (one round trip's wait on a pool; PGlite runs them in turn)
-      const [, , started] = await Promise.all([
-        lockout.recordSuccess(db, 'users', user.id, ip),
-        accounts.recordLogin(user.id, now),
-        startSession(db, user, client),
-      ]);
-      return { ...(await signedIn(user, started)), user: presentUser({ ...user, last_login_at: now }) };
+      return countLogin(logins, 'user', async () => {
+        const { ip } = client;
+        if (input.email === undefined && input.phone === undefined) {
+          throw new AppError('VALIDATION_FAILED', MESSAGES.missing, [{ field: 'email', message: 'is required (or phone)' }]);
+        }
+        const by = input.email !== undefined ? { email: normaliseEmail(input.email) } : { phone: input.phone!.trim() };
+        const user = await accounts.credentials(by);
+        if (!user) {
+          await passwords.burnCheck(input.password);
+          throw new AppError('INVALID_CREDENTIALS', MESSAGES.invalidCredentials);
+        }
+        const now = clock.now();
+        await lockout.assertOpen(db, 'users', user.id, ip, now);
+        if (!(await passwords.verify(user.password_hash, input.password))) {
+          await lockout.recordFailure(db, 'users', user.id, ip, now);
+          throw new AppError('INVALID_CREDENTIALS', MESSAGES.invalidCredentials);
+        }
+        // checked after the password, so the account's state is told only to its owner
+        if (user.status !== 'active') throw new AppError('ACCOUNT_DEACTIVATED', MESSAGES.deactivated);
+        if (user.parent_status === 'deactivated') throw new AppError('ACCOUNT_DEACTIVATED', MESSAGES.parentDeactivated);
+        if (user.password_reset_required) throw new AppError('PASSWORD_RESET_REQUIRED', MESSAGES.passwordResetRequired);
+        // three independent writes, sent together (one round trip's wait on a pool; PGlite runs them in turn)
+        const [, , started] = await Promise.all([
+          lockout.recordSuccess(db, 'users', user.id, ip),
+          accounts.recordLogin(user.id, now),
+          startSession(db, user, client),
+        ]);
+        return { ...(await signedIn(user, started)), user: presentUser({ ...user, last_login_at: now }) };
+      });
     },
 
     /**

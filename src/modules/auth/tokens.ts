@@ -1,6 +1,7 @@
 import { createHash, createHmac, createSecretKey, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import { decodeProtectedHeader, jwtVerify, SignJWT } from 'jose';
 import type { Clock } from '../../clock.js';
+import { isDatabaseUnavailable } from '../../db/index.js';
 import type { SigningKeys } from '../keys/service.js';
 
 /** What kind of principal a token speaks for; a user token never opens an admin route, nor the reverse. */
@@ -144,7 +145,9 @@ export function createTokenService(deps: {
       if (!claims) {
         try {
           claims = (await verifySignature(token)) ?? undefined;
-        } catch {
+        } catch (err) {
+          // the signing keys could not be read: the token is not known to be bad, the request is a 503
+          if (isDatabaseUnavailable(err)) throw err;
           claims = undefined;
         }
         if (!claims) return { ok: false, reason: 'invalid' };

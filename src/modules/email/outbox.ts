@@ -41,8 +41,8 @@ export function createOutbox(deps: { db: Db; mailer: Mailer; clock: Clock; log: 
       tx.afterCommit(kick);
     },
 
-    /** Sends what is due; safe to run on several instances at once (SKIP LOCKED plus a lease). */
-    async deliverDue(): Promise<{ sent: number; failed: number }> {
+    /** Sends what is due; safe to run on several instances at once (SKIP LOCKED plus a lease). `taskLog`: the worker's, naming its task. */
+    async deliverDue(taskLog: FastifyBaseLogger = log): Promise<{ sent: number; failed: number }> {
       let sent = 0;
       let failed = 0;
       for (;;) {
@@ -77,11 +77,23 @@ export function createOutbox(deps: { db: Db; mailer: Mailer; clock: Clock; log: 
               new Date(clock.now().getTime() + backoffMs(row.attempts)),
               reason,
             ]);
-            log.warn({ emailId: row.id, attempts: row.attempts, reason, permanent }, 'email delivery failed');
+            taskLog.warn({ emailId: row.id, attempts: row.attempts, reason, permanent }, 'email delivery failed');
           }
         }
         if (rows.length < BATCH) return { sent, failed };
       }
+    },
+
+    /** The emails waiting to be sent and the age of the oldest, in seconds (0 when none): the metrics read it at each scrape. */
+    async backlog(): Promise<{ pending: number; oldestAgeSeconds: number }> {
+      const { rows } = await db.query<{ pending: number; oldest: Date | null }>(
+        "select count(*)::int as pending, min(created_at) as oldest from email_outbox where status = 'pending'",
+      );
+      const oldest = rows[0]?.oldest;
+      return {
+        pending: rows[0]?.pending ?? 0,
+        oldestAgeSeconds: oldest ? Math.max(0, (clock.now().getTime() - oldest.getTime()) / 1000) : 0,
+      };
     },
   };
 }

@@ -229,6 +229,14 @@ export const webhooksRepository = {
     return rows[0]?.status ?? null;
   },
 
+  /** How many deliveries are pending, and when the oldest was created (null when none). */
+  async backlog(q: Queryable): Promise<{ pending: number; oldest: Date | null }> {
+    const { rows } = await q.query<{ pending: number; oldest: Date | null }>(
+      "select count(*)::int as pending, min(created_at) as oldest from webhook_deliveries where status = 'pending'",
+    );
+    return rows[0] ?? { pending: 0, oldest: null };
+  },
+
   /** Empties delivered events' payloads older than `before` (their delivery logs stay). */
   async prune(q: Queryable, before: Date): Promise<number> {
     const { rowCount } = await q.query(

@@ -93,7 +93,7 @@ export function createWebhooks(deps: {
     return id;
   }
 
-  async function attempt(c: Claimed): Promise<void> {
+  async function attempt(c: Claimed, taskLog: FastifyBaseLogger): Promise<void> {
     const now = clock.now();
     const body = JSON.stringify(c.payload);
     let result: { status: number | null; body: string; error: string | null };
@@ -118,7 +118,7 @@ export function createWebhooks(deps: {
       await repo.markFailedAttempt(tx, c.id, { status: result.status, response: result.body, error: result.error }, next);
       const disabled = await repo.endpointFailed(tx, c.endpoint_id, clock.now(), new Date(clock.now().getTime() - DISABLE_AFTER_MS));
       if (disabled) {
-        log.warn({ endpoint: c.endpoint_id }, 'webhook endpoint disabled: every delivery failed for 5 days');
+        taskLog.warn({ endpoint: c.endpoint_id }, 'webhook endpoint disabled: every delivery failed for 5 days');
         for (const to of await deps.superadminEmails(tx)) await deps.outbox.enqueue(tx, emails.webhookDisabled(to, c.url, c.endpoint_id));
       }
     });
@@ -228,17 +228,23 @@ export function createWebhooks(deps: {
       });
     },
 
-    /** The worker's pass: every due attempt, a batch at a time. */
-    async deliverDue(): Promise<number> {
+    /** The worker's pass: every due attempt, a batch at a time. `taskLog`: the worker's, naming its task. */
+    async deliverDue(taskLog: FastifyBaseLogger = log): Promise<number> {
       let sent = 0;
       for (let round = 0; round < 50; round++) {
         const now = clock.now();
         const claimed = await repo.claimDue(db, now, new Date(now.getTime() + LEASE_MS), BATCH);
         if (claimed.length === 0) break;
-        await Promise.all(claimed.map(attempt));
+        await Promise.all(claimed.map((c) => attempt(c, taskLog)));
         sent += claimed.length;
       }
       return sent;
+    },
+
+    /** The deliveries waiting to be sent and the age of the oldest, in seconds (0 when none): the metrics read it at each scrape. */
+    async backlog(): Promise<{ pending: number; oldestAgeSeconds: number }> {
+      const { pending, oldest } = await repo.backlog(db);
+      return { pending, oldestAgeSeconds: oldest ? Math.max(0, (clock.now().getTime() - oldest.getTime()) / 1000) : 0 };
     },
 
     /** Delivered events' payloads older than WEBHOOK_RETENTION_DAYS are emptied. */
