@@ -3,8 +3,9 @@ import { configDefaults, defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    // the admin console in a real browser: `npm run test:browser` (vitest.browser.config.ts)
-    exclude: [...configDefaults.exclude, 'test/browser/**'],
+    // the admin console in a real browser: `npm run test:browser` (vitest.browser.config.ts); the
+    // deployment with nginx and PostgreSQL: vitest.cluster.config.ts
+    exclude: [...configDefaults.exclude, 'test/browser/**', 'test/cluster/**'],
     globalSetup: ['test/helpers/global-setup.ts'],
     pool: 'forks',
     // two cores: two files at a time, each with its own database
