@@ -349,9 +349,9 @@ describe('GET /api/v1/admin/audit-log', () => {
     expect(second.json().meta.next_cursor).toBeNull();
   });
 
-  it('answers 422 for a malformed admin_id, cursor or limit', async () => {
+  it('answers 422 for a malformed admin_id, cursor or limit, and for an action that is not one', async () => {
     const { root } = await seed();
-    for (const query of ['admin_id=abc', 'cursor=abc', 'cursor=0', 'limit=0', 'limit=101']) {
+    for (const query of ['admin_id=abc', 'cursor=abc', 'cursor=0', 'limit=0', 'limit=101', 'action=user.nope', 'action=']) {
       const res = await h.get(`${LOG}?${query}`, root.token);
       expect(res.statusCode, `${query}: ${res.body}`).toBe(422);
       expect(res.json().code).toBe('VALIDATION_FAILED');

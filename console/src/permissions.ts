@@ -1,4 +1,4 @@
-import type { AdminPermission } from './api/client';
+import type { AdminPermission, AuditAction } from './api/client';
 
 /**
  * Every admin permission, in the service's order (src/modules/admins/permissions.ts). The API's
@@ -20,7 +20,11 @@ type Missing = Exclude<AdminPermission, (typeof ADMIN_PERMISSIONS)[number]>;
 const complete: [Missing] extends [never] ? true : { missing: Missing } = true;
 void complete;
 
-/** The audit actions (src/modules/audit/actions.ts): the API types `action` as a string, so the filter's choices are listed here. */
+/**
+ * The audit actions (src/modules/audit/actions.ts), the filter's choices. The API types `action`
+ * as their union; as for the permissions, an action added to or removed from the API is a type
+ * error here until this list follows.
+ */
 export const AUDIT_ACTIONS = [
   'admin.create',
   'admin.delete',
@@ -46,7 +50,16 @@ export const AUDIT_ACTIONS = [
   'subscription.subscribe',
   'subscription.update',
   'subscription.cancel',
-] as const;
+] as const satisfies readonly AuditAction[];
+
+type MissingAction = Exclude<AuditAction, (typeof AUDIT_ACTIONS)[number]>;
+const allActions: [MissingAction] extends [never] ? true : { missing: MissingAction } = true;
+void allActions;
+
+/** The action a filter names, or '' (any) for anything else. */
+export function auditAction(value: string): AuditAction | '' {
+  return (AUDIT_ACTIONS as readonly string[]).includes(value) ? (value as AuditAction) : '';
+}
 
 export function knownPermissions(list: readonly string[]): AdminPermission[] {
   return list.filter((p): p is AdminPermission => (ADMIN_PERMISSIONS as readonly string[]).includes(p));

@@ -17,6 +17,8 @@ export type AdminPermission = NonNullable<
   ? P
   : never;
 
+export type AuditAction = NonNullable<NonNullable<paths['/api/v1/admin/audit-log']['get']['parameters']['query']>['action']>;
+
 export interface FieldError {
   field: string;
   message: string;

@@ -3,7 +3,7 @@ import { api, ok } from '../api/client';
 import { errorFor, type Option, Select, TextField } from '../components/fields';
 import { useAction } from '../components/use-action';
 import { useLoad } from '../components/use-load';
-import { AUDIT_ACTIONS } from '../permissions';
+import { AUDIT_ACTIONS, auditAction } from '../permissions';
 import { can, getSession, useSession } from '../session';
 import { type AuditEntry, AuditTable } from './audit/AuditTable';
 import { type AuditFilters, fetchAudit } from './audit/fetch-audit';
@@ -71,7 +71,7 @@ export function AuditPage() {
           id="audit-action"
           label="Action"
           value={form.action}
-          onValue={(action) => setForm({ ...form, action })}
+          onValue={(action) => setForm({ ...form, action: auditAction(action) })}
           options={[{ value: '', label: 'Any action' }, ...AUDIT_ACTIONS.map((a) => ({ value: a, label: a }))]}
           error={errorFor(errors, 'action')}
         />

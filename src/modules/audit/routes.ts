@@ -1,13 +1,17 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { Envelope, errors, Uuid } from '../../http/schemas.js';
+import { AUDIT_ACTIONS } from './actions.js';
 import type { AuditService } from './service.js';
+
+/** The closed list of actions, in the schema: a client (the console) is typed by it, and a misspelt filter is a 422. */
+const Action = Type.Union(AUDIT_ACTIONS.map((a) => Type.Literal(a)));
 
 const AuditEntrySchema = Type.Object({
   id: Type.Integer(),
   admin_id: Type.Union([Type.String(), Type.Null()]),
   admin_email: Type.String(),
-  action: Type.String(),
+  action: Action,
   target_type: Type.String(),
   target_id: Type.Union([Type.String(), Type.Null()]),
   ip: Type.Union([Type.String(), Type.Null()]),
@@ -26,7 +30,7 @@ export const auditRoutes: FastifyPluginAsyncTypebox<{ audit: AuditService }> = a
         querystring: Type.Object({
           admin_id: Type.Optional(Uuid),
           target_id: Type.Optional(Type.String({ maxLength: 100 })),
-          action: Type.Optional(Type.String({ maxLength: 100 })),
+          action: Type.Optional(Action),
           from: Type.Optional(Type.String({ format: 'date-time', description: 'entries at or after this instant' })),
           to: Type.Optional(Type.String({ format: 'date-time', description: 'entries before this instant' })),
           // an audit id (bigint): past the largest exact integer it is no id at all

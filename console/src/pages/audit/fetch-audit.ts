@@ -1,9 +1,10 @@
-import { api, ok } from '../../api/client';
+import { type AuditAction, api, ok } from '../../api/client';
 import type { AuditEntry } from './AuditTable';
 
 export interface AuditFilters {
   adminId: string;
-  action: string;
+  /** '' for any action */
+  action: AuditAction | '';
   /** YYYY-MM-DD (UTC days, inclusive), or '' */
   from: string;
   to: string;
