@@ -64,6 +64,8 @@ export interface Nginx {
   drain(instancePort: number): Promise<void>;
   undrain(instancePort: number): Promise<void>;
   reload(): Promise<void>;
+  /** the active health checks' marks (address → why); reloads without waiting when they change */
+  setUnhealthy(marks: Map<string, string>): Promise<void>;
   accessLog(): AccessLine[];
 }
 
@@ -75,6 +77,13 @@ export interface Postgres {
   start(): Promise<void>;
   stop(mode?: 'smart' | 'fast' | 'immediate'): Promise<void>;
   restart(): Promise<void>;
+}
+
+export interface HealthEvent {
+  at: number;
+  port: number | null;
+  up: boolean | null;
+  reason: string;
 }
 
 export interface ClusterOptions {
@@ -90,6 +99,8 @@ export interface ClusterOptions {
   /** LOG_LEVEL; default warn */
   logLevel?: string;
   nginxPort?: number | null;
+  /** how often the health checks poll each /readyz (two failures mark it down); default 500 */
+  healthIntervalMs?: number;
   /** run `scripts/start.mjs --build-only` first; default true */
   build?: boolean;
   /** keep the temporary directory after stop() */
@@ -105,6 +116,8 @@ export interface Cluster {
   instances: Instance[];
   nginx: Nginx;
   pg: Postgres;
+  /** each instance marked down or back up by the health checks, in order (port null: a note about all) */
+  healthEvents: HealthEvent[];
   setEnv(extra: Record<string, string | null | undefined>): void;
   env(): Record<string, string>;
   // biome-ignore lint/suspicious/noExplicitAny: rows of any statement

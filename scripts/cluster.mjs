@@ -3,7 +3,8 @@
  * A throw-away deployment of SocioX Accounts on this machine, as docs/DEPLOYMENT.md describes it:
  * a PostgreSQL server (Debian's binaries, a new cluster in a temporary directory, 127.0.0.1 only),
  * N instances of the service (`node dist/main.js`, each on its own loopback port, all on that
- * server) and nginx in front (deploy/nginx.conf with this run's ports).
+ * server) and nginx in front (deploy/nginx.conf with this run's ports), with active health checks
+ * on each instance's /readyz (deploy/upstream-health.mjs: a failing instance is marked `down`).
  *
  *   node scripts/cluster.mjs up [--instances 3] [--port 8080] [--jobs-interval-ms 5000]
  *                               [--smtp-url smtp://127.0.0.1:2525] [--log-level info] [--production] [--keep]
@@ -39,6 +40,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { createHealthChecker, withMarks } from '../deploy/upstream-health.mjs';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const NGINX_TEMPLATE = join(ROOT, 'deploy', 'nginx.conf');
@@ -367,7 +369,9 @@ function createNginx({ binary, dir, port, ports }) {
   mkdirSync(join(dir, 'tmp'), { recursive: true });
   const conf = join(dir, 'nginx.conf');
   const down = new Set();
-  const writeConf = () => writeFileSync(conf, nginxConfig({ ports, listenPort: port, dir, down: [...down] }));
+  /** address → why: marked down by the health checks (deploy/upstream-health.mjs) */
+  let unhealthy = new Map();
+  const writeConf = () => writeFileSync(conf, withMarks(nginxConfig({ ports, listenPort: port, dir, down: [...down] }), unhealthy));
   writeConf();
   const args = ['-p', dir, '-c', conf, '-e', join(dir, 'error.log'), '-g', `daemon off; pid ${join(dir, 'nginx.pid')};`];
   run(binary, [...args, '-t'], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -438,6 +442,18 @@ function createNginx({ binary, dir, port, ports }) {
       await reload();
     },
     reload,
+    /**
+     * The health checks' marks (address → why): written and nginx reloaded when they change, without
+     * waiting for the old workers (they finish what they have; the marked instance still serves).
+     */
+    async setUnhealthy(marks) {
+      const same = marks.size === unhealthy.size && [...marks.keys()].every((a) => unhealthy.has(a));
+      if (same || !child) return;
+      unhealthy = new Map(marks);
+      writeConf();
+      run(binary, [...args, '-t'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      child.kill('SIGHUP');
+    },
     async start() {
       const proc = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
       let stderr = '';
@@ -499,6 +515,7 @@ export async function startCluster(options = {}) {
     production = false,
     logLevel = 'warn',
     nginxPort = null,
+    healthIntervalMs = 500,
     build = true,
     keepDir = false,
   } = options;
@@ -539,6 +556,9 @@ export async function startCluster(options = {}) {
     SUPERADMIN_EMAIL: superadmin.email,
     SUPERADMIN_PASSWORD: superadmin.password,
     LOG_LEVEL: logLevel,
+    // a stopping instance answers /readyz 503 this long while it still serves: the health checks
+    // (every healthIntervalMs, two failures) take it out of nginx's rotation before it closes
+    SHUTDOWN_DELAY_MS: String(Math.max(3_000, healthIntervalMs * 6)),
     ...secrets,
     ...(production ? {} : { PASSWORD_HASH_MEMORY_KIB: '8', PASSWORD_HASH_ITERATIONS: '1' }),
     ...(smtpUrl ? { SMTP_URL: smtpUrl } : {}),
@@ -561,6 +581,19 @@ export async function startCluster(options = {}) {
   };
   process.once('exit', emergency);
 
+  /** each instance marked down or back up by the health checks, in order */
+  const healthEvents = [];
+  const health = createHealthChecker({
+    servers: ports.map((p) => `127.0.0.1:${p}`),
+    apply: (marks) => nginx.setUnhealthy(marks),
+    intervalMs: healthIntervalMs,
+    timeoutMs: 1_000,
+    fall: 2,
+    rise: 2,
+    onChange: (e) => healthEvents.push({ at: Date.now(), port: Number(e.address.split(':')[1]), up: e.up, reason: e.reason }),
+    log: (msg) => healthEvents.push({ at: Date.now(), port: null, up: null, reason: msg }),
+  });
+
   let stopped = false;
   const cluster = {
     dir,
@@ -571,6 +604,8 @@ export async function startCluster(options = {}) {
     instances: nodes,
     nginx,
     pg: postgres,
+    /** the active health checks' record: { at, port, up, reason } (port null: a note about all of them) */
+    healthEvents,
     /** the instances' environment from now on (a restart picks it up) */
     setEnv: applyEnv,
     env: () => ({ ...env }),
@@ -587,7 +622,8 @@ export async function startCluster(options = {}) {
     /**
      * One step of a rolling restart: the instance out of nginx's rotation (its requests in flight
      * finished), SIGTERM and its exit, started again on its port, /readyz 200, back in the rotation.
-     * `drain: false` skips the balancer: SIGTERM alone (docs/DEPLOYMENT.md says what that costs).
+     * `drain: false` skips that step: SIGTERM alone, and the instance (SHUTDOWN_DELAY_MS) answers
+     * /readyz 503 until the health checks have taken it out (docs/DEPLOYMENT.md "Rolling restarts").
      */
     async restart(instance, { drain = true } = {}) {
       const started = Date.now();
@@ -602,6 +638,7 @@ export async function startCluster(options = {}) {
     async stop() {
       if (stopped) return;
       stopped = true;
+      await health.stop();
       await Promise.allSettled(nodes.map((n) => n.stop()));
       await nginx.stop().catch(() => {});
       if (postgres.running) await postgres.stop().catch(() => postgres.emergencyStop());
@@ -620,6 +657,7 @@ export async function startCluster(options = {}) {
     // together: the migrations' advisory lock lets one apply them while the others wait
     await Promise.all(nodes.map((n) => n.start()));
     await nginx.start();
+    health.start();
   } catch (err) {
     await cluster.stop().catch(() => {});
     throw err;

@@ -4,6 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { consoleRoutes } from './http/console.js';
 import { docsRoutes } from './http/docs.js';
+import { installDraining } from './http/draining.js';
 import { installErrorHandling } from './http/error-handler.js';
 import { AppError } from './http/errors.js';
 import { clientErrorHandler, frameworkErrorHandler } from './http/framework-errors.js';
@@ -74,6 +75,7 @@ export async function buildApp(graph: ServiceGraph) {
   installSecurityHeaders(app);
   installJsonParser(app, BODY_LIMIT);
   installLingeringClose(app);
+  const draining = installDraining(app);
   // GET /metrics and its one onResponse hook, only when METRICS_TOKEN or METRICS_PORT is set
   const { http: metrics } = graph.metrics;
   const metricsListener = metrics ? installMetrics(app, { source: metrics, requests: metrics.requests, ...config.metrics }, log) : null;
@@ -120,7 +122,7 @@ export async function buildApp(graph: ServiceGraph) {
   await app.register(consoleRoutes, { dir: config.consoleDir });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  await app.register(healthRoutes, { db });
+  await app.register(healthRoutes, { db, draining });
   await app.register(authRoutes, { auth });
   await app.register(userRoutes, { users });
   await app.register(adminRoutes, { admins });
@@ -160,6 +162,8 @@ export async function buildApp(graph: ServiceGraph) {
     userRoutes: access.userRoutes,
     services,
     metrics: graph.metrics,
+    /** SIGTERM's first step: /readyz answers 503, answers close their connection (src/http/draining.ts) */
+    beginShutdown: () => draining.begin(),
     /** starts the metrics' own listener when METRICS_PORT is set (after `listen`); its address, else null */
     listenMetrics: async () => (metricsListener ? metricsListener.listen() : null),
   };

@@ -17,6 +17,10 @@ export interface Config {
   databaseConnectTimeoutMs: number;
   /** PostgreSQL: a statement's answer within this, or the request answers 503 (migrations: no limit) */
   databaseQueryTimeoutMs: number;
+  /** after SIGTERM, how long /readyz answers 503 while requests are still served (a balancer's health check takes the instance out first) */
+  shutdownDelayMs: number;
+  /** PostgreSQL: connections in this instance's pool (plus one for the change feed) */
+  databasePoolMax: number;
   /** unset: emails are written to the outbox and logged */
   smtpUrl: string | null;
   mailFrom: string;
@@ -255,6 +259,8 @@ export function loadConfig(env: Env = process.env): Config {
     // DECISIONS "Database outages (issue 14)": together they keep a request under 5 s when the database is gone
     databaseConnectTimeoutMs: int(env, 'DATABASE_CONNECT_TIMEOUT_MS', 2_000, 100, 60_000),
     databaseQueryTimeoutMs: int(env, 'DATABASE_QUERY_TIMEOUT_MS', 3_000, 100, 600_000),
+    shutdownDelayMs: int(env, 'SHUTDOWN_DELAY_MS', 0, 0, 60_000),
+    databasePoolMax: int(env, 'DATABASE_POOL_MAX', 10, 1, 1_000),
     smtpUrl,
     mailFrom: str(env, 'MAIL_FROM') ?? 'SocioX Accounts <no-reply@localhost>',
     appUrl,

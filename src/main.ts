@@ -58,9 +58,26 @@ async function main(): Promise<void> {
   else logger.info(startFields(start), 'listening');
 
   let stopping = false;
+  let endDelay = () => {};
   const shutdown = async (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      endDelay(); // a second signal stops waiting for the balancer
+      return;
+    }
     stopping = true;
+    app.beginShutdown();
+    // SIGTERM (systemd, a rolling restart): /readyz says 503 for SHUTDOWN_DELAY_MS while requests are
+    // still served, so the balancer stops sending new ones before the listener closes. Ctrl-C stops now.
+    if (signal === 'SIGTERM' && config.shutdownDelayMs > 0) {
+      logger.info({ signal, delayMs: config.shutdownDelayMs }, 'shutting down: /readyz answers 503; still serving until the delay ends');
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, config.shutdownDelayMs);
+        endDelay = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
     logger.info({ signal }, 'shutting down: finishing in-flight requests and the current job');
     const force = setTimeout(() => {
       logger.error('shutdown took longer than 25 s, exiting');

@@ -1,8 +1,8 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
-import { DATABASE_TIMEOUTS } from '../src/db/postgres.js';
-import { DatabaseUnavailableError, isDatabaseUnavailable } from '../src/db/unavailable.js';
+import { DATABASE_TIMEOUTS, openPostgres } from '../src/db/postgres.js';
+import { DatabaseBusyError, DatabaseUnavailableError, isDatabaseUnavailable } from '../src/db/unavailable.js';
 import { ERROR_CODES, translateDbError } from '../src/http/errors.js';
 import { quietDuringOutages } from '../src/jobs/outages.js';
 import { createWorker } from '../src/jobs/worker.js';
@@ -86,6 +86,57 @@ describe('the timeouts are configuration', () => {
     expect([config.databaseConnectTimeoutMs, config.databaseQueryTimeoutMs]).toEqual([1_500, 10_000]);
     expect(() => loadConfig({ ...TEST_ENV, DATABASE_CONNECT_TIMEOUT_MS: '0' })).toThrow(/DATABASE_CONNECT_TIMEOUT_MS/);
     expect(() => loadConfig({ ...TEST_ENV, DATABASE_QUERY_TIMEOUT_MS: 'soon' })).toThrow(/DATABASE_QUERY_TIMEOUT_MS/);
+  });
+
+  it('the pool size is DATABASE_POOL_MAX (10 by default, 1 to 1000), and SHUTDOWN_DELAY_MS 0 by default (0 to 60000)', () => {
+    expect([loadConfig(TEST_ENV).databasePoolMax, loadConfig(TEST_ENV).shutdownDelayMs]).toEqual([10, 0]);
+    const config = loadConfig({ ...TEST_ENV, DATABASE_POOL_MAX: '25', SHUTDOWN_DELAY_MS: '3000' });
+    expect([config.databasePoolMax, config.shutdownDelayMs]).toEqual([25, 3_000]);
+    expect(() => loadConfig({ ...TEST_ENV, DATABASE_POOL_MAX: '0' })).toThrow(/DATABASE_POOL_MAX/);
+    expect(() => loadConfig({ ...TEST_ENV, SHUTDOWN_DELAY_MS: '61000' })).toThrow(/SHUTDOWN_DELAY_MS/);
+  });
+});
+
+describe('a full pool on a PostgreSQL server', () => {
+  it.runIf(process.env.DATABASE_URL)(
+    'waiting past the connect timeout while every connection works is "busy": 503 with Retry-After, not "unavailable"',
+    async () => {
+      const small = await openPostgres(process.env.DATABASE_URL!, { max: 1, connectTimeoutMs: 200 });
+      try {
+        const holding = small.query('select pg_sleep(0.8)');
+        const err = await small.query('select 1').then(
+          () => null,
+          (e: unknown) => e,
+        );
+        expect(err).toBeInstanceOf(DatabaseBusyError);
+        expect(isDatabaseUnavailable(err)).toBe(true); // the worker's outage handling still applies
+        expect(translateDbError(err)).toMatchObject({
+          code: 'SERVICE_UNAVAILABLE',
+          message: 'The service is busy; try again shortly',
+          headers: { 'retry-after': '2' },
+        });
+        await holding;
+        // a transaction waiting for the one connection: the same
+        const tx = small.transaction((t) => t.query('select pg_sleep(0.8)'));
+        const txErr = await small
+          .transaction((t) => t.query('select 1'))
+          .then(
+            () => null,
+            (e: unknown) => e,
+          );
+        expect(txErr).toBeInstanceOf(DatabaseBusyError);
+        await tx;
+        expect((await small.query('select 1 as n')).rows).toEqual([{ n: 1 }]);
+      } finally {
+        await small.close();
+      }
+    },
+  );
+
+  it('a database that is gone still says so (the pool was not full)', () => {
+    expect(translateDbError(new Error('timeout exceeded when trying to connect'))?.message).toBe(
+      'The database is unavailable; try again shortly',
+    );
   });
 });
 

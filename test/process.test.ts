@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { Agent, request as httpRequest } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   describeOutput,
@@ -178,6 +179,37 @@ describe('the service process (src/main.ts)', () => {
     expect(exit, describeOutput(proc)).toEqual({ code: 0, signal: null });
     // and it no longer accepts connections
     await expect(fetch(`${base}/healthz`, { signal: AbortSignal.timeout(2_000) })).rejects.toThrow();
+  }, 120_000);
+
+  it('with SHUTDOWN_DELAY_MS, SIGTERM first makes /readyz 503 while requests are still served (Connection: close), then exits 0', async () => {
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const proc = start({ DATA_DIR: await migratedDataDir(), PORT: String(port), LOG_LEVEL: 'info', SHUTDOWN_DELAY_MS: '3000' });
+    await waitHealthy(proc, base);
+    expect((await fetch(`${base}/readyz`)).status).toBe(200);
+    const signalled = Date.now();
+    proc.child.kill('SIGTERM');
+    await waitFor(
+      () => proc.stdout().includes('still serving until the delay ends'),
+      5_000,
+      () => describeOutput(proc),
+    );
+    const ready = await fetch(`${base}/readyz`);
+    expect(ready.status).toBe(503);
+    expect(await json(ready)).toEqual({ status: false, message: 'shutting down' });
+    // still serving, and telling a kept-alive client to open its next connection elsewhere
+    const served = await new Promise<{ status: number; connection: string | undefined }>((resolve, reject) => {
+      const req = httpRequest(`${base}/api/v1/subscription/plans`, { agent: new Agent({ keepAlive: true }) }, (res) => {
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, connection: res.headers.connection }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(served).toEqual({ status: 200, connection: 'close' });
+    const exit = await exitWithin(proc, 30_000);
+    expect(exit, describeOutput(proc)).toEqual({ code: 0, signal: null });
+    expect(Date.now() - signalled).toBeGreaterThanOrEqual(2_900);
   }, 120_000);
 
   it('refuses to start in production without JWT_SECRET', async () => {

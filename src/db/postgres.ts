@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { type Db, type ListenHandlers, type Queryable, type QueryResult, unitOfWork } from './types.js';
-import { isDatabaseUnavailable } from './unavailable.js';
+import { DatabaseBusyError, isDatabaseUnavailable } from './unavailable.js';
 
 // int8 (counts, bigserial ids, money in minor units) as a JS number, as PGlite returns it:
 // every int8 this service stores stays far below 2^53.
@@ -42,17 +42,37 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
   // JIT compiles each complex statement for hundreds of milliseconds: a loss for short OLTP queries
   // (measured: 590 ms of a 675 ms renewal batch), so it is off for this service's sessions.
   // connectionTimeoutMillis bounds both opening a connection and waiting for a free one.
-  const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10, options: '-c jit=off', connectionTimeoutMillis: connectMs });
+  const max = options.max ?? 10;
+  const pool = new pg.Pool({ connectionString: url, max, options: '-c jit=off', connectionTimeoutMillis: connectMs });
   // an idle client losing its server must not crash the process; the pool replaces it
   pool.on('error', () => {});
+  // pg-pool's "timeout exceeded when trying to connect" is a request that waited its turn in the
+  // queue of a full pool: when every connection was checked out doing work, the instance is busy
+  // (DatabaseBusyError), not without a database (connections stuck connecting are not checked out)
+  let checkedOut = 0;
+  pool.on('acquire', () => void checkedOut++);
+  pool.on('release', () => void checkedOut--);
+  const busyOrAsIs = (err: unknown): unknown =>
+    err instanceof Error && err.message === 'timeout exceeded when trying to connect' && checkedOut >= max
+      ? new DatabaseBusyError({ cause: err })
+      : err;
   // statements of requests and the worker get an answer within queryMs or fail (and their client is
   // discarded); migrations (withConnection, exec) may wait as long as they need: a migration can
   // build an index for minutes, and the advisory lock waits for another instance's migrations
-  const base = adapt(pool, queryMs);
+  const pooled = adapt(pool, queryMs);
+  const base: Queryable = {
+    async query<T>(sql: string, params?: readonly unknown[]): Promise<QueryResult<T>> {
+      try {
+        return await pooled.query<T>(sql, params);
+      } catch (err) {
+        throw busyOrAsIs(err);
+      }
+    },
+  };
   await base.query('select 1');
 
   async function withClient<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await pool.connect();
+    const client = await pool.connect().catch((err: unknown) => Promise.reject(busyOrAsIs(err)));
     // a checked-out client whose connection breaks emits 'error' (the pool listens only to idle
     // ones): unheard, that would crash the process. A broken client is discarded, not reused.
     let broken = false;

@@ -14,6 +14,20 @@ export class DatabaseUnavailableError extends Error {
 }
 
 /**
+ * Every connection of this instance's pool stayed busy past DATABASE_CONNECT_TIMEOUT_MS: the
+ * database answers, this instance has more requests than connections. Still a 503 with Retry-After,
+ * but said as what it is ("busy"), not as a database that is gone.
+ */
+export class DatabaseBusyError extends DatabaseUnavailableError {
+  readonly busy = true;
+  constructor(options?: { cause?: unknown }) {
+    super('Every pooled database connection stayed busy past DATABASE_CONNECT_TIMEOUT_MS');
+    this.name = 'DatabaseBusyError';
+    if (options?.cause !== undefined) this.cause = options.cause;
+  }
+}
+
+/**
  * SQLSTATEs of a server that is going away, not yet accepting connections, or out of connection
  * slots: class 08 (connection exception) is matched as a class below.
  */

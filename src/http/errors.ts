@@ -1,4 +1,4 @@
-import { isDatabaseUnavailable } from '../db/unavailable.js';
+import { DatabaseBusyError, isDatabaseUnavailable } from '../db/unavailable.js';
 
 /**
  * One error type with a closed list of stable codes, each mapped to one HTTP status.
@@ -69,10 +69,18 @@ export function databaseUnavailable(): AppError {
   });
 }
 
+/** Every pooled connection of this instance stayed busy: the database is there, this instance is full. */
+export function serviceBusy(): AppError {
+  return new AppError('SERVICE_UNAVAILABLE', 'The service is busy; try again shortly', undefined, {
+    'retry-after': String(DATABASE_RETRY_AFTER_SECONDS),
+  });
+}
+
 /** PostgreSQL error codes we translate instead of answering 500 (Logto's habit: one place for it). */
 export function translateDbError(err: unknown, conflictMessages: ConflictMessages = {}): AppError | null {
   // the server gone, restarting, out of connection slots, silent past the timeouts, or closed
   // (src/db/unavailable.ts): before the SQLSTATE switch, which would leave them a 500
+  if (err instanceof DatabaseBusyError) return serviceBusy();
   if (isDatabaseUnavailable(err)) return databaseUnavailable();
   const e = err as { code?: unknown; constraint?: unknown };
   if (typeof e?.code !== 'string' || !/^[0-9A-Z]{5}$/.test(e.code)) return null;

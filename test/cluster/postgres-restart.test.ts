@@ -167,7 +167,13 @@ describe.runIf(clusterAvailable())('PostgreSQL restarted mid-load', () => {
         `  ${seen.length} requests: ${seen.filter((o) => o.status < 300).length} succeeded, ${unavailable.length} answered 503 SERVICE_UNAVAILABLE with Retry-After ` +
         `(of ${during.length} sent from 1 s before the stop until the start), ${bad.length} otherwise (500, proxy error, network error), slowest ${Math.round(Math.max(...seen.map((o) => o.ms)))} ms, ` +
         `${afterRecovery.length} after recovery all ${afterRecovery.every((o) => o.status < 300) ? 'succeeded' : 'NOT succeeded'}\n` +
-        `  /readyz while away: ${[...readyz].map(([i, s]) => `instance ${i} ${s.filter((x) => x === 503).length}×503 of ${s.length}`).join(', ')}`,
+        `  /readyz while away: ${[...readyz].map(([i, s]) => `instance ${i} ${s.filter((x) => x === 503).length}×503 of ${s.length}`).join(', ')}\n` +
+        `  health checks: ${cluster.healthEvents.map((e) => (e.port === null ? e.reason : `${e.port} ${e.up ? 'up' : 'down'}`)).join('; ') || 'nothing'}`,
+    );
+    // every instance failing together (the shared database): the checks left them all in nginx's
+    // rotation, so clients got the instances' 503 with Retry-After rather than nginx's own error
+    expect(cluster.healthEvents.map((e) => e.reason)).toContain(
+      'every server fails its check: all left in the rotation (their own 503 answers the clients)',
     );
     expect(bad.slice(0, 5).map((o) => ({ op: o.op, status: o.status, error: o.error, body: o.body }))).toEqual([]);
     expect(slow.map((o) => ({ op: o.op, ms: Math.round(o.ms), status: o.status }))).toEqual([]);
