@@ -71,7 +71,7 @@ export async function buildApp(graph: ServiceGraph) {
       compilersFactory: { buildValidator: bodyStrictValidatorBuilder() as never, buildSerializer: memoizedSerializerBuilder() as never },
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
-  installRequestLog(app, log);
+  installRequestLog(app, log, { publicReads: config.logPublicReads });
   installSecurityHeaders(app);
   installJsonParser(app, BODY_LIMIT);
   installLingeringClose(app);

@@ -57,6 +57,8 @@ export interface Config {
   /** where the per-IP counters live: this process, or the database (shared by every instance) */
   rateLimitStore: 'memory' | 'database';
   logLevel: string;
+  /** a request-log line for answers below 400 of the public reads too (config.publicRead routes) */
+  logPublicReads: boolean;
   /** behind a load balancer: trust X-Forwarded-For so rate limits see the client's IP */
   trustProxy: boolean;
   /** team members (child users) a parent without a live subscription may have */
@@ -283,6 +285,7 @@ export function loadConfig(env: Env = process.env): Config {
     rateLimitStore: rateLimitStore(env, databaseUrl),
     trustProxy: ['1', 'true', 'yes'].includes((env.TRUST_PROXY ?? '').trim().toLowerCase()),
     logLevel: str(env, 'LOG_LEVEL') ?? (nodeEnv === 'test' ? 'silent' : 'info'),
+    logPublicReads: bool(env, 'LOG_PUBLIC_READS', false),
     defaultTeamMembers: int(env, 'DEFAULT_TEAM_MEMBERS', 3, 0, 1_000_000),
     forgotPasswordMinMs: int(env, 'FORGOT_PASSWORD_MIN_MS', 250, 0, 10_000),
     passwordHashMemoryKib: passwordHash.memoryKib,

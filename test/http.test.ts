@@ -137,7 +137,8 @@ describe('the envelope and errors (contract §3)', () => {
   });
 
   it('carries a request id in the log, taken from X-Request-Id when given', async () => {
-    await h.request('GET', '/healthz', { headers: { 'x-request-id': 'trace-abc-123' } });
+    // (not /healthz: a public read is logged only when it fails, test/logging.test.ts)
+    await h.request('GET', '/api/v1/users/me', { headers: { 'x-request-id': 'trace-abc-123' } });
     expect(logLines.some((l) => l.includes('"reqId":"trace-abc-123"'))).toBe(true);
   });
 

@@ -38,8 +38,9 @@ function routes(h: { app: Harness['app'] }) {
 describe('JSON logs (not a terminal, or production)', () => {
   const out = capture(false);
   let h: Harness;
+  let logger: pino.Logger;
   beforeAll(async () => {
-    const logger = await createLogger({ logLevel: 'debug', nodeEnv: 'development' }, out);
+    logger = await createLogger({ logLevel: 'debug', nodeEnv: 'development' }, out);
     h = await Harness.create({ logger, mailer: failingMailer, beforeReady: (app) => routes({ app }) });
   });
   afterAll(() => h.close());
@@ -59,6 +60,37 @@ describe('JSON logs (not a terminal, or production)', () => {
     expect(byMessage('deeper inside a request').map((e) => [e.reqId, e.part])).toEqual([['req-log-1', 'nested']]);
     expect(byMessage('unexpected error').map((e) => e.reqId)).toEqual(['req-log-2']);
     expect(byMessage('request completed').map((e) => e.reqId)).toEqual(['req-log-1', 'req-log-2']);
+  });
+
+  it('the public reads get no request line when they succeed, one when they fail; LOG_PUBLIC_READS=true logs them all', async () => {
+    const publicReads = async (on: Harness, tag: string) => {
+      const get = (url: string, n: number, headers: Record<string, string> = {}) =>
+        on.request('GET', url, { headers: { 'x-request-id': `${tag}-${n}`, ...headers } });
+      expect((await get('/healthz', 1)).statusCode).toBe(200);
+      expect((await get('/readyz', 2)).statusCode).toBe(200);
+      const list = await get('/api/v1/subscription/plans', 3);
+      expect(list.statusCode).toBe(200);
+      expect((await get('/api/v1/subscription/plans', 4, { 'if-none-match': String(list.headers.etag) })).statusCode).toBe(304);
+      expect((await get('/api/v1/subscription', 5)).statusCode).toBe(200); // HNG's view
+      expect((await get('/api/v1/subscription/plans/category/basic', 6)).statusCode).toBe(200);
+      expect((await get(`/api/v1/subscription/plans?category=${'x'.repeat(51)}`, 7)).statusCode).toBe(422);
+      // any other route, and a path no route matches
+      expect((await get('/api/v1/users/me', 8)).statusCode).toBe(401);
+      expect((await get('/no/such/route', 9)).statusCode).toBe(404);
+    };
+    const completed = () => entries().filter((e) => e.msg === 'request completed');
+    await publicReads(h, 'quiet');
+    expect(completed().map((e) => e.reqId)).toEqual(['quiet-7', 'quiet-8', 'quiet-9']);
+    expect(completed()[0]).toMatchObject({ res: { statusCode: 422 }, req: { method: 'GET' } });
+
+    out.lines.length = 0;
+    const loud = await h.sibling({ LOG_PUBLIC_READS: 'true' }, undefined, logger);
+    try {
+      await publicReads(loud, 'loud');
+      expect(completed().map((e) => e.reqId)).toEqual(Array.from({ length: 9 }, (_, i) => `loud-${i + 1}`));
+    } finally {
+      await loud.app.close();
+    }
   });
 
   it('every line of a worker task carries the task, the lines the task logs itself included', async () => {

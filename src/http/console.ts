@@ -88,6 +88,6 @@ export async function consoleRoutes(app: FastifyInstance, options: { dir: string
     return send(request, reply, asset);
   };
   const schema = { hide: true };
-  app.get('/admin', { schema }, serve);
-  app.get('/admin/*', { schema }, serve);
+  app.get('/admin', { schema, config: { publicRead: true } }, serve);
+  app.get('/admin/*', { schema, config: { publicRead: true } }, serve);
 }

@@ -6,14 +6,19 @@ import type { Draining } from './draining.js';
 const Health = Type.Object({ status: Type.Boolean(), message: Type.String() });
 
 export const healthRoutes: FastifyPluginAsyncTypebox<{ db: Db; draining: Draining }> = async (app, { db, draining }) => {
-  app.get('/healthz', { schema: { tags: ['health'], summary: 'The process is up', response: { 200: Health } } }, async () => ({
-    status: true,
-    message: 'ok',
-  }));
+  app.get(
+    '/healthz',
+    { config: { publicRead: true }, schema: { tags: ['health'], summary: 'The process is up', response: { 200: Health } } },
+    async () => ({
+      status: true,
+      message: 'ok',
+    }),
+  );
 
   app.get(
     '/readyz',
     {
+      config: { publicRead: true },
       schema: {
         tags: ['health'],
         summary: 'The database answers and the instance is not shutting down',

@@ -45,12 +45,18 @@ export const lazyChildLoggers: FastifyServerOptions['childLoggerFactory'] = (log
  * of the redaction the service's logger applies to every other line, which was the largest cost of
  * logging each request (measured on a hello server: a line through the redacting logger 34,700
  * req/s, through an unredacted pino 51,400; pino's own serialisation was a few per cent more).
+ *
+ * The public reads (`config.publicRead`: /healthz, /readyz, the plan catalogue, the console's files)
+ * are logged only when they fail (400 and above) unless `publicReads`: every client and balancer
+ * polls them, they carry no identity, and their line was a tenth of the plan list's cost
+ * (DECISIONS "The request log and the public reads").
  */
-export function installRequestLog(app: FastifyInstance, log: FastifyBaseLogger): void {
+export function installRequestLog(app: FastifyInstance, log: FastifyBaseLogger, options: { publicReads: boolean }): void {
   const stream = (log as unknown as Record<symbol, pino.DestinationStream | undefined>)[pino.symbols.streamSym];
   if (!stream || !(log as pino.Logger).isLevelEnabled('info')) return;
   const prefix = `{"level":30,"pid":${process.pid},"hostname":${JSON.stringify(hostname())}`;
   app.addHook('onSend', (request, reply, payload, done) => {
+    if (!options.publicReads && reply.statusCode < 400 && request.routeOptions.config.publicRead) return done(null, payload);
     stream.write(
       `${prefix},"time":${Date.now()},"reqId":${JSON.stringify(request.id)},"req":{"method":"${request.method}","url":${JSON.stringify(request.url)},"remoteAddress":${JSON.stringify(request.ip)}},"res":{"statusCode":${reply.statusCode}},"responseTime":${reply.elapsedTime},"msg":"request completed"}\n`,
     );

@@ -28,5 +28,11 @@ declare module 'fastify' {
     optionalBody?: boolean;
     /** set on the routes of documented spellings: the canonical path they alias */
     aliasOf?: string;
+    /**
+     * An anonymous read that every client polls (/healthz, /readyz, the plan catalogue, the console's
+     * files): its answers below 400 get no request-log line unless LOG_PUBLIC_READS=true
+     * (./request-log.ts); /metrics still counts them
+     */
+    publicRead?: boolean;
   }
 }

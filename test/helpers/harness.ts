@@ -101,11 +101,11 @@ export class Harness {
   }
 
   /** Another app instance on the same database (a second server, or other settings). */
-  async sibling(env: Record<string, string> = {}, mailer?: Mailer): Promise<Harness> {
+  async sibling(env: Record<string, string> = {}, mailer?: Mailer, logger?: pino.Logger): Promise<Harness> {
     const config = loadConfig({ ...TEST_ENV, ...env });
     const m = new MemoryMailer();
     const app = await buildApp(
-      buildServices({ config, db: this.db, clock: this.clock, mailer: mailer ?? m, log: pino({ level: 'silent' }) }),
+      buildServices({ config, db: this.db, clock: this.clock, mailer: mailer ?? m, log: logger ?? pino({ level: 'silent' }) }),
     );
     await app.ready();
     return new Harness(app, this.db, this.testDb, this.clock, m, config);

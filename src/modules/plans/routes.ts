@@ -162,6 +162,7 @@ export const planRoutes: FastifyPluginAsyncTypebox<{ plans: PlansService }> = as
   app.get(
     '/api/v1/subscription/plans',
     {
+      config: { publicRead: true },
       schema: {
         tags,
         summary: 'Active plans for a pricing page, optionally by category (no token)',
@@ -182,6 +183,7 @@ export const planRoutes: FastifyPluginAsyncTypebox<{ plans: PlansService }> = as
   app.get(
     '/api/v1/subscription/plans/category/:category',
     {
+      config: { publicRead: true },
       schema: {
         tags,
         summary: 'Active plans of one category (no token)',
@@ -204,6 +206,7 @@ export const planRoutes: FastifyPluginAsyncTypebox<{ plans: PlansService }> = as
   app.get(
     '/api/v1/subscription',
     {
+      config: { publicRead: true },
       schema: {
         tags,
         summary: 'HNG: all active plans as {id, name, price} (price = monthly amount)',
