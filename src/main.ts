@@ -3,6 +3,7 @@ import { type Config, ConfigError, loadConfig } from './config.js';
 import { openDatabase } from './db/index.js';
 import { migrate } from './db/migrate.js';
 import { startBanner, startFields } from './first-run.js';
+import { compilePendingInBackground } from './http/lazy-compile.js';
 import { createLogger, prettyLogs } from './logger.js';
 
 async function main(): Promise<void> {
@@ -42,6 +43,8 @@ async function main(): Promise<void> {
   await app.listen({ port: config.port, host: config.host });
   const metricsAddress = await app.listenMetrics();
   app.worker.start();
+  // the routes' validators and serializers not used yet, compiled between requests (src/http/lazy-compile.ts)
+  void compilePendingInBackground((err) => logger.error({ err }, 'a route schema does not compile'));
 
   // where everything is, and how to make the first superadmin when there is none
   const noSuperadmin = await app.services.admins.superadminEmails(db).then(

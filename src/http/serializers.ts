@@ -1,4 +1,5 @@
 import fastJsonStringify from 'fast-json-stringify';
+import { lazyCompiled } from './lazy-compile.js';
 
 type ExternalSchemas = Record<string, unknown>;
 type Serializer = (data: unknown) => string;
@@ -33,7 +34,8 @@ export function memoizedSerializerBuilder() {
           external = { ...external };
           delete external[schema.$id];
         }
-        serialize = fastJsonStringify(schema as never, { ...serializerOpts, schema: external as never }) as Serializer;
+        // compiled on first use, or after the port is open (./lazy-compile.ts)
+        serialize = lazyCompiled(() => fastJsonStringify(schema as never, { ...serializerOpts, schema: external as never }) as Serializer);
         cache.set(key, serialize);
       }
       return serialize;

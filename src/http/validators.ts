@@ -1,6 +1,7 @@
 import { Ajv, type Options } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { FastifySchema } from 'fastify';
+import { lazyCompiled } from './lazy-compile.js';
 
 /**
  * What @fastify/ajv-compiler 4 would build from our former `ajv.customOptions`: its defaults
@@ -84,7 +85,8 @@ function compileWith(ajv: Ajv, cache: Map<string, Validator>, schema: RouteSchem
   const key = JSON.stringify(schema);
   let validate = cache.get(key);
   if (!validate) {
-    validate = ajv.compile(schema as object);
+    // compiled on first use, or after the port is open (./lazy-compile.ts)
+    validate = lazyCompiled(() => ajv.compile(schema as object) as ValidatorWithErrors, true);
     cache.set(key, validate);
   }
   return validate;
