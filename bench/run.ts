@@ -223,11 +223,16 @@ interface Service {
   readyMs: number;
 }
 
-/** The Node flags `npm start` runs with (package.json), so `node dist/main.js` here runs as npm start does. */
-const START_NODE_FLAGS: string[] = (() => {
-  const script: string = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts.start;
-  return script.split(/\s+/).filter((w) => w.startsWith('--'));
-})();
+/** The Node flags and environment `npm start` runs with (package.json), so `node dist/main.js` here runs as npm start does. */
+const START_SCRIPT: string = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts.start;
+const START_NODE_FLAGS: string[] = START_SCRIPT.split(/\s+/).filter((w) => w.startsWith('--'));
+const START_ENV: Record<string, string> = Object.fromEntries(
+  (START_SCRIPT.match(/^(?:[A-Z_][A-Z0-9_]*=\S*\s+)+/)?.[0] ?? '')
+    .trim()
+    .split(/\s+/)
+    .filter(Boolean)
+    .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+);
 
 let starts = 0;
 async function startService(how: 'node' | 'npm', label: string): Promise<Service> {
@@ -237,7 +242,11 @@ async function startService(how: 'node' | 'npm', label: string): Promise<Service
   const child =
     how === 'npm'
       ? start(label, 'npm', ['start'], { env: serviceEnv(port), cwd: ROOT, log: logFile })
-      : start(label, process.execPath, [...START_NODE_FLAGS, 'dist/main.js'], { env: serviceEnv(port), cwd: ROOT, log: logFile });
+      : start(label, process.execPath, [...START_NODE_FLAGS, 'dist/main.js'], {
+          env: { ...serviceEnv(port), ...START_ENV },
+          cwd: ROOT,
+          log: logFile,
+        });
   const base = `http://127.0.0.1:${port}`;
   const readyMs = await waitHttp(`${base}/readyz`, { child, since: t0, timeoutMs: 120_000 });
   return { child, base, readyMs };

@@ -315,7 +315,8 @@ function createInstance({ index, port, dir, appDir, env }) {
       const fd = openSync(logFile, 'a');
       const proc = spawn(process.execPath, ['--max-semi-space-size=4', join(appDir, 'dist', 'main.js')], {
         cwd: appDir,
-        env: { ...env(), PORT: String(port), DATA_DIR: dataDir },
+        // as `npm start` and deploy/sociox.service run it (README "Memory")
+        env: { MALLOC_MMAP_THRESHOLD_: '1048576', ...env(), PORT: String(port), DATA_DIR: dataDir },
         stdio: ['ignore', fd, fd],
       });
       closeSync(fd);
