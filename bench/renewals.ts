@@ -38,6 +38,9 @@ async function main(): Promise<void> {
   const url = new URL(serverUrl!);
   url.pathname = `/${name}`;
   const db = await openPostgres(url.toString(), { max: 10 });
+  // the seed's set-based inserts of 100k rows may take longer than a request's statement may (3 s,
+  // DATABASE_QUERY_TIMEOUT_MS); the renewal pass runs with the service's defaults (db)
+  const seedDb = await openPostgres(url.toString(), { max: 1, queryTimeoutMs: 600_000 });
   try {
     await migrate(db);
     const config = loadConfig({
@@ -54,24 +57,24 @@ async function main(): Promise<void> {
 
     // ---- seed ----
     let t = performance.now();
-    await db.query(
+    await seedDb.query(
       `insert into plans (name, display_name, monthly_amount, monthly_currency, yearly_amount, yearly_currency, features)
        values ('bench', 'Bench', 999, 'USD', 9999, 'USD', '{"teamMembers": 3}')`,
     );
     const hash = '$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHQ$aW52YWxpZGhhc2hpbnZhbGlkaGFzaA';
-    await db.query(
+    await seedDb.query(
       `insert into users (email, password_hash, name, first_name, last_name)
        select 'bench' || i || '@example.com', $1, 'Bench ' || i, 'Bench', i::text from generate_series(1, $2) as i`,
       [hash, N],
     );
     // due: anchored 1–3 months ago at various days, so the batch mixes month lengths and overdue counts
-    await db.query(
+    await seedDb.query(
       `insert into subscriptions (user_id, plan_id, billing_cycle, status, anchor_at, period_index, current_period_start, current_period_end)
        select u.id, p.id, 'monthly', 'active', a.anchor, 0, a.anchor, subscription_period_bound(a.anchor, 'monthly', 1)
        from users u cross join plans p
        cross join lateral (select now() - make_interval(days => 32 + (abs(hashtext(u.id::text)) % 60))) a(anchor)`,
     );
-    await db.query('analyze');
+    await seedDb.query('analyze');
     console.log(`seeded ${N} users with due subscriptions in ${((performance.now() - t) / 1000).toFixed(1)} s`);
 
     // ---- HTTP under load ----
@@ -104,6 +107,7 @@ async function main(): Promise<void> {
     console.log(`rss after the pass: ${mb(process.memoryUsage().rss)}`);
     await app.close();
   } finally {
+    await seedDb.close();
     await db.close();
     await admin.query(`drop database if exists ${name} with (force)`);
     await admin.end();

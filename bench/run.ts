@@ -154,7 +154,8 @@ async function createDatabases(): Promise<void> {
 
 /** The service's database, opened by the bench (the service is stopped) to migrate and seed it. */
 async function openServiceDb(): Promise<Db> {
-  return serviceDbUrl ? openPostgres(serviceDbUrl, { max: 2 }) : openPglite({ dataDir: join(dataDir, 'pgdata') });
+  // seeding inserts 90k–900k rows a statement: no request's 3 s statement limit (DATABASE_QUERY_TIMEOUT_MS)
+  return serviceDbUrl ? openPostgres(serviceDbUrl, { max: 2, queryTimeoutMs: 600_000 }) : openPglite({ dataDir: join(dataDir, 'pgdata') });
 }
 
 // ---------------------------------------------------------------- the service
