@@ -56,6 +56,25 @@ describe('login lockout per account and client IP (LOGIN_MAX_FAILURES)', () => {
     expect(ownerLogin.statusCode, ownerLogin.body).toBe(200);
   });
 
+  it("the owner's right password clears the failures of their own IP; those of other IPs and of the account stay", async () => {
+    const owner = await s.registerUser();
+    const counts = async () => {
+      const { rows } = await s.db.query<{ scope: string; failures: number }>(
+        'select scope, failures from login_failures where account_id = $1 order by scope',
+        [owner.id],
+      );
+      return Object.fromEntries(rows.map((r) => [r.scope, r.failures]));
+    };
+    for (let i = 0; i < 2; i++) expect((await login('203.0.113.20', owner, 'typo')).statusCode).toBe(401);
+    expect((await login('203.0.113.21', owner, 'typo')).statusCode).toBe(401);
+    expect(await counts()).toEqual({ '*': 3, '203.0.113.20': 2, '203.0.113.21': 1 });
+    expect((await login('203.0.113.20', owner, owner.password)).statusCode).toBe(200);
+    expect(await counts()).toEqual({ '*': 3, '203.0.113.21': 1 });
+    // a login from an IP with nothing counted changes nothing
+    expect((await login('203.0.113.20', owner, owner.password)).statusCode).toBe(200);
+    expect(await counts()).toEqual({ '*': 3, '203.0.113.21': 1 });
+  });
+
   it('the IP lock ends when its 15-minute window passes', async () => {
     const owner = await s.registerUser();
     for (let i = 0; i < 3; i++) await login('203.0.113.9', owner, 'guess');

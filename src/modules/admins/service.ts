@@ -76,14 +76,14 @@ export function createAdminsService(deps: {
           throw new AppError('INVALID_CREDENTIALS', 'Invalid credentials provided');
         }
         const now = clock.now();
-        await lockout.assertOpen(db, 'admins', admin.id, ip, now);
+        const { ipCounted } = await lockout.assertOpen(db, 'admins', admin.id, ip, now);
         if (!(await passwords.verify(admin.password_hash, password))) {
           await lockout.recordFailure(db, 'admins', admin.id, ip, now);
           throw new AppError('INVALID_CREDENTIALS', 'Invalid credentials provided');
         }
-        // three independent writes, sent together (auth/service.ts login)
+        // independent writes, sent together; this IP's failures cleared only when it has some (auth/service.ts login)
         const [, , { session, refreshToken }] = await Promise.all([
-          lockout.recordSuccess(db, 'admins', admin.id, ip),
+          ipCounted ? lockout.recordSuccess(db, 'admins', admin.id, ip) : null,
           admins.recordLogin(db, admin.id, now),
           sessions.start(db, { kind: 'admin', accountId: admin.id, tokenVersion: admin.token_version, ip, userAgent: client.userAgent }),
         ]);

@@ -32,8 +32,12 @@ export function createLockout(policy: LockoutPolicy) {
   const longestWindowMs = Math.max(policy.perIp.windowMs, policy.perAccount.windowMs);
 
   return {
-    /** 429 with Retry-After when this IP, or every IP together, has used up its failures. */
-    async assertOpen(q: Queryable, kind: AccountKind, accountId: string, ip: string, now: Date): Promise<void> {
+    /**
+     * 429 with Retry-After when this IP, or every IP together, has used up its failures. Else says
+     * whether this IP has failures counted (`ipCounted`): a login that succeeds clears them only
+     * then (most logins have none: a write saved per login).
+     */
+    async assertOpen(q: Queryable, kind: AccountKind, accountId: string, ip: string, now: Date): Promise<{ ipCounted: boolean }> {
       const { rows } = await q.query<CounterRow>(
         'select scope, failures, window_start from login_failures where account_kind = $1 and account_id = $2 and scope in ($3, $4)',
         [kind, accountId, ip, ACCOUNT_WIDE],
@@ -44,7 +48,7 @@ export function createLockout(policy: LockoutPolicy) {
         const windowEnd = row.window_start.getTime() + windowMs;
         if (row.failures >= max && windowEnd > now.getTime()) lockedUntil = Math.max(lockedUntil, windowEnd);
       }
-      if (lockedUntil === 0) return;
+      if (lockedUntil === 0) return { ipCounted: rows.some((row) => row.scope === ip) };
       throw new AppError('RATE_LIMITED', 'Too many failed login attempts, try again later', undefined, {
         'retry-after': String(Math.ceil((lockedUntil - now.getTime()) / 1000)),
       });

@@ -167,7 +167,7 @@ export function createAuthService(deps: {
           throw new AppError('INVALID_CREDENTIALS', MESSAGES.invalidCredentials);
         }
         const now = clock.now();
-        await lockout.assertOpen(db, 'users', user.id, ip, now);
+        const { ipCounted } = await lockout.assertOpen(db, 'users', user.id, ip, now);
         if (!(await passwords.verify(user.password_hash, input.password))) {
           await lockout.recordFailure(db, 'users', user.id, ip, now);
           throw new AppError('INVALID_CREDENTIALS', MESSAGES.invalidCredentials);
@@ -176,9 +176,10 @@ export function createAuthService(deps: {
         if (user.status !== 'active') throw new AppError('ACCOUNT_DEACTIVATED', MESSAGES.deactivated);
         if (user.parent_status === 'deactivated') throw new AppError('ACCOUNT_DEACTIVATED', MESSAGES.parentDeactivated);
         if (user.password_reset_required) throw new AppError('PASSWORD_RESET_REQUIRED', MESSAGES.passwordResetRequired);
-        // three independent writes, sent together (one round trip's wait on a pool; PGlite runs them in turn)
+        // independent writes, sent together (one round trip's wait on a pool; PGlite runs them in turn);
+        // this IP's failures are cleared only when it has some (a failure racing this login stays counted)
         const [, , started] = await Promise.all([
-          lockout.recordSuccess(db, 'users', user.id, ip),
+          ipCounted ? lockout.recordSuccess(db, 'users', user.id, ip) : null,
           accounts.recordLogin(user.id, now),
           startSession(db, user, client),
         ]);
