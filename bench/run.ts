@@ -846,12 +846,20 @@ async function memory(fx: Fixtures): Promise<void> {
       body: JSON.stringify({ name: `Team ${k} of the bench`, description: 'An organisation written by the mixed load' }),
     }));
     const url = service.base;
+    // RSS each second of the load: V8's old generation fills with garbage between major collections,
+    // so the figure at the end lands anywhere on that saw (on PostgreSQL 117–178 MiB over four runs)
+    const samples: number[] = [];
+    const sampler = setInterval(() => {
+      const m = memoryOf(service.child.pid);
+      if (m) samples.push(m.rssMb);
+    }, 1_000);
     const [readsLoad, loginLoad, subLoad, orgLoad] = await Promise.all([
       cannon({ url, connections: 10, requests: readRequests }, MEMORY_SECONDS),
       cannon({ url, connections: 2, overallRate: 4, requests: loginRequests(MIXED_USERS) }, MEMORY_SECONDS),
       cannon({ url, connections: 2, overallRate: 10, requests: subscriptionChanges }, MEMORY_SECONDS),
       cannon({ url, connections: 2, overallRate: 10, requests: orgWrites }, MEMORY_SECONDS),
     ]);
+    clearInterval(sampler);
     const mem = memoryOf(service.child.pid);
     log(describe('reads (profile, details, notifications, subscription)', readsLoad));
     log(describe('logins (4/s)', loginLoad));
@@ -859,6 +867,11 @@ async function memory(fx: Fixtures): Promise<void> {
     log(describe('POST /api/organisation (10/s)', orgLoad));
     if (!mem) throw new Error('could not read /proc/<pid>/status of the service');
     log(`  service RSS ${mem.rssMb.toFixed(0)} MiB (peak ${mem.peakMb.toFixed(0)} MiB)`);
+    const sorted = [...samples].sort((a, b) => a - b);
+    const saw = sorted.length
+      ? `RSS each second of the load: min ${sorted[0]!.toFixed(0)}, median ${sorted[Math.floor(sorted.length / 2)]!.toFixed(0)}, max ${sorted.at(-1)!.toFixed(0)} MiB`
+      : 'no RSS samples';
+    log(`  ${saw}`);
     const others = [loginLoad, subLoad, orgLoad];
     const non2xx = others.reduce((n, l) => n + l.non2xx, 0);
     rows.push({
@@ -871,7 +884,7 @@ async function memory(fx: Fixtures): Promise<void> {
       counted: true,
       note:
         `the req/s columns are the reads; writes: ${subLoad.total} subscription changes, ${orgLoad.total} organisations, ` +
-        `${loginLoad.total} logins, ${non2xx} of them non-2xx ${JSON.stringify({ login: loginLoad.statuses, sub: subLoad.statuses, org: orgLoad.statuses })}`,
+        `${loginLoad.total} logins, ${non2xx} of them non-2xx ${JSON.stringify({ login: loginLoad.statuses, sub: subLoad.statuses, org: orgLoad.statuses })}; ${saw}`,
     });
   });
 }
