@@ -24,13 +24,14 @@
  * on every way out (end, error, Ctrl-C, the time limit).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { verify } from '@node-rs/argon2';
 import type autocannon from 'autocannon';
 import pg from 'pg';
+import { startCommand } from '../scripts/start-command.mjs';
 import type { Db } from '../src/db/index.js';
 import { migrate } from '../src/db/migrate.js';
 import { openPglite } from '../src/db/pglite.js';
@@ -226,16 +227,8 @@ interface Service {
   readyMs: number;
 }
 
-/** The Node flags and environment `npm start` runs with (package.json), so `node dist/main.js` here runs as npm start does. */
-const START_SCRIPT: string = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts.start;
-const START_NODE_FLAGS: string[] = START_SCRIPT.split(/\s+/).filter((w) => w.startsWith('--'));
-const START_ENV: Record<string, string> = Object.fromEntries(
-  (START_SCRIPT.match(/^(?:[A-Z_][A-Z0-9_]*=\S*\s+)+/)?.[0] ?? '')
-    .trim()
-    .split(/\s+/)
-    .filter(Boolean)
-    .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
-);
+/** The Node flags and environment `npm start` runs with, so `node dist/main.js` here runs as npm start does. */
+const { nodeFlags: START_NODE_FLAGS, env: START_ENV } = startCommand();
 
 let starts = 0;
 async function startService(how: 'node' | 'npm', label: string): Promise<Service> {

@@ -41,6 +41,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { createHealthChecker, withMarks } from '../deploy/upstream-health.mjs';
+import { startCommand } from './start-command.mjs';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const NGINX_TEMPLATE = join(ROOT, 'deploy', 'nginx.conf');
@@ -313,10 +314,11 @@ function createInstance({ index, port, dir, appDir, env }) {
     async start({ readyMs = 60_000 } = {}) {
       if (child) throw new Error(`instance ${index} is running`);
       const fd = openSync(logFile, 'a');
-      const proc = spawn(process.execPath, ['--max-semi-space-size=4', join(appDir, 'dist', 'main.js')], {
+      // with npm start's Node flags and environment (scripts/start-command.mjs)
+      const { nodeFlags, env: startEnv } = startCommand();
+      const proc = spawn(process.execPath, [...nodeFlags, join(appDir, 'dist', 'main.js')], {
         cwd: appDir,
-        // as `npm start` and deploy/sociox.service run it (README "Memory")
-        env: { MALLOC_MMAP_THRESHOLD_: '1048576', ...env(), PORT: String(port), DATA_DIR: dataDir },
+        env: { ...startEnv, ...env(), PORT: String(port), DATA_DIR: dataDir },
         stdio: ['ignore', fd, fd],
       });
       closeSync(fd);
