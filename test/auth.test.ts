@@ -291,6 +291,26 @@ describe('login (POST /api/v1/auth/login)', () => {
     expect(after.statusCode).toBe(200);
     expect(after.json().data.user.last_login_at).toBe(at.toISOString());
   });
+
+  it('commits a sign-in whole: when last_login_at cannot be recorded, no session is left behind', async () => {
+    const user = await h.registerUser();
+    const sessions = async () =>
+      (await h.db.query<{ n: number }>('select count(*)::int as n from sessions where account_id = $1', [user.id])).rows[0]!.n;
+    const before = await sessions();
+    await h.db.exec(`create function refuse_login_time() returns trigger language plpgsql as $$ begin raise exception 'refused by the test'; end $$;
+      create trigger refuse_login_time before update of last_login_at on users for each row execute function refuse_login_time()`);
+    try {
+      const login = await h.post(LOGIN, { email: user.email, password: user.password });
+      expect(login.statusCode).toBe(500);
+      expect(login.body).not.toMatch(/refused by the test|last_login_at/);
+    } finally {
+      await h.db.exec('drop trigger refuse_login_time on users; drop function refuse_login_time()');
+    }
+    expect(await sessions()).toBe(before);
+    const again = await h.post(LOGIN, { email: user.email, password: user.password });
+    expect(again.statusCode).toBe(200);
+    expect(await sessions()).toBe(before + 1);
+  });
 });
 
 describe('access tokens', () => {

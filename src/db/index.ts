@@ -4,7 +4,7 @@ import { openPglite } from './pglite.js';
 import { openPostgres } from './postgres.js';
 import type { Db } from './types.js';
 
-export type { Db, Queryable, QueryResult, Tx } from './types.js';
+export type { Db, Queryable, QueryResult, Statement, Tx } from './types.js';
 export { afterCommitOrNow } from './types.js';
 export { DatabaseBusyError, DatabaseUnavailableError, isDatabaseUnavailable } from './unavailable.js';
 

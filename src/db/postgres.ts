@@ -1,5 +1,6 @@
 import pg from 'pg';
-import { type Db, type ListenHandlers, type Queryable, type QueryResult, unitOfWork } from './types.js';
+import { batchQuery, batchResults } from './batch.js';
+import { type Db, type ListenHandlers, type Queryable, type QueryResult, runBatch, unitOfWork } from './types.js';
 import { DatabaseBusyError, isDatabaseUnavailable } from './unavailable.js';
 
 // int8 (counts, bigserial ids, money in minor units) as a JS number, as PGlite returns it:
@@ -112,6 +113,14 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
           }
         }),
       ),
+    batch: (statements) =>
+      runBatch(statements, async (live) => {
+        try {
+          return batchResults(await pool.query(batchQuery(live, queryMs) as unknown as pg.QueryConfig), live.length);
+        } catch (err) {
+          throw busyOrAsIs(err);
+        }
+      }),
     withConnection: (fn) =>
       withClient((client) => fn({ ...adapt(client, null), exec: async (sql: string) => void (await client.query(sql)) })),
     listen: (channel, handlers) => listenWithReconnect(url, channel, handlers, { connectMs, queryMs }),

@@ -22,10 +22,34 @@ export interface Tx extends Queryable {
   afterCommit(effect: () => void | Promise<void>): void;
 }
 
+/**
+ * One statement of a batch (`Db.batch`), written by the module that owns its table; `R` is the row it
+ * returns. `afterCommit` runs once the batch has committed (what the owner does after a write of its
+ * own, e.g. dropping a cached row), as a transaction's after-commit effect would.
+ */
+export interface Statement<R = unknown> {
+  readonly sql: string;
+  readonly params: readonly unknown[];
+  readonly afterCommit?: () => void | Promise<void>;
+  /** the row type (never set: it only carries `R` to the batch's result) */
+  readonly row?: R;
+}
+
+/** A batch's results, in the statements' order; a null statement (skipped) has a null result. */
+export type BatchResults<S extends readonly (Statement | null)[]> = {
+  -readonly [K in keyof S]: S[K] extends Statement<infer R> ? QueryResult<R> : null;
+};
+
 export interface Db extends Queryable {
   readonly kind: 'pglite' | 'postgres';
   /** Runs fn in one transaction: commits when it resolves, rolls back when it throws; then the after-commit effects. */
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /**
+   * Independent statements (none needs another's result) run in order as one transaction: all
+   * committed or none. A server gets them in one round trip (src/db/batch.ts): one wait and one
+   * commit where separate statements cost one of each apiece. Null entries are skipped.
+   */
+  batch<const S extends readonly (Statement | null)[]>(statements: S): Promise<BatchResults<S>>;
   /** Runs several statements separated by semicolons (migrations). */
   exec(sql: string): Promise<void>;
   /** Runs fn on one dedicated connection (session-level advisory locks need that). */
@@ -62,4 +86,25 @@ export async function unitOfWork<T>(run: (wrap: (q: Queryable) => Tx) => Promise
     }
   }
   return result;
+}
+
+/**
+ * A batch as both databases run it: the statements that are not null, by `run` (one transaction),
+ * then their after-commit effects in order (awaited; one that throws is ignored, as in `unitOfWork`).
+ */
+export async function runBatch<S extends readonly (Statement | null)[]>(
+  statements: S,
+  run: (live: readonly Statement[]) => Promise<QueryResult<unknown>[]>,
+): Promise<BatchResults<S>> {
+  const live = statements.filter((s): s is Statement => s !== null);
+  const results = live.length > 0 ? await run(live) : [];
+  for (const s of live) {
+    try {
+      await s.afterCommit?.();
+    } catch {
+      // as a transaction's effects: the write has committed; an effect is a nudge
+    }
+  }
+  let i = 0;
+  return statements.map((s) => (s === null ? null : results[i++])) as BatchResults<S>;
 }

@@ -1,4 +1,4 @@
-import type { Queryable } from '../../db/index.js';
+import type { Queryable, Statement } from '../../db/index.js';
 
 export interface AdminRow {
   id: string;
@@ -68,8 +68,9 @@ export const adminsRepository = {
     return rows[0] ?? null;
   },
 
-  async recordLogin(q: Queryable, id: string, now: Date): Promise<void> {
-    await q.query('update admins set last_login_at = $2 where id = $1', [id, now]);
+  /** A sign-in's time, as a statement for the sign-in's batch (`Db.batch`). */
+  recordLogin(id: string, now: Date): Statement {
+    return { sql: 'update admins set last_login_at = $2 where id = $1', params: [id, now] };
   },
 
   async list(q: Queryable): Promise<AdminRow[]> {

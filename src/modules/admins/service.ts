@@ -81,13 +81,21 @@ export function createAdminsService(deps: {
           await lockout.recordFailure(db, 'admins', admin.id, ip, now);
           throw new AppError('INVALID_CREDENTIALS', 'Invalid credentials provided');
         }
-        // independent writes, sent together; this IP's failures cleared only when it has some (auth/service.ts login)
-        const [, , { session, refreshToken }] = await Promise.all([
-          ipCounted ? lockout.recordSuccess(db, 'admins', admin.id, ip) : null,
-          admins.recordLogin(db, admin.id, now),
-          sessions.start(db, { kind: 'admin', accountId: admin.id, tokenVersion: admin.token_version, ip, userAgent: client.userAgent }),
+        // the sign-in's writes as one batch; this IP's failures cleared only when it has some (auth/service.ts login)
+        const starting = sessions.starting({
+          kind: 'admin',
+          accountId: admin.id,
+          tokenVersion: admin.token_version,
+          ip,
+          userAgent: client.userAgent,
+        });
+        const [started] = await db.batch([
+          starting.statement,
+          admins.recordLogin(admin.id, now),
+          ipCounted ? lockout.recordSuccess('admins', admin.id, ip) : null,
         ]);
-        const { token, expiresIn } = await accessToken(admin, session);
+        const { refreshToken } = starting;
+        const { token, expiresIn } = await accessToken(admin, started.rows[0]!);
         return { token, refreshToken, expiresIn, admin: presentAdmin({ ...admin, last_login_at: now }) };
       });
     },

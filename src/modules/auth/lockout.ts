@@ -1,4 +1,4 @@
-import type { Queryable } from '../../db/index.js';
+import type { Queryable, Statement } from '../../db/index.js';
 import { AppError } from '../../http/errors.js';
 
 /** Accounts that log in with a password: customers and staff keep the same counters. */
@@ -71,9 +71,13 @@ export function createLockout(policy: LockoutPolicy) {
     /**
      * The right password from this IP clears this IP's count (the owner's own typos). The
      * account-wide count stays: a login by the owner must not hand a distributed guesser a fresh budget.
+     * A statement, for the sign-in's batch (`Db.batch`).
      */
-    async recordSuccess(q: Queryable, kind: AccountKind, accountId: string, ip: string): Promise<void> {
-      await q.query('delete from login_failures where account_kind = $1 and account_id = $2 and scope = $3', [kind, accountId, ip]);
+    recordSuccess(kind: AccountKind, accountId: string, ip: string): Statement {
+      return {
+        sql: 'delete from login_failures where account_kind = $1 and account_id = $2 and scope = $3',
+        params: [kind, accountId, ip],
+      };
     },
 
     /** A new password (reset or change) starts the account afresh everywhere. */

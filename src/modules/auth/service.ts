@@ -98,7 +98,7 @@ export function createAuthService(deps: {
   });
 
   const signing = userSessions({ db, tokens, sessions, accounts });
-  const { accessToken, startSession, signedIn } = signing;
+  const { accessToken, startSession, startingSession, signedIn } = signing;
 
   /** Sets the password, revokes older tokens and sessions (but `keepSession`), tells the user by email; in the caller's transaction. */
   /** The hash is made before the transaction opens: argon2 is slow and a transaction should not wait on it. */
@@ -176,13 +176,15 @@ export function createAuthService(deps: {
         if (user.status !== 'active') throw new AppError('ACCOUNT_DEACTIVATED', MESSAGES.deactivated);
         if (user.parent_status === 'deactivated') throw new AppError('ACCOUNT_DEACTIVATED', MESSAGES.parentDeactivated);
         if (user.password_reset_required) throw new AppError('PASSWORD_RESET_REQUIRED', MESSAGES.passwordResetRequired);
-        // independent writes, sent together (one round trip's wait on a pool; PGlite runs them in turn);
+        // the sign-in's writes as one batch: one round trip and one commit on a server (all or none);
         // this IP's failures are cleared only when it has some (a failure racing this login stays counted)
-        const [, , started] = await Promise.all([
-          ipCounted ? lockout.recordSuccess(db, 'users', user.id, ip) : null,
+        const starting = startingSession(user, client);
+        const [session] = await db.batch([
+          starting.statement,
           accounts.recordLogin(user.id, now),
-          startSession(db, user, client),
+          ipCounted ? lockout.recordSuccess('users', user.id, ip) : null,
         ]);
+        const started = { session: session.rows[0]!, refreshToken: starting.refreshToken };
         return { ...(await signedIn(user, started)), user: presentUser({ ...user, last_login_at: now }) };
       });
     },

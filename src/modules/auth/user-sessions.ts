@@ -1,7 +1,7 @@
 import type { Db, Queryable } from '../../db/index.js';
 import { AppError } from '../../http/errors.js';
 import type { SessionRow } from '../sessions/repository.js';
-import { SESSION_MESSAGES, type Sessions } from '../sessions/service.js';
+import { type NewSession, SESSION_MESSAGES, type Sessions } from '../sessions/service.js';
 import type { Accounts } from '../users/accounts.js';
 import type { UserRow } from '../users/repository.js';
 import type { ClientInfo, RefreshedTokens } from './service.js';
@@ -37,14 +37,21 @@ export function userSessions(deps: { db: Db; tokens: TokenService; sessions: Ses
    * connection, on which a read outside a transaction waits for the transaction to end.
    */
   function startSession(q: Queryable, user: TokenAccount, client: ClientInfo) {
-    return sessions.start(q, {
-      kind: 'user',
-      accountId: user.id,
-      tokenVersion: user.token_version,
-      ip: client.ip,
-      userAgent: client.userAgent,
-    });
+    return sessions.start(q, newSession(user, client));
   }
+
+  /** The same as a statement, for a sign-in's batch of writes (`Db.batch`). */
+  function startingSession(user: TokenAccount, client: ClientInfo) {
+    return sessions.starting(newSession(user, client));
+  }
+
+  const newSession = (user: TokenAccount, client: ClientInfo): NewSession => ({
+    kind: 'user',
+    accountId: user.id,
+    tokenVersion: user.token_version,
+    ip: client.ip,
+    userAgent: client.userAgent,
+  });
 
   async function signedIn(user: TokenAccount, started: { session: SessionRow; refreshToken: string }) {
     const { token, expiresIn } = await accessToken(user, started.session);
@@ -54,6 +61,7 @@ export function userSessions(deps: { db: Db; tokens: TokenService; sessions: Ses
   return {
     accessToken,
     startSession,
+    startingSession,
     signedIn,
 
     /**

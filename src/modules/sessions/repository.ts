@@ -1,4 +1,4 @@
-import type { Queryable } from '../../db/index.js';
+import type { Queryable, Statement } from '../../db/index.js';
 import type { TokenKind } from '../auth/tokens.js';
 
 export interface SessionRow {
@@ -26,22 +26,20 @@ const COLUMNS = 'id, kind, account_id, token_version, created_at, last_used_at, 
 /** The sessions module owns `sessions` and `refresh_tokens`. */
 export const sessionsRepository = {
   /** A new session and its first refresh token, in one statement (atomic without a transaction). */
-  async insert(
-    q: Queryable,
+  insertStatement(
     s: Pick<SessionRow, 'kind' | 'account_id' | 'token_version' | 'auth_time' | 'expires_at' | 'user_agent' | 'ip'> & {
       now: Date;
       refreshHash: string;
     },
-  ): Promise<SessionRow> {
-    const { rows } = await q.query<SessionRow>(
-      `with s as (
+  ): Statement<SessionRow> {
+    return {
+      sql: `with s as (
          insert into sessions (kind, account_id, token_version, created_at, last_used_at, auth_time, expires_at, user_agent, ip)
          values ($1, $2, $3, $4, $4, $5, $6, $7, $8) returning ${COLUMNS}),
        r as (insert into refresh_tokens (token_hash, session_id, created_at) select $9, id, $4 from s)
        select * from s`,
-      [s.kind, s.account_id, s.token_version, s.now, s.auth_time, s.expires_at, s.user_agent, s.ip, s.refreshHash],
-    );
-    return rows[0]!;
+      params: [s.kind, s.account_id, s.token_version, s.now, s.auth_time, s.expires_at, s.user_agent, s.ip, s.refreshHash],
+    };
   },
 
   async insertRefresh(q: Queryable, hash: string, sessionId: string, now: Date): Promise<void> {

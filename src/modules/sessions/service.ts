@@ -2,7 +2,7 @@ import { createHash, createHmac, randomBytes } from 'node:crypto';
 import type { Clock } from '../../clock.js';
 import type { ChangeFeed } from '../../db/changes.js';
 import { exactReads } from '../../db/exact-reads.js';
-import type { Db, Queryable } from '../../db/index.js';
+import type { Db, Queryable, Statement } from '../../db/index.js';
 import type { TokenKind } from '../auth/tokens.js';
 import { sessionsRepository as repo, type SessionRow } from './repository.js';
 
@@ -25,6 +25,15 @@ const CACHE_MAX_AGE_MS = 60_000;
 export type RotateResult =
   | { ok: true; session: SessionRow; refreshToken: string; issuedAt: Date }
   | { ok: false; reason: 'invalid' | 'expired' | 'reused' };
+
+/** Who a new session is for (a sign-in). */
+export interface NewSession {
+  kind: TokenKind;
+  accountId: string;
+  tokenVersion: number;
+  ip: string | null;
+  userAgent: string | null;
+}
 
 export interface SessionsConfig {
   sessionIdleTtlSeconds: number;
@@ -69,27 +78,33 @@ export function createSessions(deps: { db: Db; clock: Clock; changes: ChangeFeed
     await repo.insertRefresh(q, hashOf(token), sessionId, now);
   }
 
+  /** A new session and its refresh token as one statement (its row is the session), for `start` or a sign-in's batch (`Db.batch`). */
+  function starting(s: NewSession): { statement: Statement<SessionRow>; refreshToken: string } {
+    const now = clock.now();
+    const refreshToken = randomBytes(32).toString('base64url');
+    const statement = repo.insertStatement({
+      kind: s.kind,
+      account_id: s.accountId,
+      token_version: s.tokenVersion,
+      auth_time: now,
+      expires_at: new Date(now.getTime() + config.sessionMaxTtlSeconds * 1000),
+      user_agent: s.userAgent?.slice(0, 512) ?? null,
+      ip: s.ip,
+      now,
+      refreshHash: hashOf(refreshToken),
+    });
+    return { statement, refreshToken };
+  }
+
   return {
     /** A new session for a sign-in, and its first refresh token (one statement: both or neither). */
-    async start(
-      q: Queryable,
-      s: { kind: TokenKind; accountId: string; tokenVersion: number; ip: string | null; userAgent: string | null },
-    ): Promise<{ session: SessionRow; refreshToken: string }> {
-      const now = clock.now();
-      const refreshToken = randomBytes(32).toString('base64url');
-      const session = await repo.insert(q, {
-        kind: s.kind,
-        account_id: s.accountId,
-        token_version: s.tokenVersion,
-        auth_time: now,
-        expires_at: new Date(now.getTime() + config.sessionMaxTtlSeconds * 1000),
-        user_agent: s.userAgent?.slice(0, 512) ?? null,
-        ip: s.ip,
-        now,
-        refreshHash: hashOf(refreshToken),
-      });
-      return { session, refreshToken };
+    async start(q: Queryable, s: NewSession): Promise<{ session: SessionRow; refreshToken: string }> {
+      const { statement, refreshToken } = starting(s);
+      const { rows } = await q.query<SessionRow>(statement.sql, statement.params);
+      return { session: rows[0]!, refreshToken };
     },
+
+    starting,
 
     /**
      * Spends a refresh token (in the caller's transaction): its successor, or the same successor

@@ -1,6 +1,6 @@
 import type { Clock } from '../../clock.js';
 import type { Config } from '../../config.js';
-import type { Db, Queryable, Tx } from '../../db/index.js';
+import type { Db, Queryable, Statement, Tx } from '../../db/index.js';
 import { generateLinkToken, hashLinkToken } from '../auth/tokens.js';
 import type { Outbox } from '../email/outbox.js';
 import { emails } from '../email/templates.js';
@@ -46,10 +46,8 @@ export function createAccounts(deps: {
     forAuthIn: (q: Queryable, id: string) => users.findForAuth(q, id),
     credentials: (by: { email?: string; phone?: string }) => users.findCredentials(db, by),
     passwordHash: (id: string): Promise<string | null> => users.passwordHash(db, id),
-    async recordLogin(id: string, at: Date): Promise<void> {
-      await users.recordLogin(db, id, at);
-      cache.changed(db, id);
-    },
+    /** A sign-in's time, as a statement for the sign-in's batch (`Db.batch`); the cached row is dropped once it commits. */
+    recordLogin: (id: string, at: Date): Statement => ({ ...users.recordLogin(id, at), afterCommit: () => cache.changed(db, id) }),
     /** Sets the hash, clears a required reset, revokes every older token; the new token_version, or null. */
     /** Every session of the account ends but `keepSession` (the one that changed the password). */
     async setPassword(tx: Queryable, id: string, passwordHash: string, keepSession: string | null = null): Promise<number | null> {

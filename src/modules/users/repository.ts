@@ -1,4 +1,4 @@
-import type { Queryable } from '../../db/index.js';
+import type { Queryable, Statement } from '../../db/index.js';
 
 export interface UserRow {
   id: string;
@@ -92,8 +92,8 @@ export const usersRepository = {
     return rows[0] ?? null;
   },
 
-  async recordLogin(q: Queryable, id: string, now: Date): Promise<void> {
-    await q.query('update users set last_login_at = $2 where id = $1', [id, now]);
+  recordLogin(id: string, now: Date): Statement {
+    return { sql: 'update users set last_login_at = $2 where id = $1', params: [id, now] };
   },
 
   async passwordHash(q: Queryable, id: string): Promise<string | null> {
