@@ -302,7 +302,7 @@ async function seedTo(n: number): Promise<void> {
     await migrate(db);
     if (seeded === 0) await seedReader(db, passwordHash);
     await seedUsers(db, seeded, n, passwordHash, log);
-    await vacuumAnalyze(db);
+    await vacuumAnalyze(db, log);
   } finally {
     await db.close();
   }
