@@ -36,6 +36,23 @@ describe('POST /api/v1/admin/login', () => {
     expect((await h.get('/api/v1/admin/get-all-admins', body.token)).statusCode).toBe(200);
   });
 
+  it('commits a sign-in whole: when last_login_at cannot be recorded, no session is left and no token is sent', async () => {
+    const root = await bootstrapSuperadmin(h);
+    const sessions = async () =>
+      (await h.db.query<{ n: number }>("select count(*)::int as n from sessions where kind = 'admin'")).rows[0]!.n;
+    const before = await sessions();
+    await h.db.exec(`create function refuse_admin_login_time() returns trigger language plpgsql as $$ begin raise exception 'refused by the test'; end $$;
+      create trigger refuse_admin_login_time before update of last_login_at on admins for each row execute function refuse_admin_login_time()`);
+    try {
+      const res = await h.post(LOGIN, { email: root.email, password: root.password });
+      expect(res.statusCode).toBe(500);
+      expect(res.json().token).toBeUndefined();
+    } finally {
+      await h.db.exec('drop trigger refuse_admin_login_time on admins; drop function refuse_admin_login_time()');
+    }
+    expect(await sessions()).toBe(before);
+  });
+
   it('matches the email case-insensitively', async () => {
     const root = await bootstrapSuperadmin(h);
     expect((await h.post(LOGIN, { email: root.email.toUpperCase(), password: root.password })).statusCode).toBe(200);

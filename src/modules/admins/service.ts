@@ -81,21 +81,19 @@ export function createAdminsService(deps: {
           await lockout.recordFailure(db, 'admins', admin.id, ip, now);
           throw new AppError('INVALID_CREDENTIALS', 'Invalid credentials provided');
         }
-        // the sign-in's writes as one batch; this IP's failures cleared only when it has some (auth/service.ts login)
-        const starting = sessions.starting({
+        // the sign-in's writes as one batch, the access token signed meanwhile; this IP's failures
+        // cleared only when it has some (auth/service.ts login)
+        const { statement, session, refreshToken } = sessions.starting({
           kind: 'admin',
           accountId: admin.id,
           tokenVersion: admin.token_version,
           ip,
           userAgent: client.userAgent,
         });
-        const [started] = await db.batch([
-          starting.statement,
-          admins.recordLogin(admin.id, now),
-          ipCounted ? lockout.recordSuccess('admins', admin.id, ip) : null,
+        const [{ token, expiresIn }] = await Promise.all([
+          accessToken(admin, session),
+          db.batch([statement, admins.recordLogin(admin.id, now), ipCounted ? lockout.recordSuccess('admins', admin.id, ip) : null]),
         ]);
-        const { refreshToken } = starting;
-        const { token, expiresIn } = await accessToken(admin, started.rows[0]!);
         return { token, refreshToken, expiresIn, admin: presentAdmin({ ...admin, last_login_at: now }) };
       });
     },

@@ -176,16 +176,20 @@ export function createAuthService(deps: {
         if (user.status !== 'active') throw new AppError('ACCOUNT_DEACTIVATED', MESSAGES.deactivated);
         if (user.parent_status === 'deactivated') throw new AppError('ACCOUNT_DEACTIVATED', MESSAGES.parentDeactivated);
         if (user.password_reset_required) throw new AppError('PASSWORD_RESET_REQUIRED', MESSAGES.passwordResetRequired);
-        // the sign-in's writes as one batch: one round trip and one commit on a server (all or none);
-        // this IP's failures are cleared only when it has some (a failure racing this login stays counted)
+        // the sign-in's writes as one batch: one round trip and one commit on a server (all or none),
+        // its access token signed meanwhile (the session's row is known before it is written; a token
+        // is sent only once the batch has committed); this IP's failures are cleared only when it has
+        // some (a failure racing this login stays counted)
         const starting = startingSession(user, client);
-        const [session] = await db.batch([
-          starting.statement,
-          accounts.recordLogin(user.id, now),
-          ipCounted ? lockout.recordSuccess('users', user.id, ip) : null,
+        const [tokens] = await Promise.all([
+          signedIn(user, starting),
+          db.batch([
+            starting.statement,
+            accounts.recordLogin(user.id, now),
+            ipCounted ? lockout.recordSuccess('users', user.id, ip) : null,
+          ]),
         ]);
-        const started = { session: session.rows[0]!, refreshToken: starting.refreshToken };
-        return { ...(await signedIn(user, started)), user: presentUser({ ...user, last_login_at: now }) };
+        return { ...tokens, user: presentUser({ ...user, last_login_at: now }) };
       });
     },
 

@@ -1,5 +1,5 @@
-import { createHash, createHmac, createSecretKey, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
-import { decodeProtectedHeader, jwtVerify, SignJWT } from 'jose';
+import { createHash, createHmac, createSecretKey, type KeyObject, randomBytes, randomInt, sign, timingSafeEqual } from 'node:crypto';
+import { decodeProtectedHeader, jwtVerify } from 'jose';
 import type { Clock } from '../../clock.js';
 import { isDatabaseUnavailable } from '../../db/index.js';
 import type { SigningKeys } from '../keys/service.js';
@@ -61,6 +61,17 @@ function parseClaims(payload: Record<string, unknown>): VerifiedClaims | null {
     ...(sid !== undefined ? { sid } : {}),
     ...(auth_time !== undefined ? { auth_time } : {}),
   };
+}
+
+/**
+ * A compact JWS (RFC 7515) signed with Ed25519 by node:crypto, synchronously: ~0.04 ms, where
+ * jose's SignJWT goes through WebCrypto, whose every sign is a job on the libuv pool and a wake-up
+ * of this thread after it (0.12 ms warm, 0.41–0.46 ms when the machine has been idle, as after a
+ * login's argon2; node:crypto 0.18–0.21 then). Verifying stays with jose (`jwtVerify`).
+ */
+function signEd25519(header: Record<string, unknown>, payload: Record<string, unknown>, key: KeyObject): string {
+  const input = `${Buffer.from(JSON.stringify(header)).toString('base64url')}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
+  return `${input}.${sign(null, Buffer.from(input), key).toString('base64url')}`;
 }
 
 /**
@@ -129,14 +140,11 @@ export function createTokenService(deps: {
       const body: Record<string, unknown> = { typ: claims.typ, ver: claims.ver, role: claims.role, perms: claims.perms };
       if (claims.sid) body.sid = claims.sid;
       if (claims.auth_time !== undefined) body.auth_time = claims.auth_time;
-      const token = await new SignJWT(body)
-        .setProtectedHeader({ alg: 'EdDSA', typ: 'JWT', kid })
-        .setSubject(claims.sub)
-        .setIssuer(issuer)
-        .setAudience(audience)
-        .setIssuedAt(iat)
-        .setExpirationTime(exp)
-        .sign(privateKey);
+      const token = signEd25519(
+        { alg: 'EdDSA', typ: 'JWT', kid },
+        { ...body, sub: claims.sub, iss: issuer, aud: audience, iat, exp },
+        privateKey,
+      );
       return { token, expiresIn: Math.max(0, exp - Math.floor(clock.now().getTime() / 1000)) };
     },
 

@@ -26,19 +26,26 @@ const COLUMNS = 'id, kind, account_id, token_version, created_at, last_used_at, 
 /** The sessions module owns `sessions` and `refresh_tokens`. */
 export const sessionsRepository = {
   /** A new session and its first refresh token, in one statement (atomic without a transaction). */
-  insertStatement(
-    s: Pick<SessionRow, 'kind' | 'account_id' | 'token_version' | 'auth_time' | 'expires_at' | 'user_agent' | 'ip'> & {
-      now: Date;
-      refreshHash: string;
-    },
-  ): Statement<SessionRow> {
+  insertStatement(s: SessionRow, refreshHash: string): Statement<SessionRow> {
     return {
       sql: `with s as (
-         insert into sessions (kind, account_id, token_version, created_at, last_used_at, auth_time, expires_at, user_agent, ip)
-         values ($1, $2, $3, $4, $4, $5, $6, $7, $8) returning ${COLUMNS}),
-       r as (insert into refresh_tokens (token_hash, session_id, created_at) select $9, id, $4 from s)
+         insert into sessions (id, kind, account_id, token_version, created_at, last_used_at, auth_time, expires_at, user_agent, ip)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) returning ${COLUMNS}),
+       r as (insert into refresh_tokens (token_hash, session_id, created_at) select $11, id, created_at from s)
        select * from s`,
-      params: [s.kind, s.account_id, s.token_version, s.now, s.auth_time, s.expires_at, s.user_agent, s.ip, s.refreshHash],
+      params: [
+        s.id,
+        s.kind,
+        s.account_id,
+        s.token_version,
+        s.created_at,
+        s.last_used_at,
+        s.auth_time,
+        s.expires_at,
+        s.user_agent,
+        s.ip,
+        refreshHash,
+      ],
     };
   },
 

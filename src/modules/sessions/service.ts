@@ -1,4 +1,4 @@
-import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes, randomUUID } from 'node:crypto';
 import type { Clock } from '../../clock.js';
 import type { ChangeFeed } from '../../db/changes.js';
 import { exactReads } from '../../db/exact-reads.js';
@@ -78,22 +78,27 @@ export function createSessions(deps: { db: Db; clock: Clock; changes: ChangeFeed
     await repo.insertRefresh(q, hashOf(token), sessionId, now);
   }
 
-  /** A new session and its refresh token as one statement (its row is the session), for `start` or a sign-in's batch (`Db.batch`). */
-  function starting(s: NewSession): { statement: Statement<SessionRow>; refreshToken: string } {
+  /**
+   * A new session and its refresh token as one statement, for `start` or a sign-in's batch
+   * (`Db.batch`). Its id is made here, so `session` is the row the statement writes, known before
+   * it runs: a sign-in signs the access token while the batch is on its way.
+   */
+  function starting(s: NewSession): { statement: Statement<SessionRow>; session: SessionRow; refreshToken: string } {
     const now = clock.now();
     const refreshToken = randomBytes(32).toString('base64url');
-    const statement = repo.insertStatement({
+    const session: SessionRow = {
+      id: randomUUID(),
       kind: s.kind,
       account_id: s.accountId,
       token_version: s.tokenVersion,
+      created_at: now,
+      last_used_at: now,
       auth_time: now,
       expires_at: new Date(now.getTime() + config.sessionMaxTtlSeconds * 1000),
       user_agent: s.userAgent?.slice(0, 512) ?? null,
       ip: s.ip,
-      now,
-      refreshHash: hashOf(refreshToken),
-    });
-    return { statement, refreshToken };
+    };
+    return { statement: repo.insertStatement(session, hashOf(refreshToken)), session, refreshToken };
   }
 
   return {
