@@ -56,6 +56,16 @@ describe('login lockout per account and client IP (LOGIN_MAX_FAILURES)', () => {
     expect(ownerLogin.statusCode, ownerLogin.body).toBe(200);
   });
 
+  it('counts guesses made by phone against the same account as guesses by email (HNG logs in by either)', async () => {
+    const owner = await s.registerUser({ phone: '+1 555 010 9999' });
+    const byPhone = (password: string) => from(s, '203.0.113.30', 'POST', LOGIN, { phone: '+1 555 010 9999', password });
+    for (let i = 0; i < 2; i++) expect((await byPhone(`guess-${i}`)).statusCode).toBe(401);
+    expect((await login('203.0.113.30', owner, 'guess-by-email')).statusCode).toBe(401);
+    expect((await byPhone(owner.password)).statusCode).toBe(429);
+    expect((await login('203.0.113.30', owner, owner.password)).statusCode).toBe(429);
+    expect((await login('198.51.100.30', owner, owner.password)).statusCode).toBe(200);
+  });
+
   it("the owner's right password clears the failures of their own IP; those of other IPs and of the account stay", async () => {
     const owner = await s.registerUser();
     const counts = async () => {

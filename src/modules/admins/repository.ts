@@ -61,11 +61,12 @@ export const adminsRepository = {
     return rows[0] ?? null;
   },
 
-  async findCredentials(q: Queryable, email: string): Promise<AdminCredentialRow | null> {
-    const { rows } = await q.query<AdminCredentialRow>(`select ${COLUMNS}, password_hash from admins where lower(email) = lower($1)`, [
-      email,
-    ]);
-    return rows[0] ?? null;
+  /** For login: the admin by email (none or one row), and its id as a subquery on `$1`, for a batch with the lockout's read. */
+  credentials(email: string): Statement<AdminCredentialRow> {
+    return { sql: `select ${COLUMNS}, password_hash from admins where lower(email) = lower($1)`, params: [email] };
+  },
+  idOf(email: string): { sql: string; params: unknown[] } {
+    return { sql: 'select id from admins where lower(email) = lower($1)', params: [email] };
   },
 
   /** A sign-in's time, as a statement for the sign-in's batch (`Db.batch`). */

@@ -70,13 +70,16 @@ export function createAdminsService(deps: {
     ): Promise<{ token: string; refreshToken: string; expiresIn: number; admin: PublicAdmin }> {
       return countLogin(logins, 'admin', async () => {
         const { ip } = client;
-        const admin = await admins.findCredentials(db, normaliseEmail(email));
+        // the admin and its lockout counters in one batch (auth/service.ts login)
+        const now = clock.now();
+        const name = normaliseEmail(email);
+        const [found, counters] = await db.batch([admins.credentials(name), lockout.counters('admins', admins.idOf(name), ip)]);
+        const admin = found.rows[0];
         if (!admin) {
           await passwords.burnCheck(password);
           throw new AppError('INVALID_CREDENTIALS', 'Invalid credentials provided');
         }
-        const now = clock.now();
-        const { ipCounted } = await lockout.assertOpen(db, 'admins', admin.id, ip, now);
+        const { ipCounted } = lockout.check(counters.rows, ip, now);
         if (!(await passwords.verify(admin.password_hash, password))) {
           await lockout.recordFailure(db, 'admins', admin.id, ip, now);
           throw new AppError('INVALID_CREDENTIALS', 'Invalid credentials provided');

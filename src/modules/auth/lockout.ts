@@ -31,28 +31,52 @@ export function createLockout(policy: LockoutPolicy) {
   const limitOf = (scope: string) => (scope === ACCOUNT_WIDE ? policy.perAccount : policy.perIp);
   const longestWindowMs = Math.max(policy.perIp.windowMs, policy.perAccount.windowMs);
 
+  /**
+   * 429 with Retry-After when this IP, or every IP together, has used up its failures. Else says
+   * whether this IP has failures counted (`ipCounted`): a login that succeeds clears them only
+   * then (most logins have none: a write saved per login).
+   */
+  function check(rows: readonly CounterRow[], ip: string, now: Date): { ipCounted: boolean } {
+    let lockedUntil = 0;
+    for (const row of rows) {
+      const { max, windowMs } = limitOf(row.scope);
+      const windowEnd = row.window_start.getTime() + windowMs;
+      if (row.failures >= max && windowEnd > now.getTime()) lockedUntil = Math.max(lockedUntil, windowEnd);
+    }
+    if (lockedUntil === 0) return { ipCounted: rows.some((row) => row.scope === ip) };
+    throw new AppError('RATE_LIMITED', 'Too many failed login attempts, try again later', undefined, {
+      'retry-after': String(Math.ceil((lockedUntil - now.getTime()) / 1000)),
+    });
+  }
+
   return {
     /**
-     * 429 with Retry-After when this IP, or every IP together, has used up its failures. Else says
-     * whether this IP has failures counted (`ipCounted`): a login that succeeds clears them only
-     * then (most logins have none: a write saved per login).
+     * `check` on the counters of the account with this id (a password re-typed by a signed-in
+     * account: its id is known).
      */
     async assertOpen(q: Queryable, kind: AccountKind, accountId: string, ip: string, now: Date): Promise<{ ipCounted: boolean }> {
       const { rows } = await q.query<CounterRow>(
         'select scope, failures, window_start from login_failures where account_kind = $1 and account_id = $2 and scope in ($3, $4)',
         [kind, accountId, ip, ACCOUNT_WIDE],
       );
-      let lockedUntil = 0;
-      for (const row of rows) {
-        const { max, windowMs } = limitOf(row.scope);
-        const windowEnd = row.window_start.getTime() + windowMs;
-        if (row.failures >= max && windowEnd > now.getTime()) lockedUntil = Math.max(lockedUntil, windowEnd);
-      }
-      if (lockedUntil === 0) return { ipCounted: rows.some((row) => row.scope === ip) };
-      throw new AppError('RATE_LIMITED', 'Too many failed login attempts, try again later', undefined, {
-        'retry-after': String(Math.ceil((lockedUntil - now.getTime()) / 1000)),
-      });
+      return check(rows, ip, now);
     },
+
+    /**
+     * The counters of the account `account` finds (a subquery on its own parameters, `$1`…), as a
+     * statement: a login reads them in one batch with the account's credentials (`Db.batch`), then
+     * `check`s them as `assertOpen` does.
+     */
+    counters(kind: AccountKind, account: { sql: string; params: readonly unknown[] }, ip: string): Statement<CounterRow> {
+      const n = account.params.length;
+      return {
+        sql: `select scope, failures, window_start from login_failures
+              where account_kind = $${n + 1} and account_id = (${account.sql}) and scope in ($${n + 2}, $${n + 3})`,
+        params: [...account.params, kind, ip, ACCOUNT_WIDE],
+      };
+    },
+
+    check,
 
     /** Counts a failure for this IP and for the account, each in its current window or a new one. */
     async recordFailure(q: Queryable, kind: AccountKind, accountId: string, ip: string, now: Date): Promise<void> {

@@ -161,13 +161,15 @@ export function createAuthService(deps: {
           throw new AppError('VALIDATION_FAILED', MESSAGES.missing, [{ field: 'email', message: 'is required (or phone)' }]);
         }
         const by = input.email !== undefined ? { email: normaliseEmail(input.email) } : { phone: input.phone!.trim() };
-        const user = await accounts.credentials(by);
+        // the account and its lockout counters, read in one batch (one round trip on a server)
+        const now = clock.now();
+        const [found, counters] = await db.batch([accounts.credentials(by), lockout.counters('users', accounts.accountId(by), ip)]);
+        const user = found.rows[0];
         if (!user) {
           await passwords.burnCheck(input.password);
           throw new AppError('INVALID_CREDENTIALS', MESSAGES.invalidCredentials);
         }
-        const now = clock.now();
-        const { ipCounted } = await lockout.assertOpen(db, 'users', user.id, ip, now);
+        const { ipCounted } = lockout.check(counters.rows, ip, now);
         if (!(await passwords.verify(user.password_hash, input.password))) {
           await lockout.recordFailure(db, 'users', user.id, ip, now);
           throw new AppError('INVALID_CREDENTIALS', MESSAGES.invalidCredentials);

@@ -8,7 +8,7 @@ import type { Sessions } from '../sessions/service.js';
 import type { AccountCache } from './account-cache.js';
 import { directoryRepository, type UserListFilter } from './directory-repository.js';
 import { normaliseEmail } from './present.js';
-import { type NewUser, type UserRow, usersRepository as users } from './repository.js';
+import { type CredentialRow, type LoginName, type NewUser, type UserRow, usersRepository as users } from './repository.js';
 import { linkTokensRepository as links } from './tokens-repository.js';
 
 /** contract: the admin's reset link expires within an hour */
@@ -44,7 +44,9 @@ export function createAccounts(deps: {
     forAuth: (id: string) => cache.get(id),
     /** The same, read in `q` (inside a transaction: what it sees), never from memory. */
     forAuthIn: (q: Queryable, id: string) => users.findForAuth(q, id),
-    credentials: (by: { email?: string; phone?: string }) => users.findCredentials(db, by),
+    /** The login's account (none or one row) as a statement, and its id as a subquery, for a batch with the lockout's read. */
+    credentials: (by: LoginName): Statement<CredentialRow> => users.credentials(by),
+    accountId: (by: LoginName) => users.idOf(by),
     passwordHash: (id: string): Promise<string | null> => users.passwordHash(db, id),
     /** A sign-in's time, as a statement for the sign-in's batch (`Db.batch`); the cached row is dropped once it commits. */
     recordLogin: (id: string, at: Date): Statement => ({ ...users.recordLogin(id, at), afterCommit: () => cache.changed(db, id) }),

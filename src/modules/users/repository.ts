@@ -32,6 +32,11 @@ export interface CredentialRow extends AuthRow {
 const COLUMNS = `id, email, name, first_name, last_name, phone, picture, role, parent_id, permissions, status,
   token_version, last_login_at, created_at, updated_at`;
 
+/** What a login names the account by (HNG lets either do). */
+export type LoginName = { email?: string; phone?: string };
+const loginWhere = (by: LoginName): [string, string | undefined] =>
+  by.email !== undefined ? ['lower(email) = lower($1)', by.email] : ['phone = $1', by.phone];
+
 const PARENT_STATUS = '(select p.status from users p where p.id = users.parent_id) as parent_status';
 
 export interface NewUser {
@@ -82,14 +87,19 @@ export const usersRepository = {
     return rows[0] ?? null;
   },
 
-  /** For login: by email or by phone, with what a password check needs. */
-  async findCredentials(q: Queryable, by: { email?: string; phone?: string }): Promise<CredentialRow | null> {
-    const [where, value] = by.email !== undefined ? ['lower(email) = lower($1)', by.email] : ['phone = $1', by.phone];
-    const { rows } = await q.query<CredentialRow>(
-      `select ${COLUMNS}, ${PARENT_STATUS}, password_hash, password_reset_required from users where ${where}`,
-      [value],
-    );
-    return rows[0] ?? null;
+  /** For login: the account by email or by phone, with what a password check needs (none or one row). */
+  credentials(by: LoginName): Statement<CredentialRow> {
+    const [where, value] = loginWhere(by);
+    return {
+      sql: `select ${COLUMNS}, ${PARENT_STATUS}, password_hash, password_reset_required from users where ${where}`,
+      params: [value],
+    };
+  },
+
+  /** The same account's id as a subquery whose parameter is `$1` (a read batched with the credentials: the lockout's). */
+  idOf(by: LoginName): { sql: string; params: unknown[] } {
+    const [where, value] = loginWhere(by);
+    return { sql: `select id from users where ${where}`, params: [value] };
   },
 
   recordLogin(id: string, now: Date): Statement {
