@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 
 const packageJson = fileURLToPath(new URL('../package.json', import.meta.url));
 
-/** e.g. `{ nodeFlags: ['--max-semi-space-size=4', '--no-allocation-site-pretenuring'], env: { MALLOC_MMAP_THRESHOLD_: '1048576' } }` */
+/** e.g. `{ nodeFlags: ['--max-semi-space-size=2', '--no-allocation-site-pretenuring'], env: { MALLOC_MMAP_THRESHOLD_: '1048576' } }` */
 export function startCommand() {
   const script = JSON.parse(readFileSync(packageJson, 'utf8')).scripts.start;
   const assignments = script.match(/^(?:[A-Z_][A-Z0-9_]*=\S*\s+)+/)?.[0] ?? '';

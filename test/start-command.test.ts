@@ -13,7 +13,7 @@ const unit = readFileSync(join(import.meta.dirname, '..', 'deploy', 'sociox.serv
 describe('npm start and deploy/sociox.service', () => {
   it('npm start runs node with the memory flags README names', () => {
     const { nodeFlags, env } = startCommand();
-    expect(nodeFlags).toEqual(['--max-semi-space-size=4', '--no-allocation-site-pretenuring']);
+    expect(nodeFlags).toEqual(['--max-semi-space-size=2', '--no-allocation-site-pretenuring']);
     expect(env).toEqual({ MALLOC_MMAP_THRESHOLD_: '1048576' });
   });
 
