@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { adminHelpers, expectError, expectNoSecrets, INVALID, LOGIN } from './helpers/admins.js';
+import { whileUpdatesFail } from './helpers/database.js';
 import { adminLogin, adminWith, bootstrapSuperadmin, fieldsOf } from './helpers/fixtures.js';
 import { Harness, uniqueEmail } from './helpers/harness.js';
 
@@ -41,15 +42,11 @@ describe('POST /api/v1/admin/login', () => {
     const sessions = async () =>
       (await h.db.query<{ n: number }>("select count(*)::int as n from sessions where kind = 'admin'")).rows[0]!.n;
     const before = await sessions();
-    await h.db.exec(`create function refuse_admin_login_time() returns trigger language plpgsql as $$ begin raise exception 'refused by the test'; end $$;
-      create trigger refuse_admin_login_time before update of last_login_at on admins for each row execute function refuse_admin_login_time()`);
-    try {
-      const res = await h.post(LOGIN, { email: root.email, password: root.password });
-      expect(res.statusCode).toBe(500);
-      expect(res.json().token).toBeUndefined();
-    } finally {
-      await h.db.exec('drop trigger refuse_admin_login_time on admins; drop function refuse_admin_login_time()');
-    }
+    const res = await whileUpdatesFail(h.db, 'admins', 'last_login_at', () =>
+      h.post(LOGIN, { email: root.email, password: root.password }),
+    );
+    expect(res.statusCode).toBe(500);
+    expect(res.json().token).toBeUndefined();
     expect(await sessions()).toBe(before);
   });
 

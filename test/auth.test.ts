@@ -1,6 +1,7 @@
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DETAILS, expectNoSecrets, expectUnauthenticated, LOGIN, MISSING, REGISTER } from './helpers/auth.js';
+import { whileUpdatesFail } from './helpers/database.js';
 import { decodeJwt, fieldsOf } from './helpers/fixtures.js';
 import { Harness, uniqueEmail } from './helpers/harness.js';
 
@@ -297,15 +298,11 @@ describe('login (POST /api/v1/auth/login)', () => {
     const sessions = async () =>
       (await h.db.query<{ n: number }>('select count(*)::int as n from sessions where account_id = $1', [user.id])).rows[0]!.n;
     const before = await sessions();
-    await h.db.exec(`create function refuse_login_time() returns trigger language plpgsql as $$ begin raise exception 'refused by the test'; end $$;
-      create trigger refuse_login_time before update of last_login_at on users for each row execute function refuse_login_time()`);
-    try {
-      const login = await h.post(LOGIN, { email: user.email, password: user.password });
-      expect(login.statusCode).toBe(500);
-      expect(login.body).not.toMatch(/refused by the test|last_login_at/);
-    } finally {
-      await h.db.exec('drop trigger refuse_login_time on users; drop function refuse_login_time()');
-    }
+    const login = await whileUpdatesFail(h.db, 'users', 'last_login_at', () =>
+      h.post(LOGIN, { email: user.email, password: user.password }),
+    );
+    expect(login.statusCode).toBe(500);
+    expect(login.body).not.toMatch(/refused by the test|last_login_at/);
     expect(await sessions()).toBe(before);
     const again = await h.post(LOGIN, { email: user.email, password: user.password });
     expect(again.statusCode).toBe(200);

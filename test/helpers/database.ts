@@ -113,3 +113,18 @@ export async function truncateAll(db: Db, options: { storage?: boolean } = {}): 
     ].join(';\n'),
   );
 }
+
+/**
+ * Runs `fn` while every update of `table`.`column` fails ('refused by the test', a trigger made
+ * here and dropped after): a write that must commit whole can be shown to leave nothing behind.
+ */
+export async function whileUpdatesFail<T>(db: Db, table: string, column: string, fn: () => Promise<T>): Promise<T> {
+  const name = `refuse_${table}_${column}`;
+  await db.exec(`create function ${name}() returns trigger language plpgsql as $$ begin raise exception 'refused by the test'; end $$;
+    create trigger ${name} before update of ${column} on ${table} for each row execute function ${name}()`);
+  try {
+    return await fn();
+  } finally {
+    await db.exec(`drop trigger ${name} on ${table}; drop function ${name}()`);
+  }
+}
