@@ -23,6 +23,9 @@ const COLUMNS = 'id, email, name, role, permissions, token_version, created_by, 
 const BOOTSTRAP_LOCK_KEY = 727_002;
 
 /** The only SQL for staff accounts. */
+/** How a login finds an admin: the email in any case, `$1`. */
+const BY_EMAIL = 'lower(email) = lower($1)';
+
 export const adminsRepository = {
   async insert(
     q: Queryable,
@@ -63,10 +66,10 @@ export const adminsRepository = {
 
   /** For login: the admin by email (none or one row), and its id as a subquery on `$1`, for a batch with the lockout's read. */
   credentials(email: string): Statement<AdminCredentialRow> {
-    return { sql: `select ${COLUMNS}, password_hash from admins where lower(email) = lower($1)`, params: [email] };
+    return { sql: `select ${COLUMNS}, password_hash from admins where ${BY_EMAIL}`, params: [email] };
   },
   idOf(email: string): { sql: string; params: unknown[] } {
-    return { sql: 'select id from admins where lower(email) = lower($1)', params: [email] };
+    return { sql: `select id from admins where ${BY_EMAIL}`, params: [email] };
   },
 
   /** A sign-in's time, as a statement for the sign-in's batch (`Db.batch`). */

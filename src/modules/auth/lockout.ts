@@ -49,32 +49,32 @@ export function createLockout(policy: LockoutPolicy) {
     });
   }
 
+  /**
+   * The counters of the account `account` finds (a subquery on its own parameters, `$1`…), as a
+   * statement: a login reads them in one batch with the account's credentials (`Db.batch`), then
+   * `check`s them as `assertOpen` does.
+   */
+  function counters(kind: AccountKind, account: { sql: string; params: readonly unknown[] }, ip: string): Statement<CounterRow> {
+    const n = account.params.length;
+    return {
+      sql: `select scope, failures, window_start from login_failures
+            where account_kind = $${n + 1} and account_id = (${account.sql}) and scope in ($${n + 2}, $${n + 3})`,
+      params: [...account.params, kind, ip, ACCOUNT_WIDE],
+    };
+  }
+
   return {
     /**
      * `check` on the counters of the account with this id (a password re-typed by a signed-in
      * account: its id is known).
      */
     async assertOpen(q: Queryable, kind: AccountKind, accountId: string, ip: string, now: Date): Promise<{ ipCounted: boolean }> {
-      const { rows } = await q.query<CounterRow>(
-        'select scope, failures, window_start from login_failures where account_kind = $1 and account_id = $2 and scope in ($3, $4)',
-        [kind, accountId, ip, ACCOUNT_WIDE],
-      );
+      const { sql, params } = counters(kind, { sql: 'select $1::uuid', params: [accountId] }, ip);
+      const { rows } = await q.query<CounterRow>(sql, params);
       return check(rows, ip, now);
     },
 
-    /**
-     * The counters of the account `account` finds (a subquery on its own parameters, `$1`…), as a
-     * statement: a login reads them in one batch with the account's credentials (`Db.batch`), then
-     * `check`s them as `assertOpen` does.
-     */
-    counters(kind: AccountKind, account: { sql: string; params: readonly unknown[] }, ip: string): Statement<CounterRow> {
-      const n = account.params.length;
-      return {
-        sql: `select scope, failures, window_start from login_failures
-              where account_kind = $${n + 1} and account_id = (${account.sql}) and scope in ($${n + 2}, $${n + 3})`,
-        params: [...account.params, kind, ip, ACCOUNT_WIDE],
-      };
-    },
+    counters,
 
     check,
 
