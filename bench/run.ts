@@ -19,12 +19,13 @@
  * LOG_LEVEL and password-hash cost; the credential rate limit on but configured high, since all load
  * comes from 127.0.0.1), the limit skeleton (bench/skeleton.ts) and Fastify hello (bench/hello.ts)
  * each as its own process, and loads them with autocannon from this process. Phases: 10,000 users
- * (admin list), grown to 100,000 (start, reads, plans, login, memory), grown to 1,000,000 (admin
- * list again); on PostgreSQL, bench/renewals.ts last. Children, databases and temp dirs are removed
+ * (copied for later), grown to 100,000 (start, reads, plans, login, memory), grown to 1,000,000
+ * (the admin list, in turns with a service on the 10k copy); on PostgreSQL, bench/renewals.ts last. Children, databases and temp dirs are removed
  * on every way out (end, error, Ctrl-C, the time limit).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { cp } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -161,6 +162,24 @@ async function openServiceDb(): Promise<Db> {
   return serviceDbUrl ? openPostgres(serviceDbUrl, { max: 2, queryTimeoutMs: 600_000 }) : openPglite({ dataDir: join(dataDir, 'pgdata') });
 }
 
+/**
+ * A copy of the service's data as it is now (the service stopped): the 10k side of the admin
+ * rounds, run beside the 1M database. On the server a database made from it as a template, in the
+ * embedded case a copy of the data directory; both removed with the run.
+ */
+async function snapshotData(label: string): Promise<Where> {
+  if (serviceDbUrl) {
+    const from = new URL(serviceDbUrl).pathname.slice(1);
+    const name = `${from}_${label}`;
+    await onServer((c) => c.query(`create database ${name} template ${from}`));
+    onCleanup(`drop database ${name}`, () => onServer((c) => c.query(`drop database if exists ${name} with (force)`)).then(() => {}));
+    return { url: dbUrl(name), dir: dataDir };
+  }
+  const dir = join(tmp, `data-${label}`);
+  await cp(dataDir, dir, { recursive: true });
+  return { url: null, dir };
+}
+
 // ---------------------------------------------------------------- the service
 
 /** The variables of README's configuration table: none leaks in from the shell running the bench. */
@@ -202,7 +221,14 @@ function cleanEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-function serviceEnv(port: number): NodeJS.ProcessEnv {
+/** Where a service keeps its data: a database on the server, or a DATA_DIR. */
+interface Where {
+  url: string | null;
+  dir: string;
+}
+const mainData = (): Where => ({ url: serviceDbUrl, dir: dataDir });
+
+function serviceEnv(port: number, where: Where = mainData()): NodeJS.ProcessEnv {
   return {
     ...cleanEnv(),
     PORT: String(port),
@@ -217,7 +243,7 @@ function serviceEnv(port: number): NodeJS.ProcessEnv {
     RATE_LIMIT_PER_MINUTE: '100000000',
     SUPERADMIN_EMAIL: admin.email,
     SUPERADMIN_PASSWORD: admin.password,
-    ...(serviceDbUrl ? { DATABASE_URL: serviceDbUrl } : { DATA_DIR: dataDir }),
+    ...(where.url ? { DATABASE_URL: where.url } : { DATA_DIR: where.dir }),
   };
 }
 
@@ -231,15 +257,15 @@ interface Service {
 const { nodeFlags: START_NODE_FLAGS, env: START_ENV } = startCommand();
 
 let starts = 0;
-async function startService(how: 'node' | 'npm', label: string): Promise<Service> {
+async function startService(how: 'node' | 'npm', label: string, where: Where = mainData()): Promise<Service> {
   const port = await freePort();
   const logFile = join(logs, `${String(++starts).padStart(2, '0')}-${label}.log`);
   const t0 = performance.now();
   const child =
     how === 'npm'
-      ? start(label, 'npm', ['start'], { env: serviceEnv(port), cwd: ROOT, log: logFile })
+      ? start(label, 'npm', ['start'], { env: serviceEnv(port, where), cwd: ROOT, log: logFile })
       : start(label, process.execPath, [...START_NODE_FLAGS, 'dist/main.js'], {
-          env: { ...serviceEnv(port), ...START_ENV },
+          env: { ...serviceEnv(port, where), ...START_ENV },
           cwd: ROOT,
           log: logFile,
         });
@@ -248,8 +274,8 @@ async function startService(how: 'node' | 'npm', label: string): Promise<Service
   return { child, base, readyMs };
 }
 
-async function withService<T>(label: string, fn: (s: Service) => Promise<T>): Promise<T> {
-  const service = await startService('node', label);
+async function withService<T>(label: string, fn: (s: Service) => Promise<T>, where: Where = mainData()): Promise<T> {
+  const service = await startService('node', label, where);
   try {
     return await fn(service);
   } finally {
@@ -654,50 +680,71 @@ interface AdminRun {
   loads: Map<string, Load>;
 }
 const ADMIN_VARIANTS = ['list', 'search', 'status', 'cursor'] as const;
+type AdminVariant = (typeof ADMIN_VARIANTS)[number];
 
-async function adminLoads(service: Service, fx: Fixtures, users: number): Promise<AdminRun> {
-  log(`\n== admin user list at ${users.toLocaleString('en-US')} users, ${ADMIN_CONNECTIONS} connections`);
+/** A service on a database of `users` users, for the admin list's rounds. */
+interface AdminSide {
+  users: number;
+  service: Service;
+}
+
+/** The four queries' paths on one service; the cursor is the next_cursor of that service's own first page. */
+async function adminPaths(service: Service, fx: Fixtures): Promise<Record<AdminVariant, string>> {
   const term = emailOf(4242).split('@')[0]!.split('.').slice(1).join('.');
-  const paths: Record<(typeof ADMIN_VARIANTS)[number], string> = {
-    list: '/api/v1/admin/users?limit=20',
+  const list = '/api/v1/admin/users?limit=20';
+  const first = await call<{ meta?: { next_cursor?: string | null } }>(service.base, 'GET', list, undefined, fx.adminToken);
+  if (first.status !== 200) throw new Error(`${list} answered ${first.status}: ${JSON.stringify(first.json).slice(0, 200)}`);
+  const cursor = first.json.meta?.next_cursor;
+  if (!cursor) throw new Error(`${list} gave no meta.next_cursor`);
+  return {
+    list,
     search: `/api/v1/admin/users?limit=20&search=${encodeURIComponent(term)}`,
     status: '/api/v1/admin/users?limit=20&status=deactivated',
-    cursor: '',
+    cursor: `/api/v1/admin/users?limit=20&cursor=${encodeURIComponent(cursor)}`,
   };
-  const first = await call<{ meta?: { next_cursor?: string | null; total?: number | null } }>(
-    service.base,
-    'GET',
-    paths.list,
-    undefined,
-    fx.adminToken,
-  );
-  if (first.status !== 200) throw new Error(`${paths.list} answered ${first.status}: ${JSON.stringify(first.json).slice(0, 200)}`);
-  const cursor = first.json.meta?.next_cursor;
-  if (!cursor) throw new Error(`${paths.list} gave no meta.next_cursor`);
-  paths.cursor = `/api/v1/admin/users?limit=20&cursor=${encodeURIComponent(cursor)}`;
-  // the four queries take turns for ROUNDS rounds; each keeps its run with the median p99 (one run's
-  // p99 at 10k users swung from 18 to 54 ms between two runs of the bench on this machine)
-  const runs = new Map<string, Load[]>(ADMIN_VARIANTS.map((v) => [v, []]));
+}
+
+/**
+ * The four queries on every side for ROUNDS rounds. Within a round each query runs on the sides
+ * back to back (which side goes first alternates between rounds), so the 1M ÷ 10k ratio compares
+ * runs seconds apart: measured minutes apart, the two sizes had also measured the host's drift (in
+ * one run every query at 1M was 1.3–1.6× its 10k figure, the keyset cursor page too, whose work
+ * does not grow with the table). Each side keeps, per query, the round with the median p99.
+ */
+async function adminLoads(sides: AdminSide[], fx: Fixtures): Promise<AdminRun[]> {
+  const size = (n: number) => n.toLocaleString('en-US');
+  log(`\n== admin user list at ${sides.map((s) => size(s.users)).join(' and ')} users, ${ADMIN_CONNECTIONS} connections`);
+  const paths = await Promise.all(sides.map((s) => adminPaths(s.service, fx)));
+  const runs = sides.map(() => new Map<AdminVariant, Load[]>(ADMIN_VARIANTS.map((v) => [v, []])));
   for (let round = 1; round <= ROUNDS; round++) {
+    const order = sides.map((_, i) => i);
+    if (round % 2 === 0) order.reverse();
     for (const v of ADMIN_VARIANTS) {
-      const l = await measureService(service, {
-        url: service.base + paths[v],
-        connections: ADMIN_CONNECTIONS,
-        headers: auth(fx.adminToken),
-      });
-      log(describe(`${v} (round ${round}): GET ${paths[v].slice(0, 80)}`, l));
-      runs.get(v)!.push(l);
+      for (const i of order) {
+        const side = sides[i]!;
+        const path = paths[i]![v];
+        const l = await measureService(side.service, {
+          url: side.service.base + path,
+          connections: ADMIN_CONNECTIONS,
+          headers: auth(fx.adminToken),
+        });
+        log(describe(`${v} @${size(side.users)} (round ${round}): GET ${path.slice(0, 80)}`, l));
+        runs[i]!.get(v)!.push(l);
+      }
     }
   }
-  const loads = new Map<string, Load>();
-  for (const v of ADMIN_VARIANTS) {
-    const all = runs.get(v)!;
-    const chosen = median(all, (l) => l.p99);
-    // non-2xx or errors in any round are kept visible
-    loads.set(v, { ...chosen, non2xx: Math.max(...all.map((l) => l.non2xx)), errors: Math.max(...all.map((l) => l.errors)) });
-    if (ROUNDS > 1) log(`  ${v}: p99 of the rounds ${all.map((l) => l.p99).join(', ')} ms → median ${chosen.p99} ms`);
-  }
-  return { users, loads };
+  return sides.map((side, i) => {
+    const loads = new Map<string, Load>();
+    for (const v of ADMIN_VARIANTS) {
+      const all = runs[i]!.get(v)!;
+      const chosen = median(all, (l) => l.p99);
+      // non-2xx or errors in any round are kept visible
+      loads.set(v, { ...chosen, non2xx: Math.max(...all.map((l) => l.non2xx)), errors: Math.max(...all.map((l) => l.errors)) });
+      if (ROUNDS > 1)
+        log(`  ${v} @${size(side.users)}: p99 of the rounds ${all.map((l) => l.p99).join(', ')} ms → median ${chosen.p99} ms`);
+    }
+    return { users: side.users, loads };
+  });
 }
 
 const ANALYTICS = ['signups?days=30', 'accounts', 'subscriptions', 'revenue', 'upcoming?days=7'] as const;
@@ -964,17 +1011,21 @@ async function main(): Promise<void> {
 
   // phase 1: 10,000 users. The first start bootstraps the superadmin; plans are created through the API.
   await seedTo(ADMIN_SMALL);
-  const adminRun: { small: AdminRun | null; large: AdminRun | null } = { small: null, large: null };
+  const adminRun: { small?: AdminRun | undefined; large?: AdminRun | undefined } = {};
+  const million = selected('admin') && !opt['skip-million'];
   const fx = await withService('service-10k', async (service) => {
     const f = await fixtures(service.base);
     if (selected('admin')) {
       await section('admin', 'admin list @10k', async () => {
-        adminRun.small = await adminLoads(service, f, ADMIN_SMALL);
+        // with the million, the 10k side is measured then, in turns with it (adminLoads says why)
+        if (!million) [adminRun.small] = await adminLoads([{ users: ADMIN_SMALL, service }], f);
         await analyticsTimes(service, f, ADMIN_SMALL);
       });
     }
     return f;
   });
+  // the 10k database as it is now, for the admin rounds at 1M
+  const small = million ? await snapshotData('10k') : null;
 
   // phase 2: 100,000 users
   if ((['start', 'reads', 'plans', 'login', 'memory'] as const).some(selected)) {
@@ -990,18 +1041,30 @@ async function main(): Promise<void> {
     if (selected('memory')) await section('memory', 'memory', () => memory(fx));
   }
 
-  // phase 3: 1,000,000 users
+  // phase 3: 1,000,000 users, beside a service on the copy of the 10k database
   if (selected('admin')) {
-    if (!opt['skip-million'] && adminRun.small) {
+    if (million && small) {
       await section('admin 1M', 'admin list @1M', async () => {
         await seedTo(ADMIN_LARGE);
-        await withService('service-1m', async (service) => {
-          adminRun.large = await adminLoads(service, fx, ADMIN_LARGE);
-          await analyticsTimes(service, fx, ADMIN_LARGE);
+        await withService('service-1m', async (large) => {
+          await withService(
+            'service-10k-copy',
+            async (copy) => {
+              [adminRun.small, adminRun.large] = await adminLoads(
+                [
+                  { users: ADMIN_SMALL, service: copy },
+                  { users: ADMIN_LARGE, service: large },
+                ],
+                fx,
+              );
+            },
+            small,
+          );
+          await analyticsTimes(large, fx, ADMIN_LARGE);
         });
       });
     }
-    adminRows(adminRun.small, adminRun.large, opt['skip-million'] ? 'skipped (--skip-million)' : null);
+    adminRows(adminRun.small ?? null, adminRun.large ?? null, opt['skip-million'] ? 'skipped (--skip-million)' : null);
   }
 
   if (selected('renewal')) await section('renewal', 'renewal', renewal);
