@@ -80,12 +80,9 @@ export function createAdminsService(deps: {
           throw new AppError('INVALID_CREDENTIALS', 'Invalid credentials provided');
         }
         const { ipCounted } = lockout.check(counters.rows, ip, now);
-        if (!(await passwords.verify(admin.password_hash, password))) {
-          await lockout.recordFailure(db, 'admins', admin.id, ip, now);
-          throw new AppError('INVALID_CREDENTIALS', 'Invalid credentials provided');
-        }
-        // the sign-in's writes as one batch, the access token signed meanwhile; this IP's failures
-        // cleared only when it has some (auth/service.ts login)
+        // the session made and its token signed while the hash runs, kept here unless the password
+        // is right and the batch commits (auth/service.ts login)
+        const verifying = passwords.verify(admin.password_hash, password);
         const { statement, session, refreshToken } = sessions.starting({
           kind: 'admin',
           accountId: admin.id,
@@ -93,8 +90,15 @@ export function createAdminsService(deps: {
           ip,
           userAgent: client.userAgent,
         });
+        const signing = accessToken(admin, session);
+        signing.catch(() => {}); // awaited below, on the one path that answers with it
+        if (!(await verifying)) {
+          await lockout.recordFailure(db, 'admins', admin.id, ip, now);
+          throw new AppError('INVALID_CREDENTIALS', 'Invalid credentials provided');
+        }
+        // the sign-in's writes as one batch; this IP's failures cleared only when it has some
         const [{ token, expiresIn }] = await Promise.all([
-          accessToken(admin, session),
+          signing,
           db.batch([statement, admins.recordLogin(admin.id, now), ipCounted ? lockout.recordSuccess('admins', admin.id, ip) : null]),
         ]);
         return { token, refreshToken, expiresIn, admin: presentAdmin({ ...admin, last_login_at: now }) };

@@ -170,7 +170,14 @@ export function createAuthService(deps: {
           throw new AppError('INVALID_CREDENTIALS', MESSAGES.invalidCredentials);
         }
         const { ipCounted } = lockout.check(counters.rows, ip, now);
-        if (!(await passwords.verify(user.password_hash, input.password))) {
+        // the hash runs on the libuv pool; meanwhile this thread makes the session (its id is made
+        // here, so its row is known before it is written) and signs its access token, which stays
+        // in this function unless the password is right, the account may sign in and the batch commits
+        const verifying = passwords.verify(user.password_hash, input.password);
+        const starting = startingSession(user, client);
+        const signing = signedIn(user, starting);
+        signing.catch(() => {}); // awaited below, on the one path that answers with it
+        if (!(await verifying)) {
           await lockout.recordFailure(db, 'users', user.id, ip, now);
           throw new AppError('INVALID_CREDENTIALS', MESSAGES.invalidCredentials);
         }
@@ -178,13 +185,11 @@ export function createAuthService(deps: {
         if (user.status !== 'active') throw new AppError('ACCOUNT_DEACTIVATED', MESSAGES.deactivated);
         if (user.parent_status === 'deactivated') throw new AppError('ACCOUNT_DEACTIVATED', MESSAGES.parentDeactivated);
         if (user.password_reset_required) throw new AppError('PASSWORD_RESET_REQUIRED', MESSAGES.passwordResetRequired);
-        // the sign-in's writes as one batch: one round trip and one commit on a server (all or none),
-        // its access token signed meanwhile (the session's row is known before it is written; a token
-        // is sent only once the batch has committed); this IP's failures are cleared only when it has
-        // some (a failure racing this login stays counted)
-        const starting = startingSession(user, client);
+        // the sign-in's writes as one batch: one round trip and one commit on a server (all or none);
+        // the token is sent only once the batch has committed; this IP's failures are cleared only
+        // when it has some (a failure racing this login stays counted)
         const [tokens] = await Promise.all([
-          signedIn(user, starting),
+          signing,
           db.batch([
             starting.statement,
             accounts.recordLogin(user.id, now),
