@@ -10,8 +10,9 @@
  * after a 2 s warm-up), --only reads,plans,login,admin,start,memory,renewal, --skip-million (no
  * 1,000,000-user seed), --memory-seconds N (mixed load before reading RSS, default 60),
  * --admin-connections N (default 10), --json <path>, --max-minutes N (the whole run, default 30),
- * --rounds N (default 3: the plan list and hello, login and argon2 verify, and the admin list's four
- * queries are measured in alternating rounds and compared by their medians).
+ * --rounds N (default 3: the plan list and hello, login and argon2 verify, /healthz under 50
+ * logins, and the admin list's four queries at both sizes are measured in rounds and compared by
+ * their medians).
  *
  * What it does: builds once (`npm run build`), seeds the service's database itself (PGlite in a
  * temp DATA_DIR, or a throw-away database on the server, dropped at the end) with set-based SQL,
@@ -644,14 +645,22 @@ async function logins(service: Service): Promise<void> {
 
   await settle(service);
   if (WARMUP > 0) await cannon({ url: service.base, connections: 50, requests }, WARMUP);
-  // no settle here: the logins left queued are part of the load the probe must get through
-  const [concurrent, probe] = await Promise.all([
-    cannon({ url: service.base, connections: 50, requests }, SECONDS),
-    // the probe from a process of its own (bench/lib/load.ts cannonApart says why)
-    cannonApart({ url: `${service.base}/healthz`, connections: 1, overallRate: 100 }, SECONDS),
-  ]);
-  log(describe('POST /api/v1/auth/login, 50 connections', concurrent));
-  log(describe('GET /healthz at 100 req/s meanwhile', probe));
+  // no settle here or between the rounds: the logins left queued are part of the load the probe
+  // must get through. ROUNDS rounds, the one with the median p99 kept (a single 8 s run read 32 ms
+  // once where every other run had read 8–13: a hiccup of the host is a few of its 800 answers).
+  const probes: { concurrent: Load; probe: Load }[] = [];
+  for (let round = 1; round <= ROUNDS; round++) {
+    const [concurrentRun, probeRun] = await Promise.all([
+      cannon({ url: service.base, connections: 50, requests }, SECONDS),
+      // the probe from a process of its own (bench/lib/load.ts cannonApart says why)
+      cannonApart({ url: `${service.base}/healthz`, connections: 1, overallRate: 100 }, SECONDS),
+    ]);
+    log(describe(`POST /api/v1/auth/login, 50 connections (round ${round})`, concurrentRun));
+    log(describe(`GET /healthz at 100 req/s meanwhile (round ${round})`, probeRun));
+    probes.push({ concurrent: concurrentRun, probe: probeRun });
+  }
+  const { concurrent, probe } = median(probes, (r) => r.probe.p99);
+  const allClean = probes.every((r) => clean(r.concurrent) && clean(r.probe));
   rows.push({
     id: 'login 50',
     target: 'POST /api/v1/auth/login, 50 connections',
@@ -667,11 +676,17 @@ async function logins(service: Service): Promise<void> {
     load: probe,
     value: `${probe.p99} ms`,
     goal: 'p99 ≤ 20 ms',
-    holds: probe.p99 <= 20 && clean(probe) && clean(concurrent),
+    holds: probe.p99 <= 20 && allClean,
     counted: true,
-    note: clean(concurrent)
-      ? undefined
-      : `the logins were not all 2xx: ${JSON.stringify(concurrent.statuses)}, ${concurrent.errors} errors`,
+    note:
+      [
+        ROUNDS > 1 ? `median of ${ROUNDS} rounds: p99 ${probes.map((r) => r.probe.p99).join(', ')} ms` : '',
+        allClean
+          ? ''
+          : `not all answers 2xx: ${probes.map((r) => `logins ${JSON.stringify(r.concurrent.statuses)}/${r.concurrent.errors}, probe ${JSON.stringify(r.probe.statuses)}/${r.probe.errors}`).join('; ')}`,
+      ]
+        .filter(Boolean)
+        .join('; ') || undefined,
   });
 }
 

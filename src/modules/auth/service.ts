@@ -170,9 +170,8 @@ export function createAuthService(deps: {
           throw new AppError('INVALID_CREDENTIALS', MESSAGES.invalidCredentials);
         }
         const { ipCounted } = lockout.check(counters.rows, ip, now);
-        // the hash runs on the libuv pool; meanwhile this thread makes the session (its id is made
-        // here, so its row is known before it is written) and signs its access token, which stays
-        // in this function unless the password is right, the account may sign in and the batch commits
+        // while the hash runs on the libuv pool, the session is made here and its token signed: it
+        // leaves this function only if the password is right, the account may sign in and the batch commits
         const verifying = passwords.verify(user.password_hash, input.password);
         const starting = startingSession(user, client);
         const signing = signedIn(user, starting);
@@ -185,9 +184,8 @@ export function createAuthService(deps: {
         if (user.status !== 'active') throw new AppError('ACCOUNT_DEACTIVATED', MESSAGES.deactivated);
         if (user.parent_status === 'deactivated') throw new AppError('ACCOUNT_DEACTIVATED', MESSAGES.parentDeactivated);
         if (user.password_reset_required) throw new AppError('PASSWORD_RESET_REQUIRED', MESSAGES.passwordResetRequired);
-        // the sign-in's writes as one batch: one round trip and one commit on a server (all or none);
-        // the token is sent only once the batch has committed; this IP's failures are cleared only
-        // when it has some (a failure racing this login stays counted)
+        // the sign-in's writes as one batch, one round trip and one commit (all or none); this IP's
+        // failures cleared only when it has some (a failure racing this login stays counted)
         const [tokens] = await Promise.all([
           signing,
           db.batch([
