@@ -11,8 +11,8 @@
  * 1,000,000-user seed), --memory-seconds N (mixed load before reading RSS, default 60),
  * --admin-connections N (default 10), --json <path>, --max-minutes N (the whole run, default 30),
  * --rounds N (default 3: the plan list and hello, login and argon2 verify, /healthz under 50
- * logins, and the admin list's four queries at both sizes are measured in rounds and compared by
- * their medians).
+ * logins, the start by npm, and the admin list's four queries at both sizes are measured in rounds
+ * and compared by their medians).
  *
  * What it does: builds once (`npm run build`), seeds the service's database itself (PGlite in a
  * temp DATA_DIR, or a throw-away database on the server, dropped at the end) with set-based SQL,
@@ -842,16 +842,24 @@ async function startTimes(): Promise<Service> {
   log('\n== start with an existing data directory: time until /readyz answers 200');
   if (selected('start')) {
     await section('start', 'npm start', async () => {
-      const s = await startService('npm', 'npm-start');
-      await stop(s.child);
-      log(`  npm start → /readyz 200 after ${(s.readyMs / 1000).toFixed(2)} s`);
+      // ROUNDS starts, the median kept: one start read 1.52 s where the run before had read 0.97
+      // (npm's own start-up is most of the spread on a busy host)
+      const times: number[] = [];
+      for (let round = 1; round <= ROUNDS; round++) {
+        const s = await startService('npm', 'npm-start');
+        await stop(s.child);
+        times.push(s.readyMs);
+        log(`  npm start → /readyz 200 after ${(s.readyMs / 1000).toFixed(2)} s (start ${round})`);
+      }
+      const readyMs = median(times, (t) => t);
       rows.push({
         id: 'start',
         target: 'npm start → /readyz 200',
-        value: `${(s.readyMs / 1000).toFixed(2)} s`,
+        value: `${(readyMs / 1000).toFixed(2)} s`,
         goal: '≤ 1.5 s',
-        holds: s.readyMs <= 1500,
+        holds: readyMs <= 1500,
         counted: true,
+        note: ROUNDS > 1 ? `median of ${ROUNDS} starts: ${times.map((t) => (t / 1000).toFixed(2)).join(', ')} s` : undefined,
       });
     });
   }
