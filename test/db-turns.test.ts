@@ -2,7 +2,8 @@
  * Statements waiting for the database leave the event loop free between them (src/db/pglite.ts
  * `takingTurns`). The embedded database runs on the service's own thread and PGlite hands itself
  * to the next waiter by resolving a promise: without turns a queue of 50 transactions ran as one
- * chain of microtasks, and no request (not even /healthz) was read until it was empty. A
+ * chain of microtasks, and no request (not even /healthz) was read until it was empty; statements
+ * asked one after another (each as the one before answered) ran back to back the same way. A
  * PostgreSQL server answers over sockets, so its queue yields by nature; the same checks run there.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -43,8 +43,8 @@ function takingTurns(): <T>(fn: () => Promise<T>) => Promise<T> {
     try {
       return await fn();
     } finally {
-      // (passed on at once when none waited, each of 50 requests read in one poll ran its
-      // statements before the next was read, and the loop still stood 90–190 ms)
+      // (handed back at once when none waited, the turn let each of 50 requests read in one poll
+      // run its statements before the next was read: the loop still stood 90–190 ms)
       setImmediate(() => {
         const next = waiting.shift();
         if (next) next();
@@ -105,8 +105,8 @@ export async function openPglite(options: { dataDir: string | null; loadDataDir?
       await turn(() => pg.exec(sql));
     },
   };
-  // PGlite is one connection, so a "dedicated connection" is a turn: callers wait for the one before
-  // (otherwise two migrate() calls would both hold the session advisory lock and interleave)
+  // PGlite is one connection, so a "dedicated connection" is had in order: callers wait for the one
+  // before (otherwise two migrate() calls would both hold the session advisory lock and interleave)
   let dedicated: Promise<unknown> = Promise.resolve();
   const withConnection = <T>(fn: (c: typeof conn) => Promise<T>): Promise<T> => {
     const run = dedicated.then(() => fn(conn));
