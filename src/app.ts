@@ -13,7 +13,7 @@ import { installJsonParser } from './http/json-body.js';
 import { installLingeringClose } from './http/lingering-close.js';
 import { installMetrics } from './http/metrics.js';
 import { databaseRateLimitStore } from './http/rate-limit-store.js';
-import { installRequestLog, lazyChildLoggers } from './http/request-log.js';
+import { installRequestLog, lazyChildLoggers, requestIds } from './http/request-log.js';
 import { installRoutePolicy, markOptionalBodies } from './http/routing.js';
 import { ErrorEnvelope } from './http/schemas.js';
 import { installSecurityHeaders } from './http/security-headers.js';
@@ -60,7 +60,7 @@ export async function buildApp(graph: ServiceGraph) {
     // what Fastify and Node answer before any route runs, in the envelope too
     frameworkErrors: frameworkErrorHandler,
     clientErrorHandler,
-    genReqId: () => crypto.randomUUID(),
+    genReqId: requestIds(),
     // on SIGTERM a request on a connection accepted before the listener closed is served, not
     // answered Fastify's bare 503 (a balancer does not pass an already-sent POST on): docs/DEPLOYMENT.md
     return503OnClosing: false,

@@ -185,6 +185,9 @@ describe.runIf(!process.env.DATABASE_URL)('a closed embedded database (shutdown 
         await h.put('/api/profile', { name: 'After Close' }, user.token),
         await h.post('/api/v1/auth/login', { email: user.email, password: user.password }),
         await h.post('/api/v1/auth/register', { name: 'Too Late', email: 'late@example.com', password: 'correct horse battery' }),
+        // the catalogue, never read before: from the database, which is gone
+        await h.get('/api/v1/subscription/plans'),
+        await h.get('/api/v1/subscription'),
       ]) {
         expect(res.statusCode, res.body).toBe(503);
         expect(res.json()).toEqual({

@@ -62,6 +62,34 @@ describe('JSON logs (not a terminal, or production)', () => {
     expect(byMessage('request completed').map((e) => e.reqId)).toEqual(['req-log-1', 'req-log-2']);
   });
 
+  it('a request without X-Request-Id gets an id of its own: unique per request, with a prefix per instance', async () => {
+    const ids = async (on: Harness) => {
+      out.lines.length = 0;
+      for (let i = 0; i < 3; i++) expect((await on.request('GET', '/test/log')).statusCode).toBe(200);
+      return entries()
+        .filter((e) => e.msg === 'request completed')
+        .map((e) => String(e.reqId));
+    };
+    const mine = await ids(h);
+    expect(new Set(mine).size).toBe(3);
+    for (const id of mine) expect(id).toMatch(/^[A-Za-z0-9_-]{8}-[0-9a-z]+$/);
+    const prefix = (id: string) => id.split('-').slice(0, -1).join('-');
+    expect(new Set(mine.map(prefix)).size).toBe(1);
+    // a second instance of the service (a 401 is logged; /healthz is not)
+    const other = await h.sibling({}, undefined, logger);
+    try {
+      out.lines.length = 0;
+      expect((await other.request('GET', '/api/v1/users/me')).statusCode).toBe(401);
+      const theirs = entries()
+        .filter((e) => e.msg === 'request completed')
+        .map((e) => String(e.reqId));
+      expect(theirs).toHaveLength(1);
+      expect(prefix(theirs[0]!)).not.toBe(prefix(mine[0]!));
+    } finally {
+      await other.app.close();
+    }
+  });
+
   it('the public reads get no request line when they succeed, one when they fail; LOG_PUBLIC_READS=true logs them all', async () => {
     const publicReads = async (on: Harness, tag: string) => {
       const get = (url: string, n: number, headers: Record<string, string> = {}) =>

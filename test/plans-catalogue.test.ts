@@ -77,10 +77,13 @@ describe('a plan change on every instance', () => {
   it('while the feed is down the catalogue is read from the database each time', async () => {
     await createPlan(A(), await root.token(A()), { name: 'starter' });
     expect(names(await B().get(PUBLIC_PLANS))).toEqual(['starter']);
+    expect(names(await B().get(HNG))).toEqual(['starter']);
     await B().app.changes.stop();
     try {
+      // a change no feed announces: memory still holds the old catalogue, and must not answer it
       await A().db.query("update plans set status = 'inactive'");
       expect(names(await B().get(PUBLIC_PLANS))).toEqual([]);
+      expect(names(await B().get(HNG))).toEqual([]);
     } finally {
       await B().app.changes.start();
     }

@@ -1,4 +1,5 @@
 /** autocannon, run in the bench process against 127.0.0.1 only: a warm-up, then the measured run. */
+import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 
 export interface Load {
@@ -16,6 +17,25 @@ export interface Load {
   errors: number;
   timeouts: number;
   statuses: Record<string, number>;
+  /** the host's steal time during the run, % of all CPU time (null where /proc/stat is not there) */
+  stealPct: number | null;
+}
+
+/** The all-CPU line of /proc/stat: [steal, total] in ticks. */
+function cpuTicks(): [number, number] | null {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
+    return [f[7] ?? 0, f.reduce((a, b) => a + b, 0)];
+  } catch {
+    return null;
+  }
+}
+
+/** Steal time between two samples, as a % of the CPU time (a host busy elsewhere shows here). */
+function stealSince(before: [number, number] | null): number | null {
+  const after = cpuTicks();
+  if (!before || !after || after[1] <= before[1]) return null;
+  return Math.round((1000 * (after[0] - before[0])) / (after[1] - before[1])) / 10;
 }
 
 export type LoadOptions = Omit<autocannon.Options, 'duration'>;
@@ -31,7 +51,7 @@ function percentile(sorted: Float64Array, q: number): number {
   return Math.round(sorted[at]! * 10) / 10;
 }
 
-function summarise(r: autocannon.Result, times?: number[]): Load {
+function summarise(r: autocannon.Result, stealPct: number | null, times?: number[]): Load {
   const statuses: Record<string, number> = {};
   for (const [code, s] of Object.entries(r.statusCodeStats ?? {})) statuses[code] = s.count ?? 0;
   const sorted = times?.length ? Float64Array.from(times).sort() : null;
@@ -47,6 +67,7 @@ function summarise(r: autocannon.Result, times?: number[]): Load {
     errors: r.errors,
     timeouts: r.timeouts,
     statuses,
+    stealPct,
   };
 }
 
@@ -59,13 +80,14 @@ function summarise(r: autocannon.Result, times?: number[]): Load {
 export async function cannon(options: LoadOptions, seconds: number): Promise<Load> {
   assertLocal(options.url);
   const times: number[] = [];
+  const ticks = cpuTicks();
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
     const run = autocannon({ timeout: 10, ...options, duration: seconds }, (err: unknown, r: autocannon.Result) =>
       err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(r),
     );
     run.on('response', (_client: unknown, _status: number, _bytes: number, ms: number) => times.push(ms));
   });
-  return summarise(result, times);
+  return summarise(result, stealSince(ticks), times);
 }
 
 /**
@@ -82,10 +104,11 @@ export async function cannonApart(options: { url: string; connections: number; o
   const args = [bin, '--json', '-c', String(options.connections), '-d', String(seconds), '-t', '10'];
   if (options.overallRate) args.push('-R', String(options.overallRate));
   args.push(options.url);
+  const ticks = cpuTicks();
   const stdout = await new Promise<string>((resolve, reject) =>
     execFile(process.execPath, args, { maxBuffer: 16 * 1024 * 1024 }, (err, out) => (err ? reject(err) : resolve(out))),
   );
-  return summarise(JSON.parse(stdout) as autocannon.Result);
+  return summarise(JSON.parse(stdout) as autocannon.Result, stealSince(ticks));
 }
 
 /** `warmupSeconds` of the same load (discarded), then the measured `seconds`. */
@@ -100,6 +123,7 @@ export function describe(label: string, l: Load): string {
     .join(' ');
   return (
     `  ${label}: ${Math.round(l.rps)} req/s, p50 ${l.p50} ms, p99 ${l.p99} ms, max ${l.max} ms, ` +
-    `${l.total} answers [${codes}], ${l.non2xx} non-2xx, ${l.errors} errors (${l.timeouts} timeouts)`
+    `${l.total} answers [${codes}], ${l.non2xx} non-2xx, ${l.errors} errors (${l.timeouts} timeouts)` +
+    (l.stealPct === null ? '' : `, host steal ${l.stealPct}%`)
   );
 }

@@ -10,6 +10,11 @@ import { afterCommitOrNow, type Queryable } from './types.js';
 export function exactReads(changes: ChangeFeed) {
   let generation = 0;
   return {
+    /** `hit()` when serving it from memory is exact (the feed listens), else undefined: no promise, for a hot path. */
+    peek<T>(hit: () => T | undefined): T | undefined {
+      return changes.live ? hit() : undefined;
+    },
+
     /** `hit()` from memory when that is exact; else `load()`, kept with `keep()` when nothing changed meanwhile. */
     async read<T>(hit: () => T | undefined, load: () => Promise<T>, keep: (value: T) => void): Promise<T> {
       if (changes.live) {

@@ -36,3 +36,25 @@ export function sendCached(request: FastifyRequest, reply: FastifyReply, key: ob
   if (matches(request.headers['if-none-match'], entry.etag)) return reply.code(304).send();
   return reply.type('application/json; charset=utf-8').send(entry.body);
 }
+
+/**
+ * `sendCached` for a value memory may hold (`cached`), else the one `load` gives. From memory it
+ * answers within the handler, with no promise (a route's handler returns what this returns, so a
+ * pricing page polled by every client costs no microtask: DECISIONS "The request pipeline").
+ */
+export function answerCached<T extends object>(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  cached: T | undefined,
+  load: () => Promise<T>,
+  payload: (value: T) => unknown,
+): undefined | Promise<undefined> {
+  if (cached) {
+    sendCached(request, reply, cached, () => payload(cached));
+    return undefined;
+  }
+  return load().then((value) => {
+    sendCached(request, reply, value, () => payload(value));
+    return undefined;
+  });
+}

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { NotModified, sendCached } from '../../http/etag.js';
+import { answerCached, NotModified } from '../../http/etag.js';
 import { Envelope, errors, MessageEnvelope, PageMeta, Uuid } from '../../http/schemas.js';
 import { currentAdmin } from '../auth/access.js';
 import { CustomFeatures, FeaturesSchema, PlanInputSchema, PlanName, PlanSchema, SimplePlanSchema } from './schemas.js';
@@ -170,13 +170,16 @@ export const planRoutes: FastifyPluginAsyncTypebox<{ plans: PlansService }> = as
         response: { 200: publicList, 304: NotModified, ...errors(422) },
       },
     },
-    async (request, reply) => {
+    (request, reply) => {
       if (request.query.category !== undefined) {
-        return listEnvelope('Plans fetched successfully', await plans.list({ category: request.query.category, status: 'active' }));
+        return plans
+          .list({ category: request.query.category, status: 'active' })
+          .then((found) => listEnvelope('Plans fetched successfully', found));
       }
       // the whole catalogue: one JSON body and ETag per version of it, 304 for a client that has it
-      const catalogue = await plans.publicCatalogue();
-      return sendCached(request, reply, catalogue, () => listEnvelope('Plans fetched successfully', catalogue));
+      return answerCached(request, reply, plans.cachedCatalogue()?.plans, plans.publicCatalogue, (catalogue) =>
+        listEnvelope('Plans fetched successfully', catalogue),
+      );
     },
   );
 
@@ -213,10 +216,10 @@ export const planRoutes: FastifyPluginAsyncTypebox<{ plans: PlansService }> = as
         response: { 200: Envelope({ data: Type.Array(SimplePlanSchema), meta: PageMeta }), 304: NotModified },
       },
     },
-    async (request, reply) => {
-      const simple = await plans.listSimple();
-      return sendCached(request, reply, simple, () => listEnvelope('Fetched subscriptions successfully', simple));
-    },
+    (request, reply) =>
+      answerCached(request, reply, plans.cachedCatalogue()?.simple, plans.listSimple, (simple) =>
+        listEnvelope('Fetched subscriptions successfully', simple),
+      ),
   );
 
   app.post(

@@ -42,6 +42,8 @@ export function presentSimplePlan(p: PlanRow) {
   return { id: p.id, name: p.name, price: fromMinor(p.monthly_amount) };
 }
 
+export type SimplePlan = ReturnType<typeof presentSimplePlan>;
+
 function toValues(input: PlanInput): PlanValues {
   const { monthly, yearly } = input.price;
   if (!monthly && !yearly) {
@@ -95,7 +97,7 @@ export function createPlansService(deps: { db: Db; clock: Clock; audit: AuditSer
    * this instance's own writes drop it at commit, and nothing is kept while the feed is down.
    * The value is a new object whenever it changes, so the route can keep its JSON and ETag by it.
    */
-  type Catalogue = { plans: PublicPlan[]; simple: ReturnType<typeof presentSimplePlan>[] };
+  type Catalogue = { plans: PublicPlan[]; simple: SimplePlan[] };
   let catalogue: Catalogue | undefined;
   const reads = exactReads(changes);
   changes.on('plans', () => {
@@ -236,6 +238,13 @@ export function createPlansService(deps: { db: Db; clock: Clock; audit: AuditSer
 
     /** HNG's simple view of the active plans (the same array while nothing changed). */
     listSimple: async () => (await activeCatalogue()).simple,
+
+    /**
+     * The catalogue when memory holds it exactly, else undefined (then ask `publicCatalogue` or
+     * `listSimple`): the pricing page's hot path answers without a promise (DECISIONS "The request
+     * pipeline").
+     */
+    cachedCatalogue: () => reads.peek(() => catalogue),
   };
 }
 
