@@ -74,6 +74,13 @@ describe('a plan change on every instance', () => {
     }
   });
 
+  it("the suite's own reset empties the tables without a notification, and still no instance answers from memory", async () => {
+    await createPlan(A(), await root.token(A()), { name: 'starter' });
+    expect(names(await B().get(PUBLIC_PLANS))).toEqual(['starter']);
+    await A().reset();
+    expect(names(await B().get(PUBLIC_PLANS))).toEqual([]);
+  });
+
   it('while the feed is down the catalogue is read from the database each time', async () => {
     await createPlan(A(), await root.token(A()), { name: 'starter' });
     expect(names(await B().get(PUBLIC_PLANS))).toEqual(['starter']);

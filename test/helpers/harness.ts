@@ -66,6 +66,13 @@ export class Harness {
     readonly config: Config,
     /** built with the default settings (TEST_ENV, no mailer, logger or hook of the file's own) */
     private readonly plain = false,
+    /**
+     * Every app on this database, this one and its siblings: `reset()` empties the tables with no
+     * change notification (TRUNCATE fires no row trigger, and PGlite's DELETE runs with triggers
+     * off), so each of them drops what it keeps in memory, not only this one (a sibling still
+     * signing with a key the reset deleted was a flaky 401).
+     */
+    private readonly family: Set<App> = new Set([app]),
   ) {}
 
   static async database(): Promise<TestDatabase> {
@@ -108,7 +115,8 @@ export class Harness {
       buildServices({ config, db: this.db, clock: this.clock, mailer: mailer ?? m, log: logger ?? pino({ level: 'silent' }) }),
     );
     await app.ready();
-    return new Harness(app, this.db, this.testDb, this.clock, m, config);
+    this.family.add(app);
+    return new Harness(app, this.db, this.testDb, this.clock, m, config, false, this.family);
   }
 
   /** After writing with SQL straight to the database: waits until the app's caches have heard of it. */
@@ -118,7 +126,7 @@ export class Harness {
 
   async reset(): Promise<void> {
     await truncateAll(this.db);
-    this.app.changes.reset();
+    for (const app of this.family) app.changes.reset();
     this.mailer.clear();
     this.clock.set(new Date());
   }
@@ -147,6 +155,9 @@ export class Harness {
       // DISCARD ALL also ends every LISTEN of the connection: the feed listens again
       await this.app.changes.stop();
       await this.app.changes.start();
+      // the last file's siblings are closed: this file starts with its own app alone
+      this.family.clear();
+      this.family.add(this.app);
     } catch {
       await this.dispose().catch(() => {});
       return false;
