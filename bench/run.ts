@@ -290,7 +290,7 @@ async function call<T = Record<string, unknown>>(
   path: string,
   body?: unknown,
   token?: string,
-): Promise<{ status: number; json: T; headers: Headers; bytes: number }> {
+): Promise<{ status: number; json: T; headers: Headers; text: string; bytes: number }> {
   const res = await fetch(base + path, {
     method,
     headers: { ...(body === undefined ? {} : JSON_HEADERS), ...(token ? { authorization: `Bearer ${token}` } : {}) },
@@ -304,7 +304,7 @@ async function call<T = Record<string, unknown>>(
   } catch {
     json = {} as T;
   }
-  return { status: res.status, json, headers: res.headers, bytes: Buffer.byteLength(text) };
+  return { status: res.status, json, headers: res.headers, text, bytes: Buffer.byteLength(text) };
 }
 
 async function login(base: string, email: string, path = '/api/v1/auth/login', password = PASSWORD): Promise<string> {
@@ -513,12 +513,11 @@ async function plans(service: Service): Promise<void> {
   if (first.status !== 200) throw new Error(`${path} answered ${first.status}`);
   // the plan list's own answer, for hello to serve as is: what an answer of this size and these
   // headers costs a server that does nothing else (the load generator reads it, the kernel copies it)
-  const raw = await fetch(service.base + path);
   const answerFile = join(tmp, 'plan-list-answer.json');
   const skip = new Set(['date', 'connection', 'keep-alive', 'content-length', 'transfer-encoding']);
   writeFileSync(
     answerFile,
-    JSON.stringify({ headers: Object.fromEntries([...raw.headers].filter(([k]) => !skip.has(k))), body: await raw.text() }),
+    JSON.stringify({ headers: Object.fromEntries([...first.headers].filter(([k]) => !skip.has(k))), body: first.text }),
   );
   const port = await freePort();
   const hello = start('hello', process.execPath, ['--import', 'tsx', 'bench/hello.ts'], {
